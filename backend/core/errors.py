@@ -1,0 +1,142 @@
+"""Domain errors: every failure a client can meet, with its HTTP status, code, message and solution.
+
+Nothing here imports FastAPI; the API layer turns any AppError into the same JSON body.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class AppError(Exception):
+    """Base of every error a client sees: {"error": code, "message": ..., "solution": ...}."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    default_message: ClassVar[str] = "The server hit an unexpected problem."
+    default_solution: ClassVar[str] = "Try again; if it keeps happening, check the server log."
+
+    def __init__(self, message: str | None = None, solution: str | None = None, **extra: object):
+        self.message = message or self.default_message
+        self.solution = solution or self.default_solution
+        self.extra = extra
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, object]:
+        return {"error": self.code, "message": self.message, "solution": self.solution, **self.extra}
+
+
+class EnvironmentNotSetup(AppError):
+    status_code = 503
+    code = "environment_not_setup"
+    default_message = "The selected engine's libraries are not installed."
+    default_solution = "Run: python setup_env.py"
+
+
+class ModelLoadFailed(AppError):
+    status_code = 503
+    code = "model_load_failed"
+    default_message = "The model could not be loaded."
+    default_solution = "Check the server log; free GPU memory or set CHATTERBOX_DEVICE=cpu, then retry."
+
+
+class SynthesisFailed(AppError):
+    status_code = 500
+    code = "synthesis_failed"
+    default_message = "Speech synthesis failed."
+    default_solution = "Try again with shorter text; if it keeps failing, reload the model."
+
+
+class InternalError(AppError):
+    pass
+
+
+class VoiceCloningUnavailable(AppError):
+    status_code = 400
+    code = "voice_cloning_unavailable"
+    default_message = "The current engine (Piper) cannot speak in an uploaded voice."
+    default_solution = (
+        "Install Chatterbox to clone voices: python setup_env.py --engine chatterbox "
+        "(downloads the model into model_cache/), then restart the server."
+    )
+
+
+class NoVoiceLoaded(AppError):
+    status_code = 400
+    code = "no_voice_loaded"
+    default_message = "No voice is selected and the engine has no built-in voice."
+    default_solution = "Upload a reference clip (POST /voices) and select it with POST /load_voice."
+
+
+class VoiceNotFound(AppError):
+    status_code = 400
+    code = "voice_not_found"
+    default_solution = "Use one of the available voices, or upload a new one with POST /voices."
+
+
+class UnknownVoiceId(AppError):
+    status_code = 404
+    code = "voice_not_found"
+    default_solution = "List the library with GET /voices."
+
+
+class VoiceFileNotFound(AppError):
+    status_code = 400
+    code = "voice_file_not_found"
+    default_message = "No voice file is available at that path."
+    default_solution = (
+        "Give a voice_id from GET /voices, or a path to an audio file inside the voice library "
+        "or the import folder (CHATTERBOX_VOICE_IMPORT_DIR)."
+    )
+
+
+class TextEmpty(AppError):
+    status_code = 422
+    code = "text_empty"
+    default_message = "The text is empty."
+    default_solution = "Send some words to speak in the 'text' field."
+
+
+class TextTooLong(AppError):
+    status_code = 413
+    code = "text_too_long"
+    default_solution = "Split the text, or narrate long documents as a job."
+
+
+class UploadTooLarge(AppError):
+    status_code = 413
+    code = "upload_too_large"
+    default_solution = "Trim the clip: 10-30 seconds of clean speech is ideal for cloning."
+
+
+class UnsupportedAudioFormat(AppError):
+    status_code = 415
+    code = "unsupported_audio_format"
+    default_message = "That file is not a supported audio format."
+    default_solution = "Upload WAV, MP3, FLAC or OGG."
+
+
+class AudioUnreadable(AppError):
+    status_code = 422
+    code = "audio_unreadable"
+    default_message = "The audio file could not be decoded."
+    default_solution = "The file may be damaged; export it again as WAV and upload that."
+
+
+class AudioTooShort(AppError):
+    status_code = 422
+    code = "audio_too_short"
+    default_solution = "Record at least 3 seconds of speech (10-30 seconds is ideal)."
+
+
+class AudioTooLong(AppError):
+    status_code = 422
+    code = "audio_too_long"
+    default_solution = "Trim the clip to under a minute; 10-30 seconds of clean speech is ideal."
+
+
+class InvalidRequest(AppError):
+    status_code = 422
+    code = "invalid_request"
+    default_message = "The request is not valid."
+    default_solution = "Check the fields against the API documentation at /docs."

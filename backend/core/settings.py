@@ -1,0 +1,63 @@
+"""The one settings class: every knob of the server, read from CHATTERBOX_* variables or `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EngineName = Literal["auto", "chatterbox", "piper"]
+DeviceName = Literal["auto", "cuda", "mps", "cpu"]
+
+
+class Settings(BaseSettings):
+    """Server configuration. Paths are resolved against the working directory at start-up."""
+
+    model_config = SettingsConfigDict(env_prefix="CHATTERBOX_", env_file=".env", extra="ignore")
+
+    # Network: loopback only unless the user says otherwise.
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+
+    # Engine and where its files live.
+    engine: EngineName = "auto"
+    device: DeviceName = "auto"
+    model_cache_dir: Path = Path("model_cache")
+    data_dir: Path = Path("data")
+    voice_import_dir: Path | None = None
+
+    # Lifecycle (Ollama's keep-alive semantics, in seconds): < 0 stay resident, 0 unload after
+    # each request, N unload after N idle seconds.
+    keep_alive: float = -1
+    load_on_startup: bool = True
+
+    # Chatterbox specifics.
+    voice_cache_size: int = Field(4, ge=1, description="voices whose conditionals stay in memory")
+    watermark: bool = True
+
+    # Limits.
+    max_text_chars: int = Field(5000, ge=1)
+    max_upload_mb: float = Field(50, gt=0)
+    voice_min_seconds: float = 3.0
+    voice_max_seconds: float = 60.0
+    voice_max_raw_seconds: float = 600.0
+
+    # Joining chunks of one request.
+    crossfade_ms: float = 10.0
+    pause_ms: float = 150.0
+
+    # Edge-TTS style names mapped to library voice ids; "builtin" is the engine's own voice.
+    voice_aliases: dict[str, str] = {"en-US-JennyNeural": "builtin"}
+
+    debug: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def voices_dir(self) -> Path:
+        return self.data_dir / "voices"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
