@@ -1,0 +1,16 @@
+"""`python -m backend`: run the server on the configured host and port (127.0.0.1:8000)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from backend.core.settings import Settings
+
+
+def main() -> None:
+    settings = Settings()
+    uvicorn.run("backend.main:app", host=settings.host, port=settings.port)
+
+
+if __name__ == "__main__":
+    main()

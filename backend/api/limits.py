@@ -1,0 +1,79 @@
+"""Request body limits enforced while the body streams in, before anything is parsed.
+
+A declared Content-Length over the limit is refused at once; a body without one (chunked) is
+counted as it arrives and refused as soon as it passes the limit.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.core.errors import UploadTooLarge
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, upload_limit: int, json_limit: int):
+        self.app = app
+        self.upload_limit = upload_limit
+        self.json_limit = json_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        is_upload = headers.get(b"content-type", b"").startswith(b"multipart/")
+        limit = self.upload_limit if is_upload else self.json_limit
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit, is_upload)
+            return
+
+        received = 0
+        exceeded = False
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise _TooLarge()
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:  # the app's own reaction to the aborted body is replaced by our 413
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except _TooLarge:
+            pass
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await self._refuse(send, limit, is_upload)
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int, is_upload: bool) -> None:
+        what = "upload" if is_upload else "request body"
+        error = UploadTooLarge(f"The {what} is larger than the limit of {limit / 1048576:.1f} MB.")
+        if not is_upload:
+            error.solution = "Send less text per request; narrate long documents as a job."
+        body = json.dumps(error.to_dict()).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,43 @@
+"""POST /tts: text in, audio bytes out, in the requested format."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from backend.api.deps import get_settings, get_speaker, get_store
+from backend.api.schemas import TTSRequest
+from backend.audio.encode import CONTENT_TYPES, encode
+from backend.core.settings import Settings
+from backend.engines.speaker import Speaker
+from backend.voices.resolve import BUILTIN, resolve_voice
+from backend.voices.store import VoiceStore
+
+router = APIRouter(tags=["tts"])
+
+
+@router.post(
+    "/tts",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in CONTENT_TYPES.values()}}},
+)
+async def tts(
+    body: TTSRequest,
+    speaker: Speaker = Depends(get_speaker),
+    store: VoiceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> Response:
+    caps = speaker.manager.engine.capabilities
+    ref = resolve_voice(body.voice, store, caps, settings.voice_aliases)
+    audio = await speaker.speak(body.text, ref, body.params())
+    data = await run_in_threadpool(encode, audio, body.format)
+    return Response(
+        data,
+        media_type=CONTENT_TYPES[body.format],
+        headers={
+            "X-Voice": ref.voice_id if ref else BUILTIN,
+            "X-Audio-Seconds": f"{audio.seconds:.3f}",
+            "Content-Disposition": f'inline; filename="speech.{body.format}"',
+        },
+    )

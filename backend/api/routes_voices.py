@@ -1,0 +1,116 @@
+"""The voice library (/voices) and the server's current voice (/load_voice, /load_voice_upload)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from backend.api.deps import get_manager, get_settings, get_store
+from backend.api.schemas import LoadVoiceRequest
+from backend.core.errors import UnknownVoiceId, VoiceCloningUnavailable, VoiceNotFound
+from backend.core.settings import Settings
+from backend.engines.manager import ModelManager
+from backend.voices.resolve import available_voices
+from backend.voices.store import VoiceStore
+from backend.voices.validate import validate_reference
+
+router = APIRouter(tags=["voices"])
+
+
+@router.get("/voices")
+async def list_voices(
+    store: VoiceStore = Depends(get_store),
+    manager: ModelManager = Depends(get_manager),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, Any]:
+    caps = manager.engine.capabilities
+    return {
+        "voices": store.list(),
+        "current": store.current(),
+        "builtin_available": caps.has_builtin_voice,
+        "can_clone": caps.can_clone,
+        "aliases": settings.voice_aliases,
+    }
+
+
+@router.post("/voices", status_code=201)
+async def upload_voice(
+    file: UploadFile = File(..., description="WAV, MP3, FLAC or OGG; 3-60 s of speech"),
+    name: str | None = Form(None, max_length=100),
+    store: VoiceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, Any]:
+    """Add a reference clip to the library (works with every engine)."""
+    return await _add_upload(file, name, store, settings)
+
+
+@router.delete("/voices/{voice_id}")
+async def delete_voice(voice_id: str, store: VoiceStore = Depends(get_store)) -> dict[str, Any]:
+    store.delete(voice_id)
+    return {"deleted": voice_id, "current": store.current()}
+
+
+@router.post("/load_voice")
+async def load_voice(
+    request: LoadVoiceRequest,
+    store: VoiceStore = Depends(get_store),
+    manager: ModelManager = Depends(get_manager),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, Any]:
+    """Make a library voice (by voice_id) or a file in the store/import folder (by path) current."""
+    _require_cloning(manager)
+    if request.voice_id is not None:
+        try:
+            voice_id = store.get(request.voice_id)["id"]
+        except UnknownVoiceId:
+            names = available_voices(store, manager.engine.capabilities, settings.voice_aliases)
+            raise VoiceNotFound(
+                f"Unknown voice '{request.voice_id}'. Available voices: {', '.join(names)}.",
+                available_voices=names,
+            ) from None
+    else:
+        path = store.resolve_path(request.path or "")
+        voice_id = store.voice_id_for_path(path)
+        if voice_id is None:  # a clip in the import folder: validate it into the library
+            data = await run_in_threadpool(path.read_bytes)
+            audio, meta = await run_in_threadpool(validate_reference, data, path.name, settings)
+            voice_id = store.add(path.stem, audio, meta)["id"]
+    return await _make_current(voice_id, store, manager)
+
+
+@router.post("/load_voice_upload")
+async def load_voice_upload(
+    file: UploadFile = File(...),
+    name: str | None = Form(None, max_length=100),
+    store: VoiceStore = Depends(get_store),
+    manager: ModelManager = Depends(get_manager),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, Any]:
+    """Add a clip to the library and make it the current voice in one step."""
+    _require_cloning(manager)
+    voice = await _add_upload(file, name, store, settings)
+    return await _make_current(voice["id"], store, manager)
+
+
+async def _add_upload(
+    file: UploadFile, name: str | None, store: VoiceStore, settings: Settings
+) -> dict[str, Any]:
+    filename = file.filename or ""
+    data = await file.read()
+    audio, meta = await run_in_threadpool(validate_reference, data, filename, settings)
+    label = (name or "").strip() or filename.rsplit(".", 1)[0] or "voice"
+    return await run_in_threadpool(store.add, label, audio, meta)
+
+
+async def _make_current(voice_id: str, store: VoiceStore, manager: ModelManager) -> dict[str, Any]:
+    ref = store.ref(voice_id)
+    await manager.run(lambda engine: engine.prepare_voice(ref))  # embed now, not on first /tts
+    store.set_current(voice_id)
+    return {"current": voice_id, "voice": store.get(voice_id)}
+
+
+def _require_cloning(manager: ModelManager) -> None:
+    if not manager.engine.capabilities.can_clone:
+        raise VoiceCloningUnavailable()

@@ -1,0 +1,124 @@
+"""FakeEngine: deterministic audio for tests, with configurable delay and failures.
+
+Each voice speaks a sine tone at its own frequency, so a test can tell from the audio which voice
+was used; the length grows with the text.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backend.core.errors import NoVoiceLoaded, VoiceCloningUnavailable
+from backend.engines.base import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
+
+SECONDS_PER_CHAR = 0.01
+BUILTIN_HZ = 220.0
+
+
+def voice_frequency(voice_id: str | None) -> float:
+    """The tone a voice speaks in: 220 Hz for the built-in voice, 300-1500 Hz for others."""
+    if voice_id is None:
+        return BUILTIN_HZ
+    return 300.0 + zlib.crc32(voice_id.encode()) % 1200
+
+
+class FakeEngine:
+    name = "fake"
+
+    def __init__(
+        self,
+        *,
+        can_clone: bool = True,
+        has_builtin_voice: bool = True,
+        max_chars: int = 300,
+        sample_rate: int = 16000,
+        delay: float = 0.0,
+        load_delay: float = 0.0,
+        fail_load: Exception | None = None,
+        fail_when: Callable[[str], Exception | None] | None = None,
+        environment_error: Exception | None = None,
+    ):
+        self.capabilities = Capabilities(can_clone, has_builtin_voice, max_chars)
+        self._rate = sample_rate
+        self.delay = delay
+        self.load_delay = load_delay
+        self.fail_load = fail_load
+        self.fail_when = fail_when
+        self.environment_error = environment_error
+        self._loaded = False
+        self.loads = 0
+        self.unloads = 0
+        self.calls: list[tuple[str, str | None]] = []
+        self.prepared: list[str | None] = []
+        self.active = 0
+        self.max_active = 0
+        self._count_lock = threading.Lock()
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    def check_environment(self) -> None:
+        if self.environment_error is not None:
+            raise self.environment_error
+
+    def load(self) -> None:
+        if self._loaded:
+            return
+        time.sleep(self.load_delay)
+        if self.fail_load is not None:
+            raise self.fail_load
+        self._loaded = True
+        self.loads += 1
+
+    def unload(self) -> None:
+        if self._loaded:
+            self.unloads += 1
+        self._loaded = False
+
+    def is_loaded(self) -> bool:
+        return self._loaded
+
+    def prepare_voice(self, ref: VoiceRef | None) -> str | None:
+        if ref is not None and not self.capabilities.can_clone:
+            raise VoiceCloningUnavailable()
+        if ref is None and not self.capabilities.has_builtin_voice:
+            raise NoVoiceLoaded()
+        voice_id = None if ref is None else ref.voice_id
+        self.prepared.append(voice_id)
+        return voice_id
+
+    def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio:
+        assert self._loaded, "synthesize called on an unloaded engine"
+        with self._count_lock:
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            self.calls.append((text, handle))
+            if self.delay:
+                time.sleep(self.delay)
+            if self.fail_when is not None and (error := self.fail_when(text)) is not None:
+                raise error
+            seconds = max(0.05, len(text) * SECONDS_PER_CHAR / params.rate)
+            t = np.arange(int(seconds * self._rate), dtype=np.float32) / self._rate
+            tone = 0.5 * np.sin(2 * np.pi * voice_frequency(handle) * t)
+            return Audio(tone.astype(np.float32), self._rate)
+        finally:
+            with self._count_lock:
+                self.active -= 1
+
+    def memory(self) -> EngineMemory:
+        return EngineMemory()
+
+    def info(self) -> dict[str, Any]:
+        return {"fake": True}

@@ -1,0 +1,245 @@
+"""The model manager: the one owner of the engine, its lifecycle, and every call into it.
+
+All model work runs on a single worker thread fed by a FIFO queue, so calls are serialised in
+arrival order and never block the event loop. Keep-alive follows Ollama: below 0 stay resident,
+0 unload after each request, N unload after N idle seconds (the timer runs only while nothing is
+in flight). Any request made while unloaded loads the model first, transparently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from backend.core.errors import AppError, ModelLoadFailed, SynthesisFailed
+from backend.core.memory import process_rss, release_memory
+from backend.engines.base import Engine
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class ModelState(StrEnum):
+    UNLOADED = "unloaded"
+    LOADING = "loading"
+    READY = "ready"
+    UNLOADING = "unloading"
+    ERROR = "error"
+
+
+class ModelManager:
+    """Owns one engine. Thread-safe; `run`/`call` may be used from any thread or coroutine.
+
+    in_flight counts submitted work not yet finished (queued or running) plus open `hold()`s.
+    """
+
+    def __init__(self, engine: Engine, keep_alive: float = -1):
+        self.engine = engine
+        self.keep_alive = keep_alive
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self._lock = threading.Lock()  # guards the fields below, never held during model work
+        self._state = ModelState.UNLOADED
+        self._in_flight = 0
+        self._generation = 0  # bumped by every new request: stale idle unloads see it and stop
+        self._timer: threading.Timer | None = None
+        self._expires_at: float | None = None
+        self._last_error: AppError | None = None
+        self._closed = False
+
+    # ---- public API -------------------------------------------------------------------------
+
+    async def run(self, fn: Callable[[Engine], T]) -> T:
+        """Run fn(engine) on the model thread, loading first if needed; await its result."""
+        return await asyncio.wrap_future(self.submit(fn))
+
+    def call(self, fn: Callable[[Engine], T]) -> T:
+        """Blocking form of `run`, for worker threads (never call it on the event loop)."""
+        return self.submit(fn).result()
+
+    def submit(self, fn: Callable[[Engine], T]) -> Future[T]:
+        self._acquire()
+        try:
+            return self._worker.submit(self._execute, fn)
+        except RuntimeError:  # worker shut down
+            self._release()
+            raise
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep the model resident across several calls (e.g. the chunks of one request)."""
+        self._acquire()
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def load(self) -> dict[str, Any]:
+        await self.run(lambda engine: None)
+        return self.status()
+
+    async def unload(self) -> dict[str, Any]:
+        """Unload after the work queued before this call has finished (drain); report memory."""
+        with self._lock:
+            self._cancel_timer()
+        return await asyncio.wrap_future(self._worker.submit(self._unload))
+
+    def start_background_load(self) -> None:
+        """Begin loading at start-up without blocking it; failures leave loading to the first call."""
+
+        def on_done(future: Future[None]) -> None:
+            if future.exception() is not None:
+                log.warning("Start-up load failed; will retry on first request: %s", future.exception())
+
+        self.submit(lambda engine: None).add_done_callback(on_done)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._cancel_timer()
+        self._worker.submit(self._unload)
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            state, in_flight, expires = self._state, self._in_flight, self._expires_at
+            error = self._last_error
+        memory = asdict(self.engine.memory()) if state == ModelState.READY else {}
+        return {
+            "state": state.value,
+            "model_loaded": state == ModelState.READY,
+            "engine": self.engine.name,
+            "device": self.engine.device,
+            "in_flight": in_flight,
+            "keep_alive": self.keep_alive,
+            "expires_at": _iso(expires),
+            "expires_in": None if expires is None else max(0.0, round(expires - time.time(), 1)),
+            "rss_bytes": process_rss(),
+            "vram_allocated_bytes": memory.get("vram_allocated"),
+            "vram_reserved_bytes": memory.get("vram_reserved"),
+            "last_error": error.to_dict() if error else None,
+        }
+
+    @property
+    def state(self) -> ModelState:
+        return self._state
+
+    # ---- bookkeeping ------------------------------------------------------------------------
+
+    def _acquire(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._generation += 1
+            self._cancel_timer()
+
+    def _release(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if self._in_flight or self._closed or self.keep_alive < 0:
+                return
+            generation = self._generation
+            if self.keep_alive == 0:
+                self._worker.submit(self._unload_if_idle, generation)
+                return
+            self._expires_at = time.time() + self.keep_alive
+            self._timer = threading.Timer(self.keep_alive, self._on_idle_timeout, (generation,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._expires_at = None
+
+    def _on_idle_timeout(self, generation: int) -> None:
+        with contextlib.suppress(RuntimeError):  # worker already shut down
+            self._worker.submit(self._unload_if_idle, generation)
+
+    # ---- on the model thread ----------------------------------------------------------------
+
+    def _execute(self, fn: Callable[[Engine], T]) -> T:
+        try:
+            self._ensure_loaded()
+            return fn(self.engine)
+        except AppError:
+            raise
+        except Exception as exc:
+            log.exception("Engine call failed")
+            raise SynthesisFailed(f"Speech synthesis failed: {_short(exc)}") from exc
+        finally:
+            self._release()
+
+    def _ensure_loaded(self) -> None:
+        if self._state == ModelState.READY and self.engine.is_loaded():
+            return
+        self._set_state(ModelState.LOADING)
+        started = time.perf_counter()
+        try:
+            self.engine.check_environment()
+            self.engine.load()
+        except AppError as exc:
+            self._set_state(ModelState.ERROR, exc)
+            raise
+        except Exception as exc:
+            log.exception("Model load failed")
+            error = ModelLoadFailed(f"The {self.engine.name} model could not be loaded: {_short(exc)}")
+            self._set_state(ModelState.ERROR, error)
+            raise error from exc
+        self._set_state(ModelState.READY)
+        log.info("Loaded %s on %s in %.2fs", self.engine.name, self.engine.device,
+                 time.perf_counter() - started)
+
+    def _unload_if_idle(self, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation or self._in_flight:
+                return
+            self._expires_at = None
+            self._timer = None
+        self._unload()
+
+    def _unload(self) -> dict[str, Any]:
+        was_loaded = self.engine.is_loaded()
+        before = self._memory_reading()
+        if was_loaded:
+            self._set_state(ModelState.UNLOADING)
+        try:
+            self.engine.unload()
+        finally:
+            release_memory()
+            self._set_state(ModelState.UNLOADED)
+        after = self._memory_reading()
+        freed = {k: (before[k] - after[k]) if before[k] is not None and after[k] is not None else None
+                 for k in before}
+        if was_loaded:
+            log.info("Unloaded %s; freed %s", self.engine.name, freed)
+        return {"unloaded": was_loaded, "engine": self.engine.name, "before": before,
+                "after": after, "freed": freed}
+
+    def _memory_reading(self) -> dict[str, int | None]:
+        memory = self.engine.memory()
+        return {"rss_bytes": process_rss(), "vram_allocated_bytes": memory.vram_allocated,
+                "vram_reserved_bytes": memory.vram_reserved}
+
+    def _set_state(self, state: ModelState, error: AppError | None = None) -> None:
+        with self._lock:
+            self._state = state
+            if state in (ModelState.READY, ModelState.ERROR):
+                self._last_error = error
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]

@@ -1,0 +1,94 @@
+"""The FastAPI application: `create_app(settings, engine)` and its lifespan.
+
+The lifespan builds the one ModelManager (and the voice store and speaker) and puts them on
+app.state; routes reach them through backend.api.deps. Run with `uvicorn backend.main:app`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.api import routes_health, routes_model, routes_tts, routes_voices
+from backend.api.errors import install_error_handlers
+from backend.api.limits import BodyLimitMiddleware
+from backend.core.logging import configure_logging
+from backend.core.settings import Settings
+from backend.engines.base import Engine
+from backend.engines.manager import ModelManager
+from backend.engines.select import build_engine
+from backend.engines.speaker import Speaker
+from backend.voices.store import VoiceStore
+
+log = logging.getLogger(__name__)
+
+JSON_BODY_LIMIT = 1024 * 1024
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.log_level)
+        chosen = engine or build_engine(settings)
+        manager = ModelManager(chosen, keep_alive=settings.keep_alive)
+        app.state.settings = settings
+        app.state.manager = manager
+        app.state.store = VoiceStore(settings.voices_dir, settings.voice_import_dir)
+        app.state.speaker = Speaker(manager, settings)
+        log.info("Engine %s on %s; keep_alive=%s", chosen.name, chosen.device, settings.keep_alive)
+        if settings.load_on_startup and settings.keep_alive != 0:
+            manager.start_background_load()
+        try:
+            yield
+        finally:
+            manager.close()
+
+    app = FastAPI(
+        title="Chatterbox Studio",
+        version="0.1.0",
+        summary="Local voice-cloning narration server.",
+        lifespan=lifespan,
+        debug=False,
+    )
+    install_error_handlers(app, settings.debug)
+    for module in (routes_health, routes_model, routes_voices, routes_tts):
+        app.include_router(module.router)
+    app.add_middleware(EngineHeadersMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware, upload_limit=settings.max_upload_bytes, json_limit=JSON_BODY_LIMIT
+    )
+    return app
+
+
+class EngineHeadersMiddleware:
+    """Every response says which engine and device serve (X-TTS-Engine, X-TTS-Device)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            manager = getattr(scope["app"].state, "manager", None)
+            if message["type"] == "http.response.start" and manager is not None:
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-tts-engine", manager.engine.name.encode()),
+                    (b"x-tts-device", manager.engine.device.encode()),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+app = create_app()
