@@ -1,0 +1,102 @@
+"""Splitting text into sentence-aware chunks short enough for one TTS call each."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import pysbd
+
+# A split-off tail shorter than this is too little text to synthesize well on its own.
+MIN_FRAGMENT_CHARS = 20
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_CLAUSE_BREAK = re.compile(r"(?<=[,;:]) ")
+
+
+def split_text(text: str, max_chars: int) -> list[str]:
+    """Split `text` into chunks of whole sentences, each at most `max_chars` long.
+
+    Whitespace runs collapse to one space, so " ".join(chunks) equals the whitespace-normalised
+    text (unless a word had to be cut). Sentences (found by pysbd, which knows "Dr.", "e.g.",
+    initials and decimals) are packed greedily; a sentence longer than `max_chars` is split at
+    , ; : and then between words, with words moved so it does not end in a fragment shorter than
+    MIN_FRAGMENT_CHARS; a word is cut only when it alone exceeds `max_chars`. Empty or blank text
+    gives []. Raises ValueError for max_chars < 1.
+    """
+    if max_chars < 1:
+        raise ValueError("max_chars must be at least 1")
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    units: list[str] = []
+    # pysbd slows down sharply on long inputs, so it sees one paragraph at a time.
+    for paragraph in _PARAGRAPH_BREAK.split(text):
+        normalised = " ".join(paragraph.split())
+        for sentence in _sentences(normalised, segmenter):
+            units.extend(
+                [sentence] if len(sentence) <= max_chars else _split_long(sentence, max_chars)
+            )
+    return _pack(units, max_chars)
+
+
+def _sentences(text: str, segmenter: pysbd.Segmenter) -> list[str]:
+    """Cut single-spaced `text` at pysbd's sentence ends, only where a space follows.
+
+    Offsets come from locating each segment in `text`, so the pieces are exact slices of it even
+    where pysbd drops whitespace; a boundary with no space after it ("one?Yes") is not cut, since
+    rejoining with a space would change the text.
+    """
+    if not text:
+        return []
+    cuts, position = [], 0
+    for segment in segmenter.segment(text):
+        stripped = segment.strip()
+        found = text.find(stripped, position) if stripped else -1
+        if found < 0:
+            continue
+        position = found + len(stripped)
+        if position < len(text) and text[position] == " ":
+            cuts.append(position)
+    bounds = [0, *cuts, len(text)]
+    return [text[start:end].strip() for start, end in itertools.pairwise(bounds)]
+
+
+def _split_long(sentence: str, max_chars: int) -> list[str]:
+    """Split an over-long sentence at , ; : then between words, then (last resort) in a word."""
+    tokens: list[str] = []
+    for clause in _CLAUSE_BREAK.split(sentence):
+        if len(clause) <= max_chars:
+            tokens.append(clause)
+            continue
+        for word in clause.split(" "):
+            tokens.extend(word[i : i + max_chars] for i in range(0, len(word), max_chars))
+    pieces = _pack(tokens, max_chars)
+    return _rebalance_tail(pieces, max_chars)
+
+
+def _rebalance_tail(pieces: list[str], max_chars: int) -> list[str]:
+    """Move words from the second-last piece into a tiny last one, keeping both within limits."""
+    if len(pieces) < 2:
+        return pieces
+    head, tail = pieces[-2].split(" "), pieces[-1]
+    while len(tail) < MIN_FRAGMENT_CHARS and len(head) > 1:
+        moved = f"{head[-1]} {tail}"
+        if len(moved) > max_chars:
+            break
+        head, tail = head[:-1], moved
+    return [*pieces[:-2], " ".join(head), tail]
+
+
+def _pack(units: list[str], max_chars: int) -> list[str]:
+    """Greedily join consecutive units with spaces into chunks of at most `max_chars`."""
+    chunks: list[str] = []
+    current = ""
+    for unit in units:
+        if current and len(current) + 1 + len(unit) <= max_chars:
+            current = f"{current} {unit}"
+        else:
+            if current:
+                chunks.append(current)
+            current = unit
+    if current:
+        chunks.append(current)
+    return chunks

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from backend.core.errors import VoiceCloningUnavailable
+from backend.engines.base import SynthesisParams, VoiceRef
+from backend.engines.piper import PiperEngine
+
+
+@pytest.fixture(scope="module")
+def engine():
+    engine = PiperEngine()
+    engine.check_environment()
+    engine.load()
+    yield engine
+    engine.unload()
+
+
+def test_piper_speaks_real_audio_from_the_packaged_voice(engine):
+    audio = engine.synthesize(
+        "Hello there. This is a test.", engine.prepare_voice(None), SynthesisParams()
+    )
+    assert audio.sample_rate == 22050
+    assert audio.samples.dtype == np.float32
+    assert audio.samples.ndim == 1
+    assert 1.0 < audio.seconds < 6.0
+    assert np.abs(audio.samples).max() > 0.1  # not silence
+    assert np.abs(audio.samples).max() <= 1.0
+
+
+def test_piper_rate_changes_speaking_speed(engine):
+    text = "The rate setting makes speech faster or slower."
+    normal = engine.synthesize(text, "builtin", SynthesisParams(rate=1.0)).seconds
+    fast = engine.synthesize(text, "builtin", SynthesisParams(rate=2.0)).seconds
+    slow = engine.synthesize(text, "builtin", SynthesisParams(rate=0.5)).seconds
+    assert fast < normal * 0.7
+    assert slow > normal * 1.5
+
+
+def test_piper_refuses_an_uploaded_voice_with_an_install_hint(engine, tmp_path):
+    ref = VoiceRef("someone", tmp_path / "reference.wav", tmp_path)
+    with pytest.raises(VoiceCloningUnavailable) as caught:
+        engine.prepare_voice(ref)
+    assert caught.value.status_code == 400
+    assert caught.value.code == "voice_cloning_unavailable"
+    assert "setup_env.py --engine chatterbox" in caught.value.solution
+
+
+def test_piper_unload_drops_the_voice_and_load_is_idempotent():
+    engine = PiperEngine()
+    engine.load()
+    engine.load()
+    assert engine.is_loaded()
+    engine.unload()
+    engine.unload()
+    assert not engine.is_loaded()
+    assert engine.capabilities.can_clone is False

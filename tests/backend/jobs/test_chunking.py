@@ -1,0 +1,113 @@
+"""Tests for backend/jobs/chunking.py: sentence-aware chunks that lose no text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backend.jobs.chunking import split_text
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_abbreviations_initials_and_decimals_do_not_end_a_sentence() -> None:
+    text = (
+        "Dr. Watson read T. S. Eliot, e.g. The Waste Land, at 3.14 p.m. sharp. "
+        "Then Mr. Holmes arrived."
+    )
+    assert split_text(text, 75) == [
+        "Dr. Watson read T. S. Eliot, e.g. The Waste Land, at 3.14 p.m. sharp.",
+        "Then Mr. Holmes arrived.",
+    ]
+
+
+def test_whole_sentences_are_packed_greedily_up_to_the_limit() -> None:
+    text = "One is short. Two is short too. Three will not fit in the first chunk."
+    assert split_text(text, 40) == [
+        "One is short. Two is short too.",
+        "Three will not fit in the first chunk.",
+    ]
+
+
+def test_a_long_sentence_is_split_at_clause_punctuation_first() -> None:
+    text = (
+        "The committee met at dawn, argued about the budget for hours; "
+        "and finally, long after lunch, agreed on nothing at all."
+    )
+    chunks = split_text(text, 70)
+    assert chunks == [
+        "The committee met at dawn, argued about the budget for hours;",
+        "and finally, long after lunch, agreed on nothing at all.",
+    ]
+
+
+def test_a_long_clause_is_split_between_words_never_inside_one() -> None:
+    text = "word " * 30 + "end."
+    chunks = split_text(text, 23)
+    assert all(len(chunk) <= 23 for chunk in chunks)
+    assert all(set(chunk.split()) <= {"word", "end."} for chunk in chunks)
+    assert " ".join(chunks) == normalised(text)
+
+
+def test_a_split_sentence_does_not_end_in_a_tiny_fragment() -> None:
+    text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu."
+    chunks = split_text(text, 60)
+    assert len(chunks) == 2
+    assert len(chunks[-1]) >= 20
+    assert " ".join(chunks) == text
+
+
+def test_a_word_longer_than_the_limit_is_cut_to_fit() -> None:
+    assert split_text("a" * 25 + " b", 10) == ["a" * 10, "a" * 10, "aaaaa b"]
+
+
+def test_whitespace_and_paragraph_breaks_collapse_to_single_spaces() -> None:
+    text = "  First  line\nof one.\n\n\n   Second\tparagraph here.  "
+    assert split_text(text, 200) == ["First line of one. Second paragraph here."]
+
+
+def test_sentences_run_together_without_a_space_are_not_separated() -> None:
+    assert split_text("Is it?Yes it is.", 12) == ["Is it?Yes", "it is."]
+
+
+def test_empty_or_blank_text_gives_no_chunks() -> None:
+    assert split_text("", 100) == []
+    assert split_text(" \n\n\t  ", 100) == []
+
+
+def test_a_limit_below_one_character_raises_value_error() -> None:
+    with pytest.raises(ValueError):
+        split_text("Hello.", 0)
+
+
+WORD = st.text(alphabet="abcdeXYZ019.,;:!?'\"()-", min_size=1, max_size=12)
+GAP = st.sampled_from([" ", " ", " ", "  ", "\n", "\n\n", " \n\t\n ", "\t"])
+
+
+@st.composite
+def prose(draw: st.DrawFn) -> str:
+    words = draw(st.lists(WORD, max_size=60))
+    gaps = draw(st.lists(GAP, min_size=len(words), max_size=len(words)))
+    lead = draw(st.sampled_from(["", " ", "\n\n"]))
+    return lead + "".join(word + gap for word, gap in zip(words, gaps, strict=True))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=prose(), max_chars=st.integers(min_value=12, max_value=200))
+def test_chunks_rejoin_to_the_normalised_text_and_respect_the_limit(
+    text: str, max_chars: int
+) -> None:
+    chunks = split_text(text, max_chars)
+    assert " ".join(chunks) == normalised(text)
+    assert all(0 < len(chunk) <= max_chars for chunk in chunks)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=300), max_chars=st.integers(min_value=1, max_value=80))
+def test_any_text_keeps_every_character_and_respects_the_limit(text: str, max_chars: int) -> None:
+    chunks = split_text(text, max_chars)
+    assert "".join(chunks).replace(" ", "") == "".join(text.split())
+    assert all(0 < len(chunk) <= max_chars for chunk in chunks)

@@ -1,0 +1,66 @@
+"""A real server: uvicorn in a child process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, data_dir: Path, **env: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {**os.environ, "CHATTERBOX_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1",
+                       "CHATTERBOX_MODEL_CACHE_DIR": str(data_dir / "model_cache"), **env}
+        self.log = (data_dir / "server.log").open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}")
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code in (200, 503):
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError("server did not answer /health")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def piper_server(tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("piper-server"), CHATTERBOX_ENGINE="piper")
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,13 @@
+"""Assertions shared by the API tests."""
+
+from __future__ import annotations
+
+import json
+
+
+def assert_error(response, status: int, body: dict) -> None:
+    """Status and the exact bytes of the JSON error body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    expected = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert response.content == expected
