@@ -1,0 +1,276 @@
+"""The Chatterbox engine: loads the local checkpoint, caches voice conditionals, synthesises speech.
+
+torch and chatterbox are imported inside methods, so importing this module stays cheap and works
+on an install without them (engine selection calls `model_files_present` and `check_environment`).
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import logging
+import os
+import sys
+from collections import OrderedDict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backend.audio.stretch import time_stretch
+from backend.core.errors import (
+    EnvironmentNotSetup,
+    InternalError,
+    ModelLoadFailed,
+    NoVoiceLoaded,
+    SynthesisFailed,
+    VoiceFileNotFound,
+)
+from backend.core.settings import Settings
+from backend.engines.base import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
+
+log = logging.getLogger(__name__)
+
+MODEL_FILES = (
+    "ve.safetensors",
+    "t3_cfg.safetensors",
+    "s3gen.safetensors",
+    "tokenizer.json",
+    "conds.pt",
+)
+SAMPLE_RATE = 24000
+CONDS_FILE = "conds.pt"
+# cfg_weight 0.0 crashes the English model upstream (no CFG batch is built); stay just above it.
+MIN_CFG_WEIGHT = 1e-3
+# prepare_conditionals bakes an exaggeration in; generate() replaces it per call when it differs.
+EMBED_EXAGGERATION = 0.5
+SETUP_HINT = "python setup_env.py --engine chatterbox"
+
+
+def model_files_present(model_dir: Path) -> list[str]:
+    """Names of the Chatterbox checkpoint files missing from `model_dir`; [] when all are there."""
+    return [name for name in MODEL_FILES if not (Path(model_dir) / name).is_file()]
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class ChatterboxEngine:
+    """Chatterbox TTS (English, zero-shot cloning), 24 kHz. Not thread-safe: the manager serialises.
+
+    The model keeps the current voice in `model.conds`; a handle from `prepare_voice` is a
+    `Conditionals` object that `synthesize` installs before every generate. Voice handles live in
+    an LRU of `settings.voice_cache_size` entries and are persisted as `<cache_dir>/conds.pt`.
+    """
+
+    name = "chatterbox"
+    capabilities = Capabilities(can_clone=True, has_builtin_voice=True, max_chars=300)
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._device: str | None = None
+        self._model: Any = None
+        self._builtin: Any = None  # the checkpoint's own voice, captured before any clone
+        # voice_id -> ((mtime_ns, size) of the reference clip, Conditionals), least recent first
+        self._voices: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
+
+    @property
+    def model_dir(self) -> Path:
+        return Path(self.settings.model_cache_dir).resolve()
+
+    @property
+    def device(self) -> str:
+        if self._device is None:
+            self._device = self._resolve_device()
+        return self._device
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self._model.sr) if self._model is not None else SAMPLE_RATE
+
+    def _resolve_device(self) -> str:
+        if self.settings.device != "auto":
+            return self.settings.device
+        try:
+            import torch
+        except ImportError:
+            return "cpu"
+        if torch.cuda.is_available():
+            return "cuda"
+        if torch.backends.mps.is_available():
+            return "mps"
+        return "cpu"
+
+    def check_environment(self) -> None:
+        if importlib.util.find_spec("chatterbox") is None:
+            raise EnvironmentNotSetup(
+                "The Chatterbox libraries (chatterbox-tts, torch) are not installed.",
+                f"Run: {SETUP_HINT}",
+            )
+        missing = model_files_present(self.model_dir)
+        if missing:
+            raise EnvironmentNotSetup(
+                f"The Chatterbox model files are missing from {self.model_dir}: "
+                f"{', '.join(missing)}.",
+                f"Run: {SETUP_HINT} (downloads them into model_cache/), or copy the five files "
+                f"({', '.join(MODEL_FILES)}) into {self.model_dir}.",
+            )
+
+    def is_loaded(self) -> bool:
+        return self._model is not None
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        try:
+            from chatterbox.tts import ChatterboxTTS
+        except ImportError as exc:
+            raise EnvironmentNotSetup(
+                f"The Chatterbox libraries could not be imported ({_short(exc)}).",
+                f"Run: {SETUP_HINT}",
+            ) from exc
+        log.info("Loading Chatterbox from %s on %s", self.model_dir, self.device)
+        try:
+            # from_local only: from_pretrained would reach for the hub.
+            model = ChatterboxTTS.from_local(self.model_dir, self.device)
+            if not self.settings.watermark:
+                import perth
+
+                model.watermarker = perth.DummyWatermarker()
+        except Exception as exc:
+            raise ModelLoadFailed(f"Chatterbox could not be loaded: {_short(exc)}") from exc
+        self._model = model
+        self._builtin = model.conds  # before any clone overwrites model.conds
+        self.capabilities = replace(
+            type(self).capabilities, has_builtin_voice=self._builtin is not None
+        )
+
+    def unload(self) -> None:
+        was_loaded = self._model is not None
+        self._model = None
+        self._builtin = None
+        self._voices.clear()
+        gc.collect()
+        torch = sys.modules.get("torch")  # never import torch just to free nothing
+        if was_loaded and torch is not None:
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            elif self.device == "mps":
+                torch.mps.empty_cache()
+
+    def _require_model(self) -> Any:
+        if self._model is None:
+            raise InternalError("The Chatterbox model is not loaded.")
+        return self._model
+
+    def prepare_voice(self, ref: VoiceRef | None) -> Any:
+        model = self._require_model()
+        if ref is None:
+            if self._builtin is None:
+                raise NoVoiceLoaded(
+                    f"The Chatterbox checkpoint in {self.model_dir} has no built-in voice "
+                    "(conds.pt)."
+                )
+            return self._builtin
+        try:
+            stat = ref.audio_path.stat()
+        except OSError as exc:
+            raise VoiceFileNotFound(
+                f"The reference clip of voice '{ref.voice_id}' is missing: {ref.audio_path}"
+            ) from exc
+        fingerprint = (stat.st_mtime_ns, stat.st_size)
+        cached = self._voices.get(ref.voice_id)
+        if cached is not None and cached[0] == fingerprint:
+            self._voices.move_to_end(ref.voice_id)
+            return cached[1]
+        conds = self._load_persisted(ref, stat.st_mtime_ns)
+        if conds is None:
+            conds = self._embed(model, ref)
+        self._voices[ref.voice_id] = (fingerprint, conds)
+        self._voices.move_to_end(ref.voice_id)
+        while len(self._voices) > self.settings.voice_cache_size:
+            evicted, _ = self._voices.popitem(last=False)
+            log.debug("Evicted voice %s from the conditionals cache", evicted)
+        return conds
+
+    def _load_persisted(self, ref: VoiceRef, audio_mtime_ns: int) -> Any:
+        path = ref.cache_dir / CONDS_FILE
+        try:
+            if path.stat().st_mtime_ns < audio_mtime_ns:
+                return None  # the clip was replaced after it was embedded
+        except OSError:
+            return None
+        from chatterbox.tts import Conditionals
+
+        # Load to CPU for mps, as upstream does; CUDA loads straight onto the GPU.
+        map_location = "cpu" if self.device == "mps" else self.device
+        try:
+            return Conditionals.load(path, map_location=map_location).to(self.device)
+        except Exception as exc:
+            log.warning("Ignoring unreadable %s (%s); embedding again", path, _short(exc))
+            return None
+
+    def _embed(self, model: Any, ref: VoiceRef) -> Any:
+        log.info("Embedding reference voice %s", ref.voice_id)
+        try:
+            model.prepare_conditionals(str(ref.audio_path), exaggeration=EMBED_EXAGGERATION)
+        except Exception as exc:
+            raise SynthesisFailed(
+                f"The reference clip of voice '{ref.voice_id}' could not be embedded: {_short(exc)}"
+            ) from exc
+        conds = model.conds
+        path = ref.cache_dir / CONDS_FILE
+        tmp = path.with_name(f".{CONDS_FILE}.{os.getpid()}.tmp")
+        try:
+            ref.cache_dir.mkdir(parents=True, exist_ok=True)
+            conds.save(tmp)
+            os.replace(tmp, path)  # atomic: a crash never leaves a half-written conds.pt
+        except Exception as exc:  # persisting only saves time on the next start
+            log.warning("Could not persist conditionals to %s: %s", path, _short(exc))
+            tmp.unlink(missing_ok=True)
+        return conds
+
+    def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio:
+        model = self._require_model()
+        import torch
+
+        model.conds = handle  # generate() reads and rewrites the model's current voice
+        if params.seed is not None:
+            torch.manual_seed(params.seed)
+            if torch.cuda.is_available():
+                torch.cuda.manual_seed_all(params.seed)
+        try:
+            wav = model.generate(
+                text,
+                exaggeration=params.exaggeration,
+                cfg_weight=max(params.cfg_weight, MIN_CFG_WEIGHT),
+                temperature=params.temperature,
+            )
+        except Exception as exc:
+            raise SynthesisFailed(f"Chatterbox failed to synthesise: {_short(exc)}") from exc
+        samples = np.ascontiguousarray(wav.detach().cpu().float().numpy().reshape(-1))
+        if params.rate != 1.0:
+            samples = time_stretch(samples, model.sr, params.rate)
+        return Audio(samples.astype(np.float32, copy=False), int(model.sr))
+
+    def memory(self) -> EngineMemory:
+        if self.device != "cuda":
+            return EngineMemory()
+        import torch
+
+        if not torch.cuda.is_available():
+            return EngineMemory()
+        return EngineMemory(
+            vram_allocated=torch.cuda.memory_allocated(),
+            vram_reserved=torch.cuda.memory_reserved(),
+        )
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "model_cache_dir": str(self.model_dir),
+            "cached_voices": len(self._voices),
+            "watermark": self.settings.watermark,
+        }

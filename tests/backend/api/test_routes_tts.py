@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import soundfile as sf
+
+from backend.engines.fake import FakeEngine, voice_frequency
+from tests.helpers.api import assert_error
+from tests.helpers.audio import clip_bytes
+
+
+def dominant_hz(response) -> float:
+    samples, rate = sf.read(io.BytesIO(response.content))
+    spectrum = np.abs(np.fft.rfft(samples))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()])
+
+
+def upload(client, name="Narrator", pitch=160.0):
+    response = client.post(
+        "/voices", files={"file": ("narrator.wav", clip_bytes(pitch=pitch), "audio/wav")},
+        data={"name": name},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_tts_speaks_with_the_builtin_voice_when_none_is_chosen(client):
+    response = client.post("/tts", json={"text": "Hello there."})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    assert response.headers["x-voice"] == "builtin"
+    assert response.headers["x-tts-engine"] == "fake"
+    assert abs(dominant_hz(response) - voice_frequency(None)) < 5
+
+
+def test_tts_each_format_has_its_content_type(client):
+    for fmt, content_type in (("wav", "audio/wav"), ("mp3", "audio/mpeg"), ("ogg", "audio/ogg"),
+                              ("flac", "audio/flac")):
+        response = client.post("/tts", json={"text": "Format check.", "format": fmt})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == content_type
+        assert sf.info(io.BytesIO(response.content)).duration > 0.05
+
+
+def test_tts_uses_explicit_voice_then_current_voice(client):
+    first = upload(client, "First", 150)
+    second = upload(client, "Second", 210)
+    assert client.post("/load_voice", json={"voice_id": first}).status_code == 200
+    current = client.post("/tts", json={"text": "Who is speaking?"})
+    assert current.headers["x-voice"] == first
+    assert abs(dominant_hz(current) - voice_frequency(first)) < 5
+    explicit = client.post("/tts", json={"text": "Who is speaking?", "voice": second})
+    assert explicit.headers["x-voice"] == second
+    assert abs(dominant_hz(explicit) - voice_frequency(second)) < 5
+    by_name = client.post("/tts", json={"text": "By name.", "voice": "second"})
+    assert by_name.headers["x-voice"] == second
+
+
+def test_edge_tts_names_map_to_the_builtin_voice_by_default(client):
+    response = client.post("/tts", json={"text": "Hello.", "voice": "en-US-JennyNeural"})
+    assert response.status_code == 200
+    assert response.headers["x-voice"] == "builtin"
+
+
+def test_aliases_can_map_edge_names_to_library_voices(make_client):
+    client = make_client()
+    voice_id = upload(client)
+    client.app.state.settings.voice_aliases["en-GB-RyanNeural"] = voice_id
+    response = client.post("/tts", json={"text": "Hello.", "voice": "en-GB-RyanNeural"})
+    assert response.headers["x-voice"] == voice_id
+
+
+def test_unknown_voice_is_400_voice_not_found_listing_available_voices(client):
+    voice_id = upload(client, "Narrator")
+    available = ["builtin", voice_id, "en-US-JennyNeural"]
+    assert_error(
+        client.post("/tts", json={"text": "Hello.", "voice": "en-US-GuyNeural"}),
+        400,
+        {
+            "error": "voice_not_found",
+            "message": f"Unknown voice 'en-US-GuyNeural'. Available voices: {', '.join(available)}.",
+            "solution": "Use one of the available voices, or upload a new one with POST /voices.",
+            "available_voices": available,
+        },
+    )
+
+
+def test_no_voice_at_all_is_400_no_voice_loaded(make_client):
+    client = make_client(FakeEngine(has_builtin_voice=False))
+    assert_error(
+        client.post("/tts", json={"text": "Hello."}),
+        400,
+        {
+            "error": "no_voice_loaded",
+            "message": "No voice is selected and the engine has no built-in voice.",
+            "solution": "Upload a reference clip (POST /voices) and select it with POST /load_voice.",
+        },
+    )
+
+
+def test_engine_that_cannot_clone_refuses_an_uploaded_voice(make_client):
+    client = make_client(FakeEngine(can_clone=False))
+    voice_id = upload(client)
+    assert_error(
+        client.post("/tts", json={"text": "Hello.", "voice": voice_id}),
+        400,
+        {
+            "error": "voice_cloning_unavailable",
+            "message": f"The current engine (Piper) cannot speak in the uploaded voice '{voice_id}'.",
+            "solution": "Install Chatterbox to clone voices: python setup_env.py --engine chatterbox "
+            "(downloads the model into model_cache/), then restart the server.",
+        },
+    )
+
+
+def test_empty_and_whitespace_text_is_422_text_empty(client):
+    body = {"error": "text_empty", "message": "The text is empty.",
+            "solution": "Send some words to speak in the 'text' field."}
+    for text in ("", "   \n\t ", "\x00\x01"):
+        assert_error(client.post("/tts", json={"text": text}), 422, body)
+
+
+def test_text_over_the_limit_is_413_text_too_long(make_client):
+    client = make_client(max_text_chars=100)
+    assert_error(
+        client.post("/tts", json={"text": "a" * 101}),
+        413,
+        {
+            "error": "text_too_long",
+            "message": "The text has 101 characters; one request takes at most 100.",
+            "solution": "Split the text, or narrate long documents as a job.",
+        },
+    )
+
+
+def test_invalid_fields_are_422_invalid_request(client):
+    response = client.post("/tts", json={"text": "Hi.", "rate": 9, "format": "aac"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert "rate" in body["message"] and "format" in body["message"]
+    assert body["solution"] == "Check the fields against the API documentation at /docs."
+    missing = client.post("/tts", json={})
+    assert missing.json()["error"] == "invalid_request"
+    assert "text" in missing.json()["message"]
+    broken = client.post("/tts", content=b"{not json", headers={"content-type": "application/json"})
+    assert broken.status_code == 422
+    assert broken.json()["error"] == "invalid_request"
+
+
+def test_synthesis_failure_is_500_synthesis_failed_without_a_traceback(make_client):
+    client = make_client(FakeEngine(fail_when=lambda text: RuntimeError("device-side assert")))
+    assert_error(
+        client.post("/tts", json={"text": "Hello."}),
+        500,
+        {
+            "error": "synthesis_failed",
+            "message": "Speech synthesis failed: device-side assert",
+            "solution": "Try again with shorter text; if it keeps failing, reload the model.",
+        },
+    )
+
+
+def test_long_text_is_split_into_engine_sized_chunks_and_joined(client):
+    text = " ".join(f"Sentence number {i} is here to make the text long." for i in range(30))
+    response = client.post("/tts", json={"text": text})
+    assert response.status_code == 200
+    chunks = [t for t, _ in client.engine.calls]
+    assert len(chunks) > 1
+    assert all(len(c) <= client.engine.capabilities.max_chars for c in chunks)
+    assert " ".join(chunks) == text
+    samples, rate = sf.read(io.BytesIO(response.content))
+    spoken = sum(max(0.05, len(c) * 0.01) for c in chunks)
+    assert len(samples) / rate > spoken  # chunks plus the pauses between them
+
+
+def test_rate_reaches_the_engine(client):
+    normal = client.post("/tts", json={"text": "x" * 100}).headers["x-audio-seconds"]
+    fast = client.post("/tts", json={"text": "x" * 100, "rate": 2.0}).headers["x-audio-seconds"]
+    assert float(fast) < float(normal) * 0.6
