@@ -6,10 +6,9 @@ counted as it arrives and refused as soon as it passes the limit.
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.api.errors import error_response
 from backend.core.errors import UploadTooLarge
 
 
@@ -32,7 +31,7 @@ class BodyLimitMiddleware:
         limit = self.upload_limit if is_upload else self.json_limit
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit, is_upload)
+            await self._refuse(scope, receive, send, limit, is_upload)
             return
 
         received = 0
@@ -64,16 +63,14 @@ class BodyLimitMiddleware:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await self._refuse(send, limit, is_upload)
+            await self._refuse(scope, receive, send, limit, is_upload)
 
     @staticmethod
-    async def _refuse(send: Send, limit: int, is_upload: bool) -> None:
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, is_upload: bool) -> None:
         what = "upload" if is_upload else "request body"
         error = UploadTooLarge(f"The {what} is larger than the limit of {limit / 1048576:.1f} MB.")
         if not is_upload:
             error.solution = "Send less text per request; narrate long documents as a job."
-        body = json.dumps(error.to_dict()).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        response = error_response(error)
+        response.headers["connection"] = "close"  # the rest of the body is not read
+        await response(scope, receive, send)

@@ -179,3 +179,16 @@ def test_rate_reaches_the_engine(client):
     normal = client.post("/tts", json={"text": "x" * 100}).headers["x-audio-seconds"]
     fast = client.post("/tts", json={"text": "x" * 100, "rate": 2.0}).headers["x-audio-seconds"]
     assert float(fast) < float(normal) * 0.6
+
+
+def test_oversized_json_body_is_413_before_parsing(client):
+    response = client.post(
+        "/tts", content=b'{"text": "' + b"a" * (2 * 1024 * 1024) + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert_error(
+        response,
+        413,
+        {"error": "upload_too_large", "message": "The request body is larger than the limit of 1.0 MB.",
+         "solution": "Send less text per request; narrate long documents as a job."},
+    )
