@@ -22,7 +22,9 @@ _HTTP_CODES = {
 
 
 def error_response(error: AppError) -> JSONResponse:
-    headers = {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
+    headers = (
+        {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
+    )
     return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
 
 

@@ -66,7 +66,9 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send, limit, is_upload)
 
     @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, is_upload: bool) -> None:
+    async def _refuse(
+        scope: Scope, receive: Receive, send: Send, limit: int, is_upload: bool
+    ) -> None:
         what = "upload" if is_upload else "request body"
         error = UploadTooLarge(f"The {what} is larger than the limit of {limit / 1048576:.1f} MB.")
         if not is_upload:

@@ -29,9 +29,12 @@ async def health(manager: ModelManager = Depends(get_manager)) -> JSONResponse:
         "can_clone": engine.capabilities.can_clone,
         "has_builtin_voice": engine.capabilities.has_builtin_voice,
         "sample_rate": engine.sample_rate,
-        "memory": {"rss_bytes": status["rss_bytes"], **system_ram(),
-                   "vram_allocated_bytes": status["vram_allocated_bytes"],
-                   "vram_reserved_bytes": status["vram_reserved_bytes"]},
+        "memory": {
+            "rss_bytes": status["rss_bytes"],
+            **system_ram(),
+            "vram_allocated_bytes": status["vram_allocated_bytes"],
+            "vram_reserved_bytes": status["vram_reserved_bytes"],
+        },
         **engine.info(),
     }
     return JSONResponse(body)

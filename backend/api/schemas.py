@@ -21,7 +21,9 @@ class TTSRequest(BaseModel):
     exaggeration: float = Field(0.5, ge=0.0, le=2.0, description="Chatterbox emotion intensity.")
     cfg_weight: float = Field(0.5, ge=0.0, le=1.0, description="Chatterbox pacing/adherence.")
     temperature: float = Field(0.8, ge=0.05, le=5.0)
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="Fixed seed for repeatable takes.")
+    seed: int | None = Field(
+        None, ge=0, le=2**32 - 1, description="Fixed seed for repeatable takes."
+    )
 
     def params(self) -> SynthesisParams:
         return SynthesisParams(

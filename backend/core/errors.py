@@ -23,7 +23,12 @@ class AppError(Exception):
         super().__init__(self.message)
 
     def to_dict(self) -> dict[str, object]:
-        return {"error": self.code, "message": self.message, "solution": self.solution, **self.extra}
+        return {
+            "error": self.code,
+            "message": self.message,
+            "solution": self.solution,
+            **self.extra,
+        }
 
 
 class EnvironmentNotSetup(AppError):
@@ -37,7 +42,9 @@ class ModelLoadFailed(AppError):
     status_code = 503
     code = "model_load_failed"
     default_message = "The model could not be loaded."
-    default_solution = "Check the server log; free GPU memory or set CHATTERBOX_DEVICE=cpu, then retry."
+    default_solution = (
+        "Check the server log; free GPU memory or set CHATTERBOX_DEVICE=cpu, then retry."
+    )
 
 
 class SynthesisFailed(AppError):

@@ -79,8 +79,8 @@ class Engine(Protocol):
       it is cheap and never loads the model.
     - `load()` / `unload()` are idempotent. `unload()` drops every reference to weights and cached
       voices so their memory can be reclaimed.
-    - `prepare_voice(ref)` returns a handle for `synthesize`; `ref=None` asks for the built-in voice.
-      Engines that cannot clone raise VoiceCloningUnavailable for a non-None ref.
+    - `prepare_voice(ref)` returns a handle for `synthesize`; `ref=None` asks for the built-in
+      voice. Engines that cannot clone raise VoiceCloningUnavailable for a non-None ref.
     - `synthesize` returns mono float32 audio at `sample_rate`.
     """
 

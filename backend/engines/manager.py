@@ -93,11 +93,13 @@ class ModelManager:
         return await asyncio.wrap_future(self._worker.submit(self._unload))
 
     def start_background_load(self) -> None:
-        """Begin loading at start-up without blocking it; failures leave loading to the first call."""
+        """Start loading without blocking start-up; on failure the first request loads."""
 
         def on_done(future: Future[None]) -> None:
             if future.exception() is not None:
-                log.warning("Start-up load failed; will retry on first request: %s", future.exception())
+                log.warning(
+                    "Start-up load failed; will retry on first request: %s", future.exception()
+                )
 
         self.submit(lambda engine: None).add_done_callback(on_done)
 
@@ -191,12 +193,18 @@ class ModelManager:
             raise
         except Exception as exc:
             log.exception("Model load failed")
-            error = ModelLoadFailed(f"The {self.engine.name} model could not be loaded: {_short(exc)}")
+            error = ModelLoadFailed(
+                f"The {self.engine.name} model could not be loaded: {_short(exc)}"
+            )
             self._set_state(ModelState.ERROR, error)
             raise error from exc
         self._set_state(ModelState.READY)
-        log.info("Loaded %s on %s in %.2fs", self.engine.name, self.engine.device,
-                 time.perf_counter() - started)
+        log.info(
+            "Loaded %s on %s in %.2fs",
+            self.engine.name,
+            self.engine.device,
+            time.perf_counter() - started,
+        )
 
     def _unload_if_idle(self, generation: int) -> None:
         with self._lock:
@@ -217,17 +225,27 @@ class ModelManager:
             release_memory()
             self._set_state(ModelState.UNLOADED)
         after = self._memory_reading()
-        freed = {k: (before[k] - after[k]) if before[k] is not None and after[k] is not None else None
-                 for k in before}
+        freed = {
+            k: (before[k] - after[k]) if before[k] is not None and after[k] is not None else None
+            for k in before
+        }
         if was_loaded:
             log.info("Unloaded %s; freed %s", self.engine.name, freed)
-        return {"unloaded": was_loaded, "engine": self.engine.name, "before": before,
-                "after": after, "freed": freed}
+        return {
+            "unloaded": was_loaded,
+            "engine": self.engine.name,
+            "before": before,
+            "after": after,
+            "freed": freed,
+        }
 
     def _memory_reading(self) -> dict[str, int | None]:
         memory = self.engine.memory()
-        return {"rss_bytes": process_rss(), "vram_allocated_bytes": memory.vram_allocated,
-                "vram_reserved_bytes": memory.vram_reserved}
+        return {
+            "rss_bytes": process_rss(),
+            "vram_allocated_bytes": memory.vram_allocated,
+            "vram_reserved_bytes": memory.vram_reserved,
+        }
 
     def _set_state(self, state: ModelState, error: AppError | None = None) -> None:
         with self._lock:

@@ -25,13 +25,29 @@ class LiveServer:
     def __init__(self, data_dir: Path, **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "CHATTERBOX_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1",
-                       "CHATTERBOX_MODEL_CACHE_DIR": str(data_dir / "model_cache"), **env}
+        environment = {
+            **os.environ,
+            "CHATTERBOX_DATA_DIR": str(data_dir),
+            "HF_HUB_OFFLINE": "1",
+            "CHATTERBOX_MODEL_CACHE_DIR": str(data_dir / "model_cache"),
+            **env,
+        }
         self.log = (data_dir / "server.log").open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "backend.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+            cwd=ROOT,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self, timeout: float = 60) -> None:

@@ -8,7 +8,9 @@ import numpy as np
 import soundfile as sf
 
 
-def speech_like(seconds: float, rate: int = 24000, pitch: float = 160.0, pad: float = 0.5) -> np.ndarray:
+def speech_like(
+    seconds: float, rate: int = 24000, pitch: float = 160.0, pad: float = 0.5
+) -> np.ndarray:
     """A voiced, syllable-modulated tone of `seconds`, with `pad` seconds of silence each side."""
     t = np.arange(int(seconds * rate)) / rate
     syllables = 0.55 + 0.45 * np.sin(2 * np.pi * 3.5 * t)
@@ -18,7 +20,9 @@ def speech_like(seconds: float, rate: int = 24000, pitch: float = 160.0, pad: fl
     return np.concatenate([silence, clip, silence])
 
 
-def clip_bytes(seconds: float = 5.0, fmt: str = "WAV", rate: int = 24000, pitch: float = 160.0) -> bytes:
+def clip_bytes(
+    seconds: float = 5.0, fmt: str = "WAV", rate: int = 24000, pitch: float = 160.0
+) -> bytes:
     buffer = io.BytesIO()
     sf.write(buffer, speech_like(seconds, rate, pitch), rate, format=fmt)
     return buffer.getvalue()

@@ -20,7 +20,9 @@ def make_client(tmp_path):
             load_on_startup=False,
             **overrides,
         )
-        client = TestClient(create_app(settings, engine or FakeEngine()), raise_server_exceptions=False)
+        client = TestClient(
+            create_app(settings, engine or FakeEngine()), raise_server_exceptions=False
+        )
         client.__enter__()
         client.engine = client.app.state.manager.engine
         clients.append(client)

@@ -7,8 +7,11 @@ def test_unknown_route_is_404_not_found_json(client):
     assert_error(
         client.get("/nope"),
         404,
-        {"error": "not_found", "message": "There is no such endpoint.",
-         "solution": "See the API documentation at /docs."},
+        {
+            "error": "not_found",
+            "message": "There is no such endpoint.",
+            "solution": "See the API documentation at /docs.",
+        },
     )
 
 
@@ -17,8 +20,11 @@ def test_wrong_method_is_405_json(client):
     assert_error(
         response,
         405,
-        {"error": "method_not_allowed", "message": "That method is not allowed here.",
-         "solution": "See /docs for the methods."},
+        {
+            "error": "method_not_allowed",
+            "message": "That method is not allowed here.",
+            "solution": "See /docs for the methods.",
+        },
     )
 
 
@@ -31,8 +37,11 @@ def test_unexpected_error_is_500_internal_error_without_traceback(client, monkey
     assert_error(
         response,
         500,
-        {"error": "internal_error", "message": "The server hit an unexpected problem.",
-         "solution": "Try again; if it keeps happening, check the server log."},
+        {
+            "error": "internal_error",
+            "message": "The server hit an unexpected problem.",
+            "solution": "Try again; if it keeps happening, check the server log.",
+        },
     )
     assert b"secret" not in response.content
 

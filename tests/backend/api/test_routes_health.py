@@ -47,8 +47,13 @@ def test_health_503_names_the_cache_directory_when_chatterbox_files_are_missing(
 
     cache = tmp_path / "empty_cache"
     cache.mkdir()
-    settings = Settings(_env_file=None, engine="chatterbox", model_cache_dir=cache,
-                        data_dir=tmp_path / "data", load_on_startup=False)
+    settings = Settings(
+        _env_file=None,
+        engine="chatterbox",
+        model_cache_dir=cache,
+        data_dir=tmp_path / "data",
+        load_on_startup=False,
+    )
     with TestClient(create_app(settings)) as client:
         response = client.get("/health")
         body = response.json()
@@ -61,14 +66,23 @@ def test_health_503_names_the_cache_directory_when_chatterbox_files_are_missing(
         assert tts.json()["error"] == "environment_not_setup"
 
 
-def test_health_503_names_the_cache_directory_when_only_model_files_are_missing(tmp_path, monkeypatch):
+def test_health_503_names_the_cache_directory_when_only_model_files_are_missing(
+    tmp_path, monkeypatch
+):
     from fastapi.testclient import TestClient
 
-    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parents[2] / "fakes" / "chatterbox_pkg"))
+    monkeypatch.syspath_prepend(
+        str(__import__("pathlib").Path(__file__).parents[2] / "fakes" / "chatterbox_pkg")
+    )
     cache = tmp_path / "empty_cache"
     cache.mkdir()
-    settings = Settings(_env_file=None, engine="chatterbox", model_cache_dir=cache,
-                        data_dir=tmp_path / "data", load_on_startup=False)
+    settings = Settings(
+        _env_file=None,
+        engine="chatterbox",
+        model_cache_dir=cache,
+        data_dir=tmp_path / "data",
+        load_on_startup=False,
+    )
     with TestClient(create_app(settings)) as client:
         body = client.get("/health").json()
         assert body["error"] == "environment_not_setup"

@@ -18,7 +18,8 @@ def dominant_hz(response) -> float:
 
 def upload(client, name="Narrator", pitch=160.0):
     response = client.post(
-        "/voices", files={"file": ("narrator.wav", clip_bytes(pitch=pitch), "audio/wav")},
+        "/voices",
+        files={"file": ("narrator.wav", clip_bytes(pitch=pitch), "audio/wav")},
         data={"name": name},
     )
     assert response.status_code == 201, response.text
@@ -35,8 +36,12 @@ def test_tts_speaks_with_the_builtin_voice_when_none_is_chosen(client):
 
 
 def test_tts_each_format_has_its_content_type(client):
-    for fmt, content_type in (("wav", "audio/wav"), ("mp3", "audio/mpeg"), ("ogg", "audio/ogg"),
-                              ("flac", "audio/flac")):
+    for fmt, content_type in (
+        ("wav", "audio/wav"),
+        ("mp3", "audio/mpeg"),
+        ("ogg", "audio/ogg"),
+        ("flac", "audio/flac"),
+    ):
         response = client.post("/tts", json={"text": "Format check.", "format": fmt})
         assert response.status_code == 200
         assert response.headers["content-type"] == content_type
@@ -115,8 +120,11 @@ def test_engine_that_cannot_clone_refuses_an_uploaded_voice(make_client):
 
 
 def test_empty_and_whitespace_text_is_422_text_empty(client):
-    body = {"error": "text_empty", "message": "The text is empty.",
-            "solution": "Send some words to speak in the 'text' field."}
+    body = {
+        "error": "text_empty",
+        "message": "The text is empty.",
+        "solution": "Send some words to speak in the 'text' field.",
+    }
     for text in ("", "   \n\t ", "\x00\x01"):
         assert_error(client.post("/tts", json={"text": text}), 422, body)
 
@@ -183,12 +191,16 @@ def test_rate_reaches_the_engine(client):
 
 def test_oversized_json_body_is_413_before_parsing(client):
     response = client.post(
-        "/tts", content=b'{"text": "' + b"a" * (2 * 1024 * 1024) + b'"}',
+        "/tts",
+        content=b'{"text": "' + b"a" * (2 * 1024 * 1024) + b'"}',
         headers={"content-type": "application/json"},
     )
     assert_error(
         response,
         413,
-        {"error": "upload_too_large", "message": "The request body is larger than the limit of 1.0 MB.",
-         "solution": "Send less text per request; narrate long documents as a job."},
+        {
+            "error": "upload_too_large",
+            "message": "The request body is larger than the limit of 1.0 MB.",
+            "solution": "Send less text per request; narrate long documents as a job.",
+        },
     )

@@ -18,7 +18,8 @@ NOT_FOUND_BODY = {
 
 def upload(client, data=None, filename="narrator.wav", name="Narrator", route="/voices"):
     return client.post(
-        route, files={"file": (filename, data if data is not None else clip_bytes(), "audio/wav")},
+        route,
+        files={"file": (filename, data if data is not None else clip_bytes(), "audio/wav")},
         data={"name": name} if name else None,
     )
 
@@ -51,8 +52,11 @@ def test_delete_unknown_voice_is_404(client):
     assert_error(
         client.delete("/voices/nobody-12345678"),
         404,
-        {"error": "voice_not_found", "message": "No voice has the id 'nobody-12345678'.",
-         "solution": "List the library with GET /voices."},
+        {
+            "error": "voice_not_found",
+            "message": "No voice has the id 'nobody-12345678'.",
+            "solution": "List the library with GET /voices.",
+        },
     )
 
 
@@ -60,9 +64,11 @@ def test_wrong_extension_is_415(client):
     assert_error(
         upload(client, b"hello", filename="notes.txt"),
         415,
-        {"error": "unsupported_audio_format",
-         "message": "'notes.txt' does not end in .wav, .mp3, .flac or .ogg, so it is not accepted.",
-         "solution": "Upload WAV, MP3, FLAC or OGG."},
+        {
+            "error": "unsupported_audio_format",
+            "message": "'notes.txt' does not end in .wav, .mp3, .flac or .ogg, so it is not accepted.",
+            "solution": "Upload WAV, MP3, FLAC or OGG.",
+        },
     )
 
 
@@ -70,10 +76,12 @@ def test_non_audio_content_behind_an_audio_extension_is_415(client):
     assert_error(
         upload(client, b"%PDF-1.7\n" + os.urandom(2000), filename="voice.mp3"),
         415,
-        {"error": "unsupported_audio_format",
-         "message": "The content of 'voice.mp3' is not audio (no WAV, MP3, FLAC or OGG header), "
-         "whatever its extension says.",
-         "solution": "Upload WAV, MP3, FLAC or OGG."},
+        {
+            "error": "unsupported_audio_format",
+            "message": "The content of 'voice.mp3' is not audio (no WAV, MP3, FLAC or OGG header), "
+            "whatever its extension says.",
+            "solution": "Upload WAV, MP3, FLAC or OGG.",
+        },
     )
 
 
@@ -81,8 +89,11 @@ def test_empty_file_is_422_audio_unreadable(client):
     assert_error(
         upload(client, b"", filename="empty.wav"),
         422,
-        {"error": "audio_unreadable", "message": "The file 'empty.wav' is empty (0 bytes).",
-         "solution": "The file may be damaged; export it again as WAV and upload that."},
+        {
+            "error": "audio_unreadable",
+            "message": "The file 'empty.wav' is empty (0 bytes).",
+            "solution": "The file may be damaged; export it again as WAV and upload that.",
+        },
     )
 
 
@@ -96,10 +107,13 @@ def test_too_short_clip_is_422_audio_too_short(client):
     assert_error(
         upload(client, clip_bytes(seconds=1.0), filename="short.wav"),
         422,
-        {"error": "audio_too_short",
-         "message": "'short.wav' holds 1.10 s of sound after trimming silence; at least 3 s is needed.",
-         "solution": "Record at least 3 seconds of speech (10-30 seconds is ideal).",
-         "seconds": 1.1, "min_seconds": 3.0},
+        {
+            "error": "audio_too_short",
+            "message": "'short.wav' holds 1.10 s of sound after trimming silence; at least 3 s is needed.",
+            "solution": "Record at least 3 seconds of speech (10-30 seconds is ideal).",
+            "seconds": 1.1,
+            "min_seconds": 3.0,
+        },
     )
 
 
@@ -117,13 +131,18 @@ def test_too_long_clip_is_422_audio_too_long(client):
 def test_upload_over_the_size_limit_is_413_with_and_without_content_length(make_client):
     client = make_client(max_upload_mb=1)
     big = b"RIFF" + os.urandom(2 * 1024 * 1024)
-    body = {"error": "upload_too_large", "message": "The upload is larger than the limit of 1.0 MB.",
-            "solution": "Trim the clip: 10-30 seconds of clean speech is ideal for cloning."}
+    body = {
+        "error": "upload_too_large",
+        "message": "The upload is larger than the limit of 1.0 MB.",
+        "solution": "Trim the clip: 10-30 seconds of clean speech is ideal for cloning.",
+    }
     assert_error(upload(client, big, filename="big.wav"), 413, body)
 
     boundary = "xyz"
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
-            "Content-Type: audio/wav\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
 
     def chunked():
         yield head
@@ -131,8 +150,11 @@ def test_upload_over_the_size_limit_is_413_with_and_without_content_length(make_
             yield os.urandom(64 * 1024)
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    response = client.post("/voices", content=chunked(),
-                           headers={"content-type": f"multipart/form-data; boundary={boundary}"})
+    response = client.post(
+        "/voices",
+        content=chunked(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert "content-length" not in response.request.headers
     assert_error(response, 413, body)
     assert client.get("/voices").json()["voices"] == []
@@ -194,9 +216,19 @@ def test_every_bad_path_gets_the_same_400_body(make_client, tmp_path):
     store_root = client.app.state.store.root
     (store_root / voice["id"] / "escape.wav").symlink_to(outside)
     paths = [
-        "../outside.wav", "../../etc/passwd", "%2e%2e%2foutside.wav", str(outside), "/etc/passwd",
-        "C:\\Windows\\win.ini", "..\\..\\outside.wav", "\\\\server\\share\\voice.wav",
-        "voice.wav\x00.txt", f"{voice['id']}/escape.wav", "missing/reference.wav", voice["id"], "",
+        "../outside.wav",
+        "../../etc/passwd",
+        "%2e%2e%2foutside.wav",
+        str(outside),
+        "/etc/passwd",
+        "C:\\Windows\\win.ini",
+        "..\\..\\outside.wav",
+        "\\\\server\\share\\voice.wav",
+        "voice.wav\x00.txt",
+        f"{voice['id']}/escape.wav",
+        "missing/reference.wav",
+        voice["id"],
+        "",
     ]
     for path in paths:
         assert_error(client.post("/load_voice", json={"path": path}), 400, NOT_FOUND_BODY)

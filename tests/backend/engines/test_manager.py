@@ -159,14 +159,18 @@ def test_unload_reports_memory_before_after_and_freed(make_manager):
     assert report["unloaded"] is True
     for key in ("rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes"):
         assert key in report["before"] and key in report["after"] and key in report["freed"]
-    assert report["freed"]["rss_bytes"] == report["before"]["rss_bytes"] - report["after"]["rss_bytes"]
+    assert (
+        report["freed"]["rss_bytes"] == report["before"]["rss_bytes"] - report["after"]["rss_bytes"]
+    )
     assert manager.state == ModelState.UNLOADED
     again = asyncio.run(manager.unload())
     assert again["unloaded"] is False
 
 
 def test_engine_failure_is_wrapped_as_synthesis_failed(make_manager):
-    manager = make_manager(fail_when=lambda text: RuntimeError("CUDA out of memory") if "bad" in text else None)
+    manager = make_manager(
+        fail_when=lambda text: RuntimeError("CUDA out of memory") if "bad" in text else None
+    )
     with pytest.raises(SynthesisFailed) as caught:
         manager.call(lambda e: speak(e, "bad text"))
     assert "CUDA out of memory" in caught.value.message

@@ -1,0 +1,191 @@
+"""Reference-clip validation: turns an uploaded file into a clean mono clip for voice cloning.
+
+Pure and synchronous (CPU-bound: decoding and resampling); callers keep it off the event loop.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from backend.core.errors import (
+    AudioTooLong,
+    AudioTooShort,
+    AudioUnreadable,
+    UnsupportedAudioFormat,
+    UploadTooLarge,
+)
+from backend.core.settings import Settings
+from backend.engines.base import Audio
+
+logger = logging.getLogger(__name__)
+
+EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg")
+FRAME_SECONDS = 0.02  # trimming looks at 20 ms stretches
+SILENCE_DB = -40.0  # a stretch this far below the loudest one is silence
+FLOOR_DB = -60.0  # a clip whose loudest stretch is below this (dBFS) holds no speech
+PAD_SECONDS = 0.05  # kept either side of the speech so soft onsets and endings survive
+QUIET_DB = -12.0  # peaks below this are raised to TARGET_PEAK_DB
+TARGET_PEAK_DB = -1.0
+BLOCK_SAMPLES = 1 << 20  # decoded per step and mixed to mono, so many channels never sit whole
+MAX_RATE = 192_000  # with voice_max_raw_seconds, bounds the memory one upload can take
+
+
+def sniff_container(data: bytes) -> str | None:
+    """The audio container the magic bytes announce ("wav", "mp3", "flac", "ogg"), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return "wav"
+    if data[:4] == b"fLaC":
+        return "flac"
+    if data[:4] == b"OggS":
+        return "ogg"
+    if data[:3] == b"ID3" or _is_mpeg_frame(data[:4]):
+        return "mp3"
+    return None
+
+
+def _is_mpeg_frame(head: bytes) -> bool:
+    """An MPEG audio frame header: 11 sync bits, no reserved version, layer, rate or bitrate."""
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version, layer = (head[1] >> 3) & 0b11, (head[1] >> 1) & 0b11
+    bitrate, rate = head[2] >> 4, (head[2] >> 2) & 0b11
+    return version != 0b01 and layer != 0b00 and bitrate != 0b1111 and rate != 0b11
+
+
+def validate_reference(
+    data: bytes, filename: str, settings: Settings, target_rate: int = 24000
+) -> tuple[Audio, dict[str, object]]:
+    """Check an uploaded clip and return it as trimmed, mono, float32 audio at `target_rate`.
+
+    Raises UnsupportedAudioFormat (extension or content not audio), UploadTooLarge, AudioUnreadable
+    (empty or undecodable), AudioTooShort / AudioTooLong (speech duration after trimming silence, or
+    a header claiming more than `voice_max_raw_seconds`, which is refused before decoding).
+    """
+    basename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in basename if ch.isprintable())[:255]  # it is echoed back to clients
+    if not name.lower().endswith(EXTENSIONS):
+        raise UnsupportedAudioFormat(
+            f"'{name}' does not end in .wav, .mp3, .flac or .ogg, so it is not accepted."
+        )
+    if not data:
+        raise AudioUnreadable(f"The file '{name}' is empty (0 bytes).")
+    if len(data) > settings.max_upload_bytes:
+        raise UploadTooLarge(
+            f"'{name}' is {len(data) / 2**20:.1f} MB; the limit is {settings.max_upload_mb:g} MB."
+        )
+    container = sniff_container(data)
+    if container is None:
+        raise UnsupportedAudioFormat(
+            f"The content of '{name}' is not audio (no WAV, MP3, FLAC or OGG header), "
+            "whatever its extension says."
+        )
+    mono, rate, channels = _decode_mono(data, name, container, settings.voice_max_raw_seconds)
+    raw_seconds = len(mono) / rate
+
+    start, end = _speech_bounds(mono, rate, name)
+    clip = mono[start:end]
+    seconds = len(clip) / rate
+    if seconds < settings.voice_min_seconds:
+        raise AudioTooShort(
+            f"'{name}' holds {seconds:.2f} s of sound after trimming silence; "
+            f"at least {settings.voice_min_seconds:g} s is needed.",
+            seconds=round(seconds, 2),
+            min_seconds=settings.voice_min_seconds,
+        )
+    if seconds > settings.voice_max_seconds:
+        raise AudioTooLong(
+            f"'{name}' holds {seconds:.1f} s of sound after trimming silence; "
+            f"the most a reference may be is {settings.voice_max_seconds:g} s.",
+            seconds=round(seconds, 2),
+            max_seconds=settings.voice_max_seconds,
+        )
+
+    if rate != target_rate:
+        clip = soxr.resample(clip, rate, target_rate, quality="HQ")
+    clip, gain_db = _normalise(np.ascontiguousarray(clip, dtype=np.float32))
+    meta: dict[str, object] = {
+        "filename": name,
+        "original_sample_rate": rate,
+        "channels": channels,
+        "format": container,
+        "duration_seconds": round(seconds, 3),
+        "trimmed_seconds": round(raw_seconds - seconds, 3),
+        "gain_db": round(gain_db, 2),
+    }
+    logger.info("Validated reference clip %r: %s", name, meta)
+    return Audio(samples=clip, sample_rate=target_rate), meta
+
+
+def _decode_mono(
+    data: bytes, name: str, container: str, max_raw_seconds: float
+) -> tuple[np.ndarray, int, int]:
+    """Decode to mono float32, refusing from the header alone a clip longer than max_raw_seconds."""
+    try:
+        with sf.SoundFile(io.BytesIO(data)) as f:
+            rate, channels, frames = f.samplerate, f.channels, f.frames
+            if rate <= 0 or channels <= 0:
+                raise AudioUnreadable(f"'{name}' declares {rate} Hz and {channels} channels.")
+            if rate > MAX_RATE:
+                raise UnsupportedAudioFormat(
+                    f"'{name}' is sampled at {rate} Hz; rates up to {MAX_RATE} Hz are accepted."
+                )
+            if frames / rate > max_raw_seconds:
+                raise AudioTooLong(
+                    f"'{name}' is {frames / rate:.0f} s long by its header; files over "
+                    f"{max_raw_seconds:g} s are refused before decoding.",
+                    seconds=round(frames / rate, 2),
+                    max_seconds=max_raw_seconds,
+                )
+            # soundfile reads no more than the frame count just checked, so memory stays bounded.
+            mono, filled = np.empty(frames, dtype=np.float32), 0
+            step = max(1, BLOCK_SAMPLES // channels)
+            for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
+                mono[filled : filled + len(block)] = block.mean(axis=1, dtype=np.float32)
+                filled += len(block)
+    except (RuntimeError, ValueError, OSError, EOFError) as exc:
+        reason = getattr(exc, "error_string", None) or str(exc)
+        raise AudioUnreadable(
+            f"'{name}' has a {container.upper()} header but could not be decoded ({reason})."
+        ) from exc
+    # Float files may carry NaN, infinities or peaks above full scale.
+    np.nan_to_num(mono[:filled], copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    return mono[:filled], rate, channels
+
+
+def _speech_bounds(mono: np.ndarray, rate: int, name: str) -> tuple[int, int]:
+    """Sample range from the first to the last stretch within SILENCE_DB of the loudest, padded."""
+    hop = max(1, round(rate * FRAME_SECONDS))
+    if len(mono) == 0:
+        raise AudioTooShort(f"No speech found in '{name}': it holds no samples (0 s).", seconds=0.0)
+    # Whole frames are views, not copies; a last partial frame (< 20 ms) is left out.
+    frames = mono[: len(mono) // hop * hop].reshape(-1, hop) if len(mono) >= hop else mono[None]
+    rms = np.sqrt(np.einsum("ij,ij->i", frames, frames) / frames.shape[1])
+    loudest = float(rms.max())
+    if loudest <= 10 ** (FLOOR_DB / 20):
+        level = f"at {20 * np.log10(loudest):.0f} dBFS" if loudest > 0 else "digital silence"
+        raise AudioTooShort(
+            f"No speech found in '{name}': its loudest 20 ms is {level}, "
+            f"below the {FLOOR_DB:.0f} dBFS a voice needs.",
+            seconds=0.0,
+        )
+    voiced = np.flatnonzero(rms >= loudest * 10 ** (SILENCE_DB / 20))
+    pad = round(rate * PAD_SECONDS)
+    start = max(0, int(voiced[0]) * hop - pad)
+    end = min(len(mono), (int(voiced[-1]) + 1) * hop + pad)
+    return start, end
+
+
+def _normalise(clip: np.ndarray) -> tuple[np.ndarray, float]:
+    """Bring a quiet clip, or one above full scale, to TARGET_PEAK_DB; return it and the gain."""
+    peak = float(np.max(np.abs(clip))) if len(clip) else 0.0
+    gain_db = 0.0
+    if peak > 0.0 and (peak < 10 ** (QUIET_DB / 20) or peak > 1.0):
+        gain = 10 ** (TARGET_PEAK_DB / 20) / peak
+        clip = clip * np.float32(gain)
+        gain_db = 20 * float(np.log10(gain))
+    return np.clip(clip, -1.0, 1.0).astype(np.float32, copy=False), gain_db
