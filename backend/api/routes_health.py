@@ -12,6 +12,7 @@ from backend.core.memory import system_ram
 from backend.engines.manager import ModelManager
 
 router = APIRouter(tags=["health"])
+MEMORY_KEYS = ("rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")
 
 
 @router.get("/health")
@@ -23,18 +24,14 @@ async def health(manager: ModelManager = Depends(get_manager)) -> JSONResponse:
         exc.extra.setdefault("engine", engine.name)
         return error_response(exc)
     status = manager.status()
+    memory = {key: status.pop(key) for key in MEMORY_KEYS}
     body = {
         "status": "healthy",
         **status,
         "can_clone": engine.capabilities.can_clone,
         "has_builtin_voice": engine.capabilities.has_builtin_voice,
         "sample_rate": engine.sample_rate,
-        "memory": {
-            "rss_bytes": status["rss_bytes"],
-            **system_ram(),
-            "vram_allocated_bytes": status["vram_allocated_bytes"],
-            "vram_reserved_bytes": status["vram_reserved_bytes"],
-        },
+        "memory": {**memory, **system_ram()},
         **engine.info(),
     }
     return JSONResponse(body)

@@ -42,8 +42,17 @@ def test_health_is_503_environment_not_setup_when_libraries_are_missing(make_cli
     )
 
 
-def test_health_503_names_the_cache_directory_when_chatterbox_files_are_missing(tmp_path):
+def test_health_503_says_run_setup_when_chatterbox_libraries_are_missing(tmp_path, monkeypatch):
+    import importlib.util
+
     from fastapi.testclient import TestClient
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(  # as on a machine where chatterbox-tts was never installed
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "chatterbox" else real_find_spec(name, *a),
+    )
 
     cache = tmp_path / "empty_cache"
     cache.mkdir()
@@ -55,12 +64,16 @@ def test_health_503_names_the_cache_directory_when_chatterbox_files_are_missing(
         load_on_startup=False,
     )
     with TestClient(create_app(settings)) as client:
-        response = client.get("/health")
-        body = response.json()
-        assert response.status_code == 503
-        assert body["error"] == "environment_not_setup"
-        assert body["engine"] == "chatterbox"
-        assert "setup_env.py" in body["solution"]
+        assert_error(
+            client.get("/health"),
+            503,
+            {
+                "error": "environment_not_setup",
+                "message": "The Chatterbox libraries (chatterbox-tts, torch) are not installed.",
+                "solution": "Run: python setup_env.py --engine chatterbox",
+                "engine": "chatterbox",
+            },
+        )
         tts = client.post("/tts", json={"text": "hello"})
         assert tts.status_code == 503
         assert tts.json()["error"] == "environment_not_setup"
@@ -84,7 +97,17 @@ def test_health_503_names_the_cache_directory_when_only_model_files_are_missing(
         load_on_startup=False,
     )
     with TestClient(create_app(settings)) as client:
-        body = client.get("/health").json()
-        assert body["error"] == "environment_not_setup"
-        assert str(cache.resolve()) in body["message"]
-        assert "t3_cfg.safetensors" in body["message"]
+        model_dir = client.app.state.manager.engine.model_dir
+        files = "ve.safetensors, t3_cfg.safetensors, s3gen.safetensors, tokenizer.json, conds.pt"
+        assert_error(
+            client.get("/health"),
+            503,
+            {
+                "error": "environment_not_setup",
+                "message": f"The Chatterbox model files are missing from {model_dir}: {files}.",
+                "solution": "Run: python setup_env.py --engine chatterbox (downloads them into "
+                f"model_cache/), or copy the five files ({files}) into {model_dir}.",
+                "engine": "chatterbox",
+            },
+        )
+        assert str(model_dir) == str(cache.resolve())
