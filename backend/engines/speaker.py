@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from starlette.concurrency import run_in_threadpool
+
 from backend.audio.assemble import join
 from backend.core.errors import TextEmpty, TextTooLong
 from backend.core.settings import Settings
@@ -37,7 +39,10 @@ class Speaker:
         `hold` keeps the model resident for the whole text even with keep-alive 0.
         """
         text = clean_text(text, self.settings.max_text_chars)
-        chunks = split_text(text, self.manager.engine.capabilities.max_chars)
+        # Sentence splitting of a long text takes tenths of a second: keep it off the event loop.
+        chunks = await run_in_threadpool(
+            split_text, text, self.manager.engine.capabilities.max_chars
+        )
         if not chunks:
             raise TextEmpty()
         parts: list[Audio] = []

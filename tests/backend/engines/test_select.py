@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend.core.settings import Settings
+from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine
+from backend.engines.piper import PiperEngine
+from backend.engines.select import build_engine
+
+FAKE_PACKAGE = Path(__file__).parents[2] / "fakes" / "chatterbox_pkg"
+
+
+def settings_for(tmp_path, **overrides) -> Settings:
+    return Settings(
+        _env_file=None, model_cache_dir=tmp_path / "cache", data_dir=tmp_path, **overrides
+    )
+
+
+@pytest.fixture
+def chatterbox_installed(monkeypatch):
+    monkeypatch.syspath_prepend(str(FAKE_PACKAGE))
+    yield
+    sys.modules.pop("chatterbox", None)
+
+
+@pytest.fixture
+def chatterbox_missing(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "chatterbox" else real(name, *a),
+    )
+
+
+def fill_cache(cache: Path, skip: str | None = None) -> None:
+    cache.mkdir(parents=True, exist_ok=True)
+    for name in MODEL_FILES:
+        if name != skip:
+            (cache / name).write_bytes(b"x")
+
+
+def test_auto_picks_chatterbox_when_it_imports_and_all_five_files_are_cached(
+    tmp_path, chatterbox_installed
+):
+    fill_cache(tmp_path / "cache")
+    assert isinstance(build_engine(settings_for(tmp_path)), ChatterboxEngine)
+
+
+def test_auto_falls_back_to_piper_when_a_model_file_is_missing(tmp_path, chatterbox_installed):
+    fill_cache(tmp_path / "cache", skip="s3gen.safetensors")
+    assert isinstance(build_engine(settings_for(tmp_path)), PiperEngine)
+
+
+def test_auto_falls_back_to_piper_when_chatterbox_is_not_installed(tmp_path, chatterbox_missing):
+    fill_cache(tmp_path / "cache")
+    assert isinstance(build_engine(settings_for(tmp_path)), PiperEngine)
+
+
+def test_explicit_engine_choice_is_honoured_even_if_it_cannot_work(tmp_path, chatterbox_missing):
+    engine = build_engine(settings_for(tmp_path, engine="chatterbox"))
+    assert isinstance(engine, ChatterboxEngine)  # /health then says what is missing
+    assert isinstance(build_engine(settings_for(tmp_path, engine="piper")), PiperEngine)
