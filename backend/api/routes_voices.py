@@ -9,10 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import get_manager, get_settings, get_store
 from backend.api.schemas import LoadVoiceRequest
-from backend.core.errors import UnknownVoiceId, VoiceCloningUnavailable, VoiceNotFound
+from backend.core.errors import UnknownVoiceId, VoiceCloningUnavailable
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
-from backend.voices.resolve import available_voices
+from backend.voices.resolve import unknown_voice
 from backend.voices.store import VoiceStore
 from backend.voices.validate import validate_reference
 
@@ -65,11 +65,8 @@ async def load_voice(
         try:
             voice_id = store.get(request.voice_id)["id"]
         except UnknownVoiceId:
-            names = available_voices(store, manager.engine.capabilities, settings.voice_aliases)
-            raise VoiceNotFound(
-                f"Unknown voice '{request.voice_id}'. Available voices: {', '.join(names)}.",
-                available_voices=names,
-            ) from None
+            caps = manager.engine.capabilities
+            raise unknown_voice(request.voice_id, store, caps, settings.voice_aliases) from None
     else:
         path = store.resolve_path(request.path or "")
         voice_id = store.voice_id_for_path(path)

@@ -107,8 +107,9 @@ class ModelManager:
         with self._lock:
             self._closed = True
             self._cancel_timer()
-        self._worker.submit(self._unload)
+        # Queued work is dropped, running work finishes; then nothing else can touch the engine.
         self._worker.shutdown(wait=True, cancel_futures=True)
+        self._unload()
 
     def status(self) -> dict[str, Any]:
         with self._lock:

@@ -36,12 +36,19 @@ def resolve_voice(
         return None
     voice_id = _find(store, target)
     if voice_id is None:
-        names = available_voices(store, caps, aliases)
-        raise VoiceNotFound(
-            f"Unknown voice '{requested}'. Available voices: {', '.join(names)}.",
-            available_voices=names,
-        )
+        raise unknown_voice(requested, store, caps, aliases)
     return _checked(store.ref(voice_id), caps)
+
+
+def unknown_voice(
+    requested: str, store: VoiceStore, caps: Capabilities, aliases: dict[str, str]
+) -> VoiceNotFound:
+    """The 400 for a voice nobody has, listing the ones that exist."""
+    names = available_voices(store, caps, aliases)
+    return VoiceNotFound(
+        f"Unknown voice '{requested}'. Available voices: {', '.join(names)}.",
+        available_voices=names,
+    )
 
 
 def _find(store: VoiceStore, target: str) -> str | None:

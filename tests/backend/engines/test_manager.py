@@ -238,3 +238,13 @@ def test_background_load_failure_leaves_loading_to_first_request(make_manager):
     manager.engine.fail_load = None
     manager.call(speak)
     assert manager.state == ModelState.READY
+
+
+def test_close_lets_running_work_finish_and_unloads(make_manager):
+    manager = make_manager(delay=0.3)
+    running = manager.submit(speak)
+    time.sleep(0.05)
+    manager.close()
+    assert running.result().seconds > 0
+    assert manager.state == ModelState.UNLOADED
+    assert not manager.engine.is_loaded()
