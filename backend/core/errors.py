@@ -147,3 +147,53 @@ class InvalidRequest(AppError):
     code = "invalid_request"
     default_message = "The request is not valid."
     default_solution = "Check the fields against the API documentation at /docs."
+
+
+class PdfEncrypted(AppError):
+    status_code = 400
+    code = "pdf_encrypted"
+    default_message = "The PDF is protected by a password."
+    default_solution = "Enter the PDF's password in the password field and start again."
+
+
+class PdfNoText(AppError):
+    status_code = 422
+    code = "pdf_no_text"
+    default_message = "The PDF has no text layer (it looks scanned or made of images)."
+    default_solution = (
+        "Run OCR on it first (for example ocrmypdf), or paste the text instead of the PDF."
+    )
+
+
+class PdfUnreadable(AppError):
+    status_code = 422
+    code = "pdf_unreadable"
+    default_message = "The file could not be read as a PDF."
+    default_solution = "The file may be damaged; save or print it to PDF again and upload that."
+
+
+class PdfTooLarge(AppError):
+    status_code = 413
+    code = "pdf_too_large"
+    default_solution = "Choose a page range (for example 1-50) and narrate the rest as another job."
+
+
+class JobNotFound(AppError):
+    status_code = 404
+    code = "job_not_found"
+    default_message = "There is no such job."
+    default_solution = "List the jobs with GET /jobs."
+
+
+class SceneNotFound(AppError):
+    status_code = 404
+    code = "scene_not_found"
+    default_message = "The job has no such scene."
+    default_solution = "Scene numbers start at 1; GET /jobs/{id} lists them."
+
+
+class NotReady(AppError):
+    status_code = 409
+    code = "not_ready"
+    default_message = "That audio is not ready yet."
+    default_solution = "Wait until the job (or scene) is completed; GET /jobs/{id} shows progress."
