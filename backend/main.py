@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import routes_health, routes_model, routes_tts, routes_voices
+from backend.api import routes_health, routes_jobs, routes_model, routes_tts, routes_voices
 from backend.api.errors import install_error_handlers
 from backend.api.limits import BodyLimitMiddleware
 from backend.core.logging import configure_logging
@@ -22,6 +22,8 @@ from backend.engines.base import Engine
 from backend.engines.manager import ModelManager
 from backend.engines.select import build_engine
 from backend.engines.speaker import Speaker
+from backend.jobs.store import JobStore
+from backend.jobs.worker import JobRunner
 from backend.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
@@ -41,13 +43,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.manager = manager
         app.state.store = VoiceStore(settings.voices_dir, settings.voice_import_dir)
         app.state.speaker = Speaker(manager, settings)
+        app.state.jobs = JobRunner(JobStore(settings.jobs_db), manager, app.state.store, settings)
         log.info("Engine %s on %s; keep_alive=%s", chosen.name, chosen.device, settings.keep_alive)
         if settings.load_on_startup and settings.keep_alive != 0:
             manager.start_background_load()
+        app.state.jobs.start()  # resumes unfinished jobs from their first unfinished scene
         try:
             yield
         finally:
+            app.state.jobs.stop()
             manager.close()
+            app.state.jobs.store.close()
 
     app = FastAPI(
         title="Chatterbox Studio",
@@ -57,7 +63,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         debug=False,
     )
     install_error_handlers(app, settings.debug)
-    for module in (routes_health, routes_model, routes_voices, routes_tts):
+    for module in (routes_health, routes_model, routes_voices, routes_tts, routes_jobs):
         app.include_router(module.router)
     app.add_middleware(EngineHeadersMiddleware)
     app.add_middleware(

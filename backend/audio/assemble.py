@@ -27,24 +27,30 @@ def join(parts: list[Audio], crossfade_ms: float, pause_ms: float) -> Audio:
     if len(parts) == 1:
         return parts[0]
 
-    fade = round(rate * crossfade_ms / 1000)
     pause = np.zeros(round(rate * pause_ms / 1000), dtype=np.float32)
     pieces: list[np.ndarray] = []
     last = len(parts) - 1
     for index, part in enumerate(parts):
-        samples = np.array(part.samples, dtype=np.float32)  # a copy: fades must not touch input
-        # A part shorter than two fades gets shorter ones so fade-in and fade-out never overlap.
-        length = min(fade, len(samples) // 2)
-        if length > 0:
-            ramp = _ramp(length)
-            if index > 0:
-                samples[:length] *= ramp
-            if index < last:
-                samples[-length:] *= ramp[::-1]
         if index > 0:
             pieces.append(pause)
-        pieces.append(samples)
+        pieces.append(fade_edges(part, crossfade_ms, fade_in=index > 0, fade_out=index < last))
     return Audio(samples=np.concatenate(pieces), sample_rate=rate)
+
+
+def fade_edges(
+    part: Audio, fade_ms: float, fade_in: bool = True, fade_out: bool = True
+) -> np.ndarray:
+    """A copy of the samples with raised-cosine fades at the chosen ends (input untouched)."""
+    samples = np.array(part.samples, dtype=np.float32)
+    # A part shorter than two fades gets shorter ones so fade-in and fade-out never overlap.
+    length = min(round(part.sample_rate * fade_ms / 1000), len(samples) // 2)
+    if length > 0:
+        ramp = _ramp(length)
+        if fade_in:
+            samples[:length] *= ramp
+        if fade_out:
+            samples[-length:] *= ramp[::-1]
+    return samples
 
 
 def _ramp(length: int) -> np.ndarray:

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     voice_max_seconds: float = 60.0
     voice_max_raw_seconds: float = 600.0
 
+    # Long documents (jobs).
+    max_pdf_pages: int = Field(2000, ge=1)
+    max_job_chars: int = Field(2_000_000, ge=1)
+    pdf_timeout_seconds: float = Field(300.0, gt=0)
+    first_page_timeout_seconds: float = Field(20.0, gt=0)
+
     # Joining chunks of one request.
     crossfade_ms: float = 10.0
     pause_ms: float = 150.0
@@ -57,6 +63,14 @@ class Settings(BaseSettings):
     @property
     def voices_dir(self) -> Path:
         return self.data_dir / "voices"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
+    @property
+    def jobs_db(self) -> Path:
+        return self.data_dir / "jobs.db"
 
     @property
     def max_upload_bytes(self) -> int:

@@ -1,0 +1,95 @@
+"""Final narration: scenes streamed into one file with fades and pauses, each scene brought to the
+same loudness, and chapter markers where chapters start. Memory stays at one scene at a time,
+so a 100-page book (hours of audio) assembles in a few MB."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyloudnorm
+import soundfile as sf
+
+from backend.audio.assemble import fade_edges
+from backend.engines.base import Audio
+
+log = logging.getLogger(__name__)
+
+TARGET_LUFS = -19.0  # spoken-word target for mono speech
+PEAK_CEILING = 0.98
+MP3_BLOCK = 1 << 16
+
+
+def normalise_loudness(audio: Audio, target_lufs: float = TARGET_LUFS) -> Audio:
+    """Integrated loudness (ITU-R BS.1770) to `target_lufs`, peaks kept under the ceiling.
+
+    Clips shorter than the meter's 400 ms block, or silent ones, are returned unchanged.
+    """
+    if len(audio.samples) < int(0.5 * audio.sample_rate) or not np.any(audio.samples):
+        return audio
+    loudness = pyloudnorm.Meter(audio.sample_rate).integrated_loudness(
+        audio.samples.astype(np.float64)
+    )
+    if not np.isfinite(loudness):
+        return audio
+    gain = 10 ** ((target_lufs - loudness) / 20)
+    peak = float(np.max(np.abs(audio.samples))) * gain
+    if peak > PEAK_CEILING:
+        gain *= PEAK_CEILING / peak
+    return Audio((audio.samples * gain).astype(np.float32), audio.sample_rate)
+
+
+def assemble(
+    scenes: list[dict[str, Any]], out_path: Path, crossfade_ms: float, pause_ms: float
+) -> tuple[float, list[dict[str, Any]]]:
+    """Write the scenes' audio (dicts with audio_path, chapter, idx) in order to a WAV file.
+
+    Returns the duration in seconds and the chapter markers [{title, start_seconds, scene}].
+    """
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    chapters: list[dict[str, Any]] = []
+    position = 0.0
+    output: sf.SoundFile | None = None
+    try:
+        for number, scene in enumerate(scenes):
+            samples, rate = sf.read(scene["audio_path"], dtype="float32", always_2d=False)
+            if output is None:
+                output = sf.SoundFile(tmp, "w", rate, 1, "PCM_16", format="WAV")
+            elif number:
+                output.write(np.zeros(round(rate * pause_ms / 1000), dtype=np.float32))
+                position += pause_ms / 1000
+            if scene.get("chapter") and (not chapters or chapters[-1]["title"] != scene["chapter"]):
+                chapters.append(
+                    {
+                        "title": scene["chapter"],
+                        "start_seconds": round(position, 3),
+                        "scene": scene["idx"],
+                    }
+                )
+            part = normalise_loudness(Audio(samples, rate))
+            output.write(fade_edges(part, crossfade_ms, number > 0, number < len(scenes) - 1))
+            position += part.seconds
+    finally:
+        if output is not None:
+            output.close()
+    os.replace(tmp, out_path)
+    return position, chapters
+
+
+def to_mp3(wav_path: Path, mp3_path: Path) -> Path:
+    """Encode the narration WAV as MP3 block by block (once; later calls reuse the file)."""
+    if mp3_path.exists() and mp3_path.stat().st_mtime >= wav_path.stat().st_mtime:
+        return mp3_path
+    tmp = mp3_path.with_name(f".{mp3_path.name}.tmp")
+    with (
+        sf.SoundFile(wav_path) as source,
+        sf.SoundFile(tmp, "w", source.samplerate, 1, format="MP3") as target,
+    ):
+        for block in source.blocks(blocksize=MP3_BLOCK, dtype="float32"):
+            target.write(block)
+    os.replace(tmp, mp3_path)
+    return mp3_path

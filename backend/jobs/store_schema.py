@@ -1,0 +1,216 @@
+"""The job store's SQLite schema, migrations, row decoding, and the SQL steps it composes.
+
+Timestamps are ISO 8601 UTC strings with microseconds, so they sort as text. The helpers taking
+`db` run inside a transaction the JobStore has opened; they never open or commit one themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from backend.core.errors import JobNotFound, SceneNotFound
+
+JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
+STEP_STATUSES = ("pending", "processing", "completed", "failed")  # extraction and scene steps
+SOURCE_KINDS = ("pdf", "text")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"CHECK ({column} IN ({listed}))"
+
+
+_V1 = (
+    f"""
+    CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        source_kind TEXT NOT NULL {_one_of("source_kind", SOURCE_KINDS)},
+        source_path TEXT,
+        voice TEXT,
+        params TEXT NOT NULL DEFAULT '{{}}',
+        pages TEXT,
+        status TEXT NOT NULL DEFAULT 'pending' {_one_of("status", JOB_STATUSES)},
+        extraction_status TEXT NOT NULL DEFAULT 'pending'
+            {_one_of("extraction_status", STEP_STATUSES)},
+        total_pages INTEGER,
+        error_code TEXT,
+        error_message TEXT,
+        chapters TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT,
+        final_audio_path TEXT
+    )
+    """,
+    f"""
+    CREATE TABLE IF NOT EXISTS scenes (
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL CHECK (idx >= 1),
+        text TEXT NOT NULL,
+        chapter TEXT,
+        page INTEGER,
+        bbox TEXT,
+        text_status TEXT NOT NULL DEFAULT 'completed' {_one_of("text_status", STEP_STATUSES)},
+        audio_status TEXT NOT NULL DEFAULT 'pending' {_one_of("audio_status", STEP_STATUSES)},
+        image_status TEXT NOT NULL DEFAULT 'pending' {_one_of("image_status", STEP_STATUSES)},
+        audio_path TEXT,
+        image_path TEXT,
+        duration_seconds REAL,
+        engine_seconds REAL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        error_code TEXT,
+        error_message TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        quality TEXT,
+        PRIMARY KEY (job_id, idx)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS scenes_job_audio ON scenes (job_id, audio_status)",
+)
+
+# MIGRATIONS[n] takes the database from user_version n to n + 1. Append; never edit.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection for any thread (the caller serialises use) with the schema up to date."""
+    # isolation_level=None: no implicit transactions; the store opens every one explicitly.
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # in WAL mode a crash still loses no commit
+    conn.execute("PRAGMA foreign_keys = ON")
+    migrate(conn)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema up to SCHEMA_VERSION in one transaction; a no-op when it already is."""
+    conn.execute("BEGIN IMMEDIATE")  # two processes opening one new file must not both migrate
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"The jobs database has schema version {version}, newer than this server's "
+                f"{SCHEMA_VERSION}; upgrade the server or move the database aside."
+            )
+        for statements in MIGRATIONS[version:]:
+            for statement in statements:
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def job_row(row: sqlite3.Row) -> dict[str, Any]:
+    job = dict(row)
+    job["params"] = _loads(job["params"])
+    job["chapters"] = _loads(job["chapters"])
+    return job
+
+
+def scene_row(row: sqlite3.Row) -> dict[str, Any]:
+    scene = dict(row)
+    scene["bbox"] = _loads(scene["bbox"])
+    scene["quality"] = _loads(scene["quality"])
+    return scene
+
+
+def check(value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+
+
+def fetch_job(db: sqlite3.Connection, job_id: str) -> dict[str, Any]:
+    row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+    if row is None:
+        raise JobNotFound()  # the default body; the id is in the request already
+    return job_row(row)
+
+
+def fetch_scene(db: sqlite3.Connection, job_id: str, idx: int) -> dict[str, Any]:
+    """Raises JobNotFound if the job is absent, SceneNotFound if only the scene is."""
+    row = db.execute("SELECT * FROM scenes WHERE job_id = ? AND idx = ?", (job_id, idx)).fetchone()
+    if row is None:
+        fetch_job(db, job_id)
+        raise SceneNotFound(f"The job has no scene {idx}.")
+    return scene_row(row)
+
+
+def progress(db: sqlite3.Connection, job_id: str) -> dict[str, int]:
+    """{total, pending, processing, completed, failed}, counted on audio_status."""
+    counts = dict.fromkeys(STEP_STATUSES, 0)
+    query = "SELECT audio_status, COUNT(*) FROM scenes WHERE job_id = ? GROUP BY audio_status"
+    for status, count in db.execute(query, (job_id,)):
+        counts[status] = count
+    return {"total": sum(counts.values()), **counts}
+
+
+# Column names below come from the store's own keyword arguments, never from a client.
+def update_job(db: sqlite3.Connection, job_id: str, **fields: Any) -> None:
+    """Set fields on the job and bump its updated_at."""
+    sets = "".join(f"{name} = ?, " for name in fields)
+    query = f"UPDATE jobs SET {sets}updated_at = ? WHERE id = ?"
+    db.execute(query, (*fields.values(), now(), job_id))
+
+
+def update_scene(db: sqlite3.Connection, job_id: str, idx: int, **fields: Any) -> None:
+    """Set fields on one scene and bump its job's updated_at."""
+    sets = ", ".join(f"{name} = ?" for name in fields)
+    query = f"UPDATE scenes SET {sets} WHERE job_id = ? AND idx = ?"
+    db.execute(query, (*fields.values(), job_id, idx))
+    update_job(db, job_id)
+
+
+def set_status(
+    db: sqlite3.Connection, job_id: str, status: str, code: str | None, message: str | None
+) -> None:
+    """Status and error fields; started_at on the first 'processing', finished_at when ended."""
+    stamp = now()
+    db.execute(
+        "UPDATE jobs SET status = ?, error_code = ?, error_message = ?, updated_at = ?,"
+        " started_at = CASE WHEN ? = 'processing' THEN COALESCE(started_at, ?) ELSE started_at END,"
+        " finished_at = CASE WHEN ? IN ('completed', 'failed', 'cancelled') THEN ? ELSE NULL END"
+        " WHERE id = ?",
+        (status, code, message, stamp, status, stamp, status, stamp, job_id),
+    )
+
+
+def requeue_interrupted(db: sqlite3.Connection) -> list[str]:
+    """Start-up repair: see JobStore.recover. Completed scenes are never touched."""
+    db.execute(
+        "UPDATE scenes SET audio_status = 'pending', started_at = NULL"
+        " WHERE audio_status = 'processing'"
+    )
+    db.execute(
+        "UPDATE jobs SET extraction_status = 'pending'"
+        " WHERE extraction_status = 'processing' AND status IN ('pending', 'processing')"
+    )
+    db.execute(
+        "UPDATE jobs SET status = 'pending', updated_at = ? WHERE status = 'processing'", (now(),)
+    )
+    query = "SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, rowid"
+    return [row["id"] for row in db.execute(query)]

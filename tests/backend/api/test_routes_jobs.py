@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import soundfile as sf
+
+from backend.engines.fake import FakeEngine
+from tests.helpers.api import assert_error
+from tests.helpers.pdfs import image_only_pdf, text_pdf
+
+STORY = " ".join(f"Sentence {i} tells a small part of a longer story." for i in range(40))
+
+
+def wait_job(client, job_id, states=("completed", "failed", "cancelled"), timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/jobs/{job_id}").json()
+        if job["status"] in states:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job stuck: {job['status']} {job['progress']}")
+
+
+def post_pdf(client, data, **fields):
+    return client.post("/jobs", files={"file": ("book.pdf", data, "application/pdf")}, data=fields)
+
+
+def test_text_job_narrates_every_scene_and_the_whole_file(client):
+    response = client.post("/jobs", data={"text": STORY})
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert job["progress"]["total"] > 1
+    assert all(s["text_status"] == "completed" for s in job["scenes"])
+    done = wait_job(client, job["id"])
+    assert done["status"] == "completed"
+    assert " ".join(s["text"] for s in done["scenes"]) == STORY
+    scene = client.get(f"/jobs/{job['id']}/scenes/1/audio")
+    assert scene.status_code == 200 and scene.headers["content-type"] == "audio/wav"
+    wav = client.get(f"/jobs/{job['id']}/audio")
+    assert wav.status_code == 200
+    total = sf.info(io.BytesIO(wav.content)).duration
+    assert total > sum(s["duration_seconds"] for s in done["scenes"])  # plus pauses
+    mp3 = client.get(f"/jobs/{job['id']}/audio?format=mp3")
+    assert mp3.headers["content-type"] == "audio/mpeg"
+    assert abs(sf.info(io.BytesIO(mp3.content)).duration - total) < 0.2
+    assert [t for t, _ in client.engine.calls] == [s["text"] for s in done["scenes"]]
+
+
+def test_pdf_job_answers_with_first_page_scenes_and_makes_page_images(client):
+    started = time.perf_counter()
+    response = post_pdf(client, text_pdf(pages=3))
+    assert response.status_code == 202, response.text
+    assert time.perf_counter() - started < 10
+    job = response.json()
+    assert job["scenes"][0]["page"] == 1
+    done = wait_job(client, job["id"])
+    assert done["status"] == "completed"
+    assert {s["page"] for s in done["scenes"]} == {1, 2, 3}
+    assert [c["title"] for c in done["chapters"]] == ["Chapter 1", "Chapter 2", "Chapter 3"]
+    image = client.get(f"/jobs/{job['id']}/scenes/1/image")
+    assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_audio_is_409_until_the_job_is_complete(make_client):
+    client = make_client(FakeEngine(delay=0.2))
+    job = client.post("/jobs", data={"text": STORY}).json()
+    response = client.get(f"/jobs/{job['id']}/audio")
+    assert response.status_code == 409
+    assert response.json()["error"] == "not_ready"
+    last = job["progress"]["total"]
+    assert client.get(f"/jobs/{job['id']}/scenes/{last}/audio").status_code == 409
+    client.post(f"/jobs/{job['id']}/cancel")
+
+
+def test_first_scene_is_playable_while_later_scenes_render(make_client):
+    client = make_client(FakeEngine(delay=0.15))
+    job = client.post("/jobs", data={"text": STORY}).json()
+    deadline = time.monotonic() + 10
+    while client.get(f"/jobs/{job['id']}/scenes/1/audio").status_code != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    status = client.get(f"/jobs/{job['id']}").json()
+    assert status["progress"]["pending"] > 0
+    client.post(f"/jobs/{job['id']}/cancel")
+
+
+def test_cancel_stops_between_scenes_and_really_stops(make_client):
+    client = make_client(FakeEngine(delay=0.1))
+    job = client.post("/jobs", data={"text": STORY}).json()
+    time.sleep(0.35)
+    assert client.post(f"/jobs/{job['id']}/cancel").json()["status"] == "cancelled"
+    time.sleep(0.3)  # the scene in progress may finish
+    calls = len(client.engine.calls)
+    time.sleep(0.5)
+    assert len(client.engine.calls) == calls
+    assert calls < job["progress"]["total"]
+
+
+def test_retry_reruns_only_failed_scenes(make_client):
+    failures = {"Sentence 5 tells"}
+    engine = FakeEngine(
+        max_chars=60,
+        fail_when=lambda text: RuntimeError("boom") if any(f in text for f in failures) else None,
+    )
+    client = make_client(engine)
+    job = client.post("/jobs", data={"text": STORY}).json()
+    failed = wait_job(client, job["id"])
+    assert failed["status"] == "failed"
+    assert failed["progress"]["failed"] == 1
+    bad = next(s for s in failed["scenes"] if s["audio_status"] == "failed")
+    assert bad["error_code"] == "synthesis_failed"
+    calls_before = len(engine.calls)
+    failures.clear()
+    assert client.post(f"/jobs/{job['id']}/retry").json()["requeued"] == 1
+    done = wait_job(client, job["id"])
+    assert done["status"] == "completed"
+    assert len(engine.calls) == calls_before + 1
+    assert engine.calls[-1][0] == bad["text"]
+
+
+def test_interactive_tts_is_served_between_job_scenes(make_client):
+    client = make_client(FakeEngine(delay=0.1))
+    job = client.post("/jobs", data={"text": STORY}).json()
+    time.sleep(0.25)
+    started = time.perf_counter()
+    assert client.post("/tts", json={"text": "Quick check."}).status_code == 200
+    assert time.perf_counter() - started < 1.0  # waited for one scene, not the whole job
+    assert client.get(f"/jobs/{job['id']}").json()["status"] == "processing"
+    client.post(f"/jobs/{job['id']}/cancel")
+
+
+def test_restart_resumes_without_redoing_completed_scenes(make_client):
+    first = make_client(FakeEngine(delay=0.1))
+    job = first.post("/jobs", data={"text": STORY}).json()
+    time.sleep(0.5)
+    first.__exit__(None, None, None)  # server stops mid-job
+    spoken_before = [t for t, _ in first.engine.calls]
+    assert 0 < len(spoken_before) < job["progress"]["total"]
+    second = make_client(FakeEngine())
+    done = wait_job(second, job["id"])
+    assert done["status"] == "completed"
+    spoken_after = [t for t, _ in second.engine.calls]
+    assert sorted(spoken_before + spoken_after) == sorted(s["text"] for s in done["scenes"])
+
+
+def test_delete_removes_the_job_and_its_files(client):
+    job = client.post("/jobs", data={"text": "A short story. It ends quickly."}).json()
+    wait_job(client, job["id"])
+    folder = Path(client.app.state.settings.jobs_dir) / job["id"]
+    assert folder.exists()
+    assert client.delete(f"/jobs/{job['id']}").json() == {"deleted": job["id"]}
+    assert not folder.exists()
+    assert client.get(f"/jobs/{job['id']}").status_code == 404
+    assert client.get("/jobs").json()["jobs"] == []
+
+
+def test_job_errors_are_clear(client):
+    assert client.post("/jobs", data={}).json()["error"] == "invalid_request"
+    both = client.post(
+        "/jobs", data={"text": "x"}, files={"file": ("a.pdf", b"%PDF", "application/pdf")}
+    )
+    assert both.json()["error"] == "invalid_request"
+    assert client.post("/jobs", data={"text": "   "}).json()["error"] == "text_empty"
+    assert post_pdf(client, b"hello world").json()["error"] == "pdf_unreadable"
+    locked = post_pdf(client, text_pdf(password="secret"))
+    assert locked.status_code == 400 and locked.json()["error"] == "pdf_encrypted"
+    wrong = post_pdf(client, text_pdf(password="secret"), password="nope")
+    assert wrong.status_code == 400 and wrong.json()["error"] == "pdf_encrypted"
+    scanned = post_pdf(client, image_only_pdf())
+    assert scanned.status_code == 422 and scanned.json()["error"] == "pdf_no_text"
+    bad_range = post_pdf(client, text_pdf(pages=3), pages="5-9")
+    assert bad_range.status_code == 422 and bad_range.json()["error"] == "invalid_request"
+    voice = client.post("/jobs", data={"text": "Hello.", "voice": "nobody"})
+    assert voice.status_code == 400 and voice.json()["error"] == "voice_not_found"
+    assert client.get("/jobs").json()["jobs"] == []  # nothing half-made was kept
+    assert_error(
+        client.get("/jobs/nope"),
+        404,
+        {
+            "error": "job_not_found",
+            "message": "There is no such job.",
+            "solution": "List the jobs with GET /jobs.",
+        },
+    )
+
+
+def test_encrypted_pdf_opens_with_its_password(client):
+    response = post_pdf(client, text_pdf(pages=2, password="secret"), password="secret")
+    assert response.status_code == 202, response.text
+    assert wait_job(client, response.json()["id"])["status"] == "completed"
+
+
+def test_unknown_scene_is_404(client):
+    job = client.post("/jobs", data={"text": "One scene only."}).json()
+    response = client.get(f"/jobs/{job['id']}/scenes/99/audio")
+    assert response.status_code == 404 and response.json()["error"] == "scene_not_found"
