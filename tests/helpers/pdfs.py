@@ -36,3 +36,11 @@ def image_only_pdf() -> bytes:
     pixmap.clear_with(200)
     page.insert_image(pymupdf.Rect(72, 72, 300, 300), pixmap=pixmap)
     return doc.tobytes()
+
+
+def pdf_from_pages(texts: list[str]) -> bytes:
+    """One page per text, set in a text box."""
+    doc = pymupdf.open()
+    for text in texts:
+        doc.new_page().insert_textbox(pymupdf.Rect(72, 72, 540, 700), text, fontsize=12)
+    return doc.tobytes()
