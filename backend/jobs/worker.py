@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import shutil
 import threading
 import time
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,11 @@ import soundfile as sf
 
 from backend.core.errors import AppError, VoiceNotFound
 from backend.core.settings import Settings
-from backend.engines.base import SynthesisParams, VoiceRef
+from backend.engines.base import Audio, SynthesisParams, VoiceRef
 from backend.engines.manager import ModelManager
 from backend.jobs.assembly import assemble
 from backend.jobs.pdf import PdfLimits, extract_pages, render_region
+from backend.jobs.quality import QualityChecker, asr_installed
 from backend.jobs.scenes import scenes_from_page, scenes_from_text
 from backend.jobs.store import JobStore
 from backend.voices.resolve import BUILTIN
@@ -51,6 +54,9 @@ class JobRunner:
         self._extractors: dict[str, threading.Thread] = {}
         self._extract_errors: dict[str, AppError] = {}
         self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
+        check = settings.quality_check
+        enabled = check == "on" or (check == "auto" and asr_installed())
+        self.checker: QualityChecker | None = QualityChecker() if enabled else None
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -216,19 +222,12 @@ class JobRunner:
         index = scene["idx"]
         try:
             ref = self._voice_ref(job["voice"])
-            params = SynthesisParams(**job["params"])
-            timing: dict[str, float] = {}
-
-            def synthesize(engine: Any) -> Any:
-                started = time.perf_counter()
-                audio = engine.synthesize(scene["text"], engine.prepare_voice(ref), params)
-                timing["engine"] = time.perf_counter() - started
-                return audio
-
-            audio = self.manager.call(synthesize)
+            audio, engine_seconds, quality = self._takes(scene["text"], ref, job["params"])
             path = self.job_dir(job_id) / "scenes" / f"{index:05d}.wav"
             _write_atomic_wav(path, audio.samples, audio.sample_rate)
-            self.store.complete_scene(job_id, index, str(path), audio.seconds, timing["engine"])
+            self.store.complete_scene(
+                job_id, index, str(path), audio.seconds, engine_seconds, quality
+            )
         except AppError as exc:
             self.store.fail_scene(job_id, index, exc.code, exc.message)
             return
@@ -237,6 +236,33 @@ class JobRunner:
             self.store.fail_scene(job_id, index, "synthesis_failed", str(exc)[:200])
             return
         self._render_image(job, scene)
+
+    def _takes(
+        self, text: str, ref: VoiceRef | None, job_params: dict[str, Any]
+    ) -> tuple[Audio, float, dict[str, Any] | None]:
+        """Speak the scene; with the quality check on, re-take it with a new seed while Whisper
+        hears too many wrong words, and keep the best take."""
+        params = SynthesisParams(**job_params)
+        engine_seconds = 0.0
+        best: tuple[float, Audio] | None = None
+        retakes = self.settings.quality_retakes if self.checker else 0
+        for take in range(1 + retakes):
+            if take:
+                params = replace(params, seed=random.randrange(2**32))
+            started = time.perf_counter()
+            audio = self.manager.call(
+                lambda engine, p=params: engine.synthesize(text, engine.prepare_voice(ref), p)
+            )
+            engine_seconds += time.perf_counter() - started
+            if self.checker is None:
+                return audio, engine_seconds, None
+            wer = self.checker.word_error_rate(audio, text)
+            if best is None or wer < best[0]:
+                best = (wer, audio)
+            if wer <= self.settings.quality_max_wer:
+                break
+        assert best is not None
+        return best[1], engine_seconds, {"wer": round(best[0], 3), "takes": take + 1}
 
     def _voice_ref(self, voice: str | None) -> VoiceRef | None:
         if voice in (None, BUILTIN):

@@ -18,7 +18,7 @@ def make_client(tmp_path):
             data_dir=tmp_path / "data",
             model_cache_dir=tmp_path / "model_cache",
             load_on_startup=False,
-            **overrides,
+            **({"quality_check": "off"} | overrides),  # the fake engine speaks tones, not words
         )
         client = TestClient(
             create_app(settings, engine or FakeEngine()), raise_server_exceptions=False
