@@ -196,3 +196,15 @@ def test_unknown_scene_is_404(client):
     job = client.post("/jobs", data={"text": "One scene only."}).json()
     response = client.get(f"/jobs/{job['id']}/scenes/99/audio")
     assert response.status_code == 404 and response.json()["error"] == "scene_not_found"
+
+
+def test_a_hundred_page_pdf_is_accepted_well_under_ten_seconds(make_client):
+    client = make_client(FakeEngine(delay=0.05))
+    data = text_pdf(pages=100, chapters=False)
+    started = time.perf_counter()
+    response = post_pdf(client, data)
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 202
+    assert response.json()["scenes"], "the first page's scenes come with the answer"
+    assert elapsed < 10
+    client.post(f"/jobs/{response.json()['id']}/cancel")
