@@ -10,7 +10,10 @@ the job's wall time is the engine's. Prints figures and ratios measured in this 
 The PDF is generated here with PyMuPDF: prose paragraphs, 1,500-2,500 characters a page, a page
 number in every footer. The model is loaded before the job is sent, so loading is not counted.
 
-Usage: python bench/jobs.py [--pages 100]
+The server's per-scene quality check (Whisper hears each scene; CHATTERBOX_QUALITY_CHECK) runs as
+configured, "auto" by default; --quality on/off sets it for this run. Its time is not engine time.
+
+Usage: python bench/jobs.py [--pages 100] [--quality auto|on|off]
 """
 
 from __future__ import annotations
@@ -155,8 +158,11 @@ def stamp(text: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=100)
-    pages = parser.parse_args().pages
+    parser.add_argument("--quality", choices=["auto", "on", "off"], default=None)
+    args = parser.parse_args()
+    pages = args.pages
 
+    load_before = os.getloadavg()[0]  # other work on the machine skews every figure below
     pdf, chars = make_pdf(pages)
     extract_runs = [first_page_seconds(pdf) for _ in range(3)]
     extract_first = statistics.median(extract_runs)
@@ -173,6 +179,8 @@ def main() -> None:
             "CHATTERBOX_LOAD_ON_STARTUP": "false",
             "HF_HUB_OFFLINE": "1",
         }
+        if args.quality:
+            env["CHATTERBOX_QUALITY_CHECK"] = args.quality
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)],
             cwd=ROOT,
@@ -228,9 +236,9 @@ def main() -> None:
                         f"{progress['total']} scenes, extraction {job['extraction_status']}",
                         file=sys.stderr,
                     )
-                all_spoken = progress["completed"] == progress["total"]
-                done = all_spoken and job["extraction_status"] == "completed"
-                time.sleep(0.02 if done else 1.0)
+                # from the last scene on, poll every 20 ms to see when the assembly ends
+                last = progress["completed"] >= progress["total"] - 1
+                time.sleep(0.02 if last and job["extraction_status"] == "completed" else 1.0)
             completed_wall = time.time()
             job = http.get(f"{url}/jobs/{job_id}", timeout=30).json()
         finally:
@@ -249,8 +257,20 @@ def main() -> None:
     in_scene = sum(stamp(s["finished_at"]) - stamp(s["started_at"]) for s in scenes)
     assembly_seen = completed_wall - finished
     assembly_server = stamp(job["finished_at"]) - finished
+    scored = [s["quality"] for s in scenes if s["quality"]]
 
     print(f"PDF: {pages} pages, {chars} characters of prose -> {len(scenes)} scenes (piper)")
+    print(f"{os.cpu_count()} CPUs, 1-minute load average before the run: {load_before:.2f}")
+    setting = args.quality or os.environ.get("CHATTERBOX_QUALITY_CHECK", "auto")
+    if scored:
+        retaken = sum(q["takes"] > 1 for q in scored)
+        print(
+            f"quality check ({setting}): {len(scored)} scenes scored, mean WER "
+            f"{statistics.mean(q['wer'] for q in scored):.3f}, {retaken} re-taken, "
+            f"{sum(q['takes'] for q in scored)} takes in all"
+        )
+    else:
+        print(f"quality check ({setting}): no scene was scored")
     print(
         f"extract_pages, first page yielded: {extract_first * 1000:.0f} ms (median of 3: "
         + ", ".join(f"{t * 1000:.0f}" for t in extract_runs)

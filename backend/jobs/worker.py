@@ -249,11 +249,12 @@ class JobRunner:
         for take in range(1 + retakes):
             if take:
                 params = replace(params, seed=random.randrange(2**32))
-            started = time.perf_counter()
-            audio = self.manager.call(
-                lambda engine, p=params: engine.synthesize(text, engine.prepare_voice(ref), p)
+            audio, seconds = self.manager.call(
+                lambda engine, p=params: _timed(
+                    engine.synthesize, text, engine.prepare_voice(ref), p
+                )
             )
-            engine_seconds += time.perf_counter() - started
+            engine_seconds += seconds  # time on the model thread only, not waiting in its queue
             if self.checker is None:
                 return audio, engine_seconds, None
             wer = self.checker.word_error_rate(audio, text)
@@ -312,6 +313,12 @@ class JobRunner:
         finished = self.store.finish_job_if_done(job_id)
         if finished is not None or job["status"] in ("cancelled", "failed", "completed"):
             self._drop(job_id)
+
+
+def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = fn(*args)
+    return result, time.perf_counter() - started
 
 
 class _Stopped(Exception):
