@@ -55,8 +55,7 @@ def _no_leftover_generators() -> Iterator[None]:
 
 def corpus(name: str) -> bytes:
     path = CORPUS / name
-    if not path.exists():
-        pytest.skip(f"the shared PDF corpus is not at {CORPUS}")
+    assert path.exists(), f"the shared PDF corpus must be beside the repository, at {CORPUS}"
     return path.read_bytes()
 
 
