@@ -25,18 +25,18 @@ SUBJECTS = [
     "The gardener",
     "A small boat",
     "The old teacher",
-    "Our neighbour",
-    "The tired horse",
+    "Our neighbor",
+    "The farmer",
     "A yellow kite",
     "The city library",
     "My grandmother",
     "The night train",
-    "A quiet fox",
+    "The quiet fox",
 ]
 ACTIONS = [
     "walks slowly along the river",
-    "waits patiently near the harbour",
-    "reads a long letter by the window",
+    "waits patiently near the station",
+    "reads an old letter by the window",
     "crosses the wide field before sunset",
     "listens to the rain on the roof",
 ]
