@@ -12,7 +12,7 @@ from backend.engines.piper import PiperEngine
 from backend.jobs.quality import QualityChecker, asr_installed
 from backend.main import create_app
 
-SENTENCE = "The small boat waits patiently near the harbour."
+SENTENCE = "The gardener walks slowly along the river and waits patiently near the old station."
 
 
 @pytest.fixture(scope="module")
