@@ -22,11 +22,8 @@ import argparse
 import contextlib
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backend.jobs.pdf import extract_pages  # noqa: E402
+from bench.server import piper_server  # noqa: E402
 
 GOAL_FIRST_SCENE = 1.2
 GOAL_WALL = 1.05
@@ -137,12 +135,6 @@ def make_pdf(pages: int, seed: int = 2026) -> tuple[bytes, int]:
     return doc.tobytes(), total
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def first_page_seconds(data: bytes, pages: str | None = None) -> float:
     """Seconds until extract_pages yields its first page (child start included)."""
     started = time.perf_counter()
@@ -168,82 +160,54 @@ def main() -> None:
     extract_first = statistics.median(extract_runs)
     extract_only_page1 = statistics.median(first_page_seconds(pdf, "1") for _ in range(3))
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     http = requests.Session()
-    with tempfile.TemporaryDirectory() as data:
-        env = {
-            **os.environ,
-            "CHATTERBOX_ENGINE": "piper",
-            "CHATTERBOX_DATA_DIR": data,
-            "CHATTERBOX_LOAD_ON_STARTUP": "false",
-            "HF_HUB_OFFLINE": "1",
-        }
-        if args.quality:
-            env["CHATTERBOX_QUALITY_CHECK"] = args.quality
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+    env = {"CHATTERBOX_QUALITY_CHECK": args.quality} if args.quality else {}
+    with piper_server(**env) as url:
+        http.post(url + "/model/load", timeout=120).raise_for_status()
+
+        # (a) POST /jobs sent -> scene 1 audio answers 200
+        sent_wall, sent = time.time(), time.perf_counter()
+        response = http.post(
+            url + "/jobs",
+            files={"file": ("bench.pdf", pdf, "application/pdf")},
+            data={"title": "bench"},
+            timeout=120,
         )
-        try:
-            for _ in range(300):
-                with contextlib.suppress(requests.ConnectionError):
-                    if http.get(url + "/health", timeout=1).status_code == 200:
-                        break
-                time.sleep(0.1)
-            else:
-                sys.exit("the server did not answer /health with 200")
-            http.post(url + "/model/load", timeout=120).raise_for_status()
+        answered = time.perf_counter() - sent
+        response.raise_for_status()
+        job_id = response.json()["id"]
+        scene_url = f"{url}/jobs/{job_id}/scenes/1/audio"
+        while True:
+            status = http.get(scene_url, timeout=10).status_code
+            if status == 200:
+                playable = time.perf_counter() - sent
+                break
+            if status != 409 or time.perf_counter() - sent > 300:
+                sys.exit(f"scene 1 audio: HTTP {status}")
+            time.sleep(0.02)
 
-            # (a) POST /jobs sent -> scene 1 audio answers 200
-            sent_wall, sent = time.time(), time.perf_counter()
-            response = http.post(
-                url + "/jobs",
-                files={"file": ("bench.pdf", pdf, "application/pdf")},
-                data={"title": "bench"},
-                timeout=120,
-            )
-            answered = time.perf_counter() - sent
-            response.raise_for_status()
-            job_id = response.json()["id"]
-            scene_url = f"{url}/jobs/{job_id}/scenes/1/audio"
-            while True:
-                status = http.get(scene_url, timeout=10).status_code
-                if status == 200:
-                    playable = time.perf_counter() - sent
-                    break
-                if status != 409 or time.perf_counter() - sent > 300:
-                    sys.exit(f"scene 1 audio: HTTP {status}")
-                time.sleep(0.02)
-
-            # the rest of the job: cheap progress polls, then 20 ms polls for the assembly
-            last_print = time.perf_counter()
-            while True:
-                jobs = http.get(url + "/jobs", timeout=10).json()["jobs"]
-                job = next(j for j in jobs if j["id"] == job_id)
-                if job["status"] == "completed":
-                    break
-                if job["status"] in ("failed", "cancelled"):
-                    sys.exit(f"the job ended {job['status']}: {job.get('error_message')}")
-                progress = job["progress"]
-                if time.perf_counter() - last_print >= 10:
-                    last_print = time.perf_counter()
-                    print(
-                        f"[{last_print - sent:6.0f} s] {progress['completed']}/"
-                        f"{progress['total']} scenes, extraction {job['extraction_status']}",
-                        file=sys.stderr,
-                    )
-                # from the last scene on, poll every 20 ms to see when the assembly ends
-                last = progress["completed"] >= progress["total"] - 1
-                time.sleep(0.02 if last and job["extraction_status"] == "completed" else 1.0)
-            completed_wall = time.time()
-            job = http.get(f"{url}/jobs/{job_id}", timeout=30).json()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        # the rest of the job: cheap progress polls, then 20 ms polls for the assembly
+        last_print = time.perf_counter()
+        while True:
+            jobs = http.get(url + "/jobs", timeout=10).json()["jobs"]
+            job = next(j for j in jobs if j["id"] == job_id)
+            if job["status"] == "completed":
+                break
+            if job["status"] in ("failed", "cancelled"):
+                sys.exit(f"the job ended {job['status']}: {job.get('error_message')}")
+            progress = job["progress"]
+            if time.perf_counter() - last_print >= 10:
+                last_print = time.perf_counter()
+                print(
+                    f"[{last_print - sent:6.0f} s] {progress['completed']}/"
+                    f"{progress['total']} scenes, extraction {job['extraction_status']}",
+                    file=sys.stderr,
+                )
+            # from the last scene on, poll every 20 ms to see when the assembly ends
+            last = progress["completed"] >= progress["total"] - 1
+            time.sleep(0.02 if last and job["extraction_status"] == "completed" else 1.0)
+        completed_wall = time.time()
+        job = http.get(f"{url}/jobs/{job_id}", timeout=30).json()
 
     scenes = job["scenes"]
     first = scenes[0]

@@ -7,12 +7,8 @@ Usage: python bench/tts_latency.py [--runs 7]
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from backend.engines.base import SynthesisParams  # noqa: E402
 from backend.engines.piper import PiperEngine  # noqa: E402
+from bench.server import piper_server  # noqa: E402
 
 TEXT = (
     "Chatterbox Studio turns documents into narration on your own computer. This sentence and "
@@ -30,12 +27,6 @@ TEXT = (
     "Nothing you type or upload ever leaves the machine, not once."
 )
 assert len(TEXT) == 200, len(TEXT)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def median_seconds(fn, runs: int) -> float:
@@ -59,45 +50,19 @@ def main() -> None:
     audio_seconds = engine.synthesize(TEXT, "builtin", SynthesisParams()).seconds
     engine.unload()
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as data:
-        env = {
-            **os.environ,
-            "CHATTERBOX_ENGINE": "piper",
-            "CHATTERBOX_DATA_DIR": data,
-            "CHATTERBOX_LOAD_ON_STARTUP": "false",
-            "HF_HUB_OFFLINE": "1",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    requests.get(url + "/health", timeout=1)
-                    break
-                except requests.ConnectionError:
-                    time.sleep(0.1)
-            idle = requests.get(url + "/health").json()["memory"]["rss_bytes"]
-            requests.post(url + "/model/load").raise_for_status()
-            loaded = requests.get(url + "/health").json()["memory"]["rss_bytes"]
+    with piper_server() as url:
+        idle = requests.get(url + "/health").json()["memory"]["rss_bytes"]
+        requests.post(url + "/model/load").raise_for_status()
+        loaded = requests.get(url + "/health").json()["memory"]["rss_bytes"]
 
-            def over_http(fmt: str = "wav") -> None:
-                r = requests.post(url + "/tts", json={"text": TEXT, "format": fmt}, timeout=60)
-                r.raise_for_status()
+        def over_http(fmt: str = "wav") -> None:
+            r = requests.post(url + "/tts", json={"text": TEXT, "format": fmt}, timeout=60)
+            r.raise_for_status()
 
-            served = median_seconds(over_http, runs)
-            served_mp3 = median_seconds(lambda: over_http("mp3"), runs)
-            after_use = requests.get(url + "/health").json()["memory"]["rss_bytes"]
-            report = requests.post(url + "/model/unload").json()
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+        served = median_seconds(over_http, runs)
+        served_mp3 = median_seconds(lambda: over_http("mp3"), runs)
+        after_use = requests.get(url + "/health").json()["memory"]["rss_bytes"]
+        report = requests.post(url + "/model/unload").json()
 
     mib = 1024 * 1024
     after_unload = report["after"]["rss_bytes"]
