@@ -61,13 +61,15 @@ class JobStore:
             )
         return self.get_job(job_id)
 
-    def get_job(self, job_id: str) -> dict[str, Any]:
-        """The job with `progress` and its `scenes` in order."""
+    def get_job(self, job_id: str, scenes: bool = True) -> dict[str, Any]:
+        """The job with `progress` and (unless scenes=False) its `scenes` in order."""
         with self._read() as db:
             job = sql.fetch_job(db, job_id)
+            job["progress"] = sql.progress(db, job_id)
+            if not scenes:
+                return job
             rows = db.execute("SELECT * FROM scenes WHERE job_id = ? ORDER BY idx", (job_id,))
             job["scenes"] = [sql.scene_row(row) for row in rows]
-            job["progress"] = sql.progress(db, job_id)
         return job
 
     def list_jobs(self) -> list[dict[str, Any]]:

@@ -53,6 +53,7 @@ class JobRunner:
         self._stopping = threading.Event()
         self._extractors: dict[str, threading.Thread] = {}
         self._extract_errors: dict[str, AppError] = {}
+        self._source_cache: tuple[str | None, bytes] = (None, b"")
         self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
         check = settings.quality_check
         enabled = check == "on" or (check == "auto" and asr_installed())
@@ -120,7 +121,7 @@ class JobRunner:
         thread.start()
 
     def _extract(self, job_id: str, resume: bool) -> None:
-        job = self.store.get_job(job_id)
+        job = self.store.get_job(job_id, scenes=False)
         done = self.store.pages_done(job_id) if resume else 0
         limits = PdfLimits(
             max_pages=self.settings.max_pdf_pages,
@@ -186,7 +187,7 @@ class JobRunner:
 
     def _cancelled(self, job_id: str) -> bool:
         try:
-            return self.store.get_job(job_id)["status"] == "cancelled"
+            return self.store.get_job(job_id, scenes=False)["status"] == "cancelled"
         except AppError:
             return True  # deleted
 
@@ -218,7 +219,7 @@ class JobRunner:
             self._queue.remove(job_id)
 
     def _speak(self, job_id: str, scene: dict[str, Any]) -> None:
-        job = self.store.get_job(job_id)
+        job = self.store.get_job(job_id, scenes=False)
         index = scene["idx"]
         try:
             ref = self._voice_ref(job["voice"])
@@ -278,9 +279,8 @@ class JobRunner:
             self.store.set_scene_image(job["id"], scene["idx"], "completed")
             return
         try:
-            data = Path(job["source_path"]).read_bytes()
             png = render_region(
-                data,
+                self._source(job),
                 None,
                 scene["page"],
                 tuple(scene["bbox"]) if scene["bbox"] else None,
@@ -291,6 +291,12 @@ class JobRunner:
         except Exception as exc:  # an image is a nicety: the narration goes on without it
             log.warning("No image for scene %s of job %s: %s", scene["idx"], job["id"], exc)
             self.store.set_scene_image(job["id"], scene["idx"], "failed")
+
+    def _source(self, job: dict[str, Any]) -> bytes:
+        """The job's PDF, read once for all its scene images (only the synthesis thread calls)."""
+        if self._source_cache[0] != job["id"]:
+            self._source_cache = (job["id"], Path(job["source_path"]).read_bytes())
+        return self._source_cache[1]
 
     def _finish(self, job_id: str) -> None:
         job = self.store.get_job(job_id)
