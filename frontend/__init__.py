@@ -1,0 +1,1 @@
+"""Chatterbox Studio's browser front end (Streamlit); it reaches the server only over HTTP."""

@@ -1,0 +1,186 @@
+"""The studio's only door to the narration server: every URL and HTTP detail lives here.
+
+Each method returns the server's JSON (or bytes) on success and raises ApiError on anything
+else, carrying the server's own error code, message and solution. A server that does not answer
+becomes ApiError("server_unreachable"), so pages show one kind of failure and never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import requests
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+UNREACHABLE = "server_unreachable"
+
+
+class ApiError(Exception):
+    """A failed request: the server's error body, or a description of why none came back."""
+
+    def __init__(self, code: str, message: str, solution: str = "", status: int = 0):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.solution = solution
+        self.status = status
+
+    @property
+    def server_down(self) -> bool:
+        return self.code == UNREACHABLE
+
+
+def server_url() -> str:
+    return os.environ.get("CHATTERBOX_URL", DEFAULT_URL).rstrip("/")
+
+
+class ApiClient:
+    """HTTP client of the backend API; thread-safe for the calls Streamlit makes.
+
+    `timeout` bounds quick calls; synthesis and uploads get `slow_timeout`, because a long text on
+    a CPU can take minutes.
+    """
+
+    def __init__(self, base_url: str | None = None, timeout: float = 10.0, slow_timeout=600.0):
+        self.base_url = (base_url or server_url()).rstrip("/")
+        self.timeout = timeout
+        self.slow_timeout = slow_timeout
+        self._http = requests.Session()
+
+    # -- server and model ------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        """The /health body; a 503 (not set up) still returns its body, marked by "error"."""
+        response = self._send("GET", "/health", accept=(503,))
+        return response.json()
+
+    def load_model(self) -> dict[str, Any]:
+        return self._json("POST", "/model/load", slow=True)
+
+    def unload_model(self) -> dict[str, Any]:
+        return self._json("POST", "/model/unload", slow=True)
+
+    # -- voices ----------------------------------------------------------------------------
+    def voices(self) -> dict[str, Any]:
+        return self._json("GET", "/voices")
+
+    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> dict[str, Any]:
+        files = {"file": (filename, data)}
+        return self._json("POST", "/voices", slow=True, files=files, data=_form(name=name))
+
+    def select_voice(self, voice_id: str) -> dict[str, Any]:
+        return self._json("POST", "/load_voice", slow=True, json={"voice_id": voice_id})
+
+    def delete_voice(self, voice_id: str) -> dict[str, Any]:
+        return self._json("DELETE", f"/voices/{voice_id}")
+
+    def voice_audio(self, voice_id: str) -> bytes:
+        return self._send("GET", f"/voices/{voice_id}/audio").content
+
+    # -- speech ----------------------------------------------------------------------------
+    def speak(self, text: str, voice: str | None, params: dict[str, Any], fmt="wav") -> bytes:
+        body = {"text": text, "voice": voice, "format": fmt, **params}
+        return self._send("POST", "/tts", slow=True, json=body).content
+
+    # -- documents and jobs ----------------------------------------------------------------
+    def preview_pdf(
+        self, filename: str, data: bytes, pages: str | None = None, password: str | None = None
+    ) -> dict[str, Any]:
+        form = _form(pages=pages, password=password)
+        files = {"file": (filename, data, "application/pdf")}
+        return self._json("POST", "/pdf/preview", slow=True, files=files, data=form)
+
+    def create_job(
+        self,
+        *,
+        text: str | None = None,
+        pdf: tuple[str, bytes] | None = None,
+        title: str | None = None,
+        voice: str | None = None,
+        pages: str | None = None,
+        password: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        form = _form(text=text, title=title, voice=voice, pages=pages, password=password)
+        form.update(_form(**(params or {})))
+        files = {"file": (pdf[0], pdf[1], "application/pdf")} if pdf else None
+        return self._json("POST", "/jobs", slow=True, data=form, files=files)
+
+    def jobs(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/jobs")["jobs"]
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._json("GET", f"/jobs/{job_id}")
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        return self._json("POST", f"/jobs/{job_id}/cancel")
+
+    def retry_job(self, job_id: str) -> dict[str, Any]:
+        return self._json("POST", f"/jobs/{job_id}/retry")
+
+    def delete_job(self, job_id: str) -> dict[str, Any]:
+        return self._json("DELETE", f"/jobs/{job_id}", slow=True)
+
+    def scene_audio(self, job_id: str, index: int) -> bytes:
+        return self._send("GET", f"/jobs/{job_id}/scenes/{index}/audio").content
+
+    def scene_image(self, job_id: str, index: int) -> bytes:
+        return self._send("GET", f"/jobs/{job_id}/scenes/{index}/image").content
+
+    def job_audio(self, job_id: str, fmt: str = "mp3") -> bytes:
+        path = f"/jobs/{job_id}/audio"
+        return self._send("GET", path, slow=True, params={"format": fmt}).content
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self._send(method, path, **kwargs).json()
+
+    def _send(
+        self, method: str, path: str, *, slow: bool = False, accept=(), **kwargs: Any
+    ) -> requests.Response:
+        url = self.base_url + path
+        timeout = (5.0, self.slow_timeout if slow else self.timeout)
+        try:
+            response = self._http.request(method, url, timeout=timeout, **kwargs)
+        except requests.Timeout:
+            raise ApiError(
+                "server_timeout",
+                f"The narration server at {self.base_url} did not answer in time.",
+                "It may be busy with a long synthesis; wait a moment and try again.",
+            ) from None
+        except requests.RequestException:
+            raise unreachable(self.base_url) from None
+        if response.ok or response.status_code in accept:
+            return response
+        raise _error_of(response)
+
+
+def unreachable(base_url: str) -> ApiError:
+    return ApiError(
+        UNREACHABLE,
+        f"The narration server at {base_url} is not answering.",
+        "Start it with start_linux.sh or start_windows.bat (or `python -m backend`). "
+        "This page checks again every few seconds and carries on by itself.",
+    )
+
+
+def _error_of(response: requests.Response) -> ApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict) or "error" not in body:
+        return ApiError(
+            "unexpected_response",
+            f"The server answered {response.status_code} without an explanation.",
+            "Check the server's console for details.",
+            response.status_code,
+        )
+    return ApiError(
+        body["error"], body.get("message", ""), body.get("solution", ""), response.status_code
+    )
+
+
+def _form(**fields: Any) -> dict[str, str]:
+    """Form fields for multipart requests: None is left out, everything else sent as text."""
+    return {key: str(value) for key, value in fields.items() if value is not None}

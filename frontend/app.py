@@ -1,0 +1,28 @@
+"""Chatterbox Studio's entry point: `streamlit run frontend/app.py` (the start scripts do this)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# Streamlit puts frontend/ itself on sys.path; the studio imports itself as the `frontend` package.
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from frontend import sidebar  # noqa: E402
+
+st.set_page_config(page_title="Chatterbox Studio", page_icon=":material/graphic_eq:", layout="wide")
+
+PAGES = [
+    st.Page("app_pages/narrate.py", title="Narrate", icon=":material/menu_book:", default=True),
+    st.Page("app_pages/voices.py", title="Voices", icon=":material/record_voice_over:"),
+    st.Page("app_pages/quick_speak.py", title="Quick speak", icon=":material/campaign:"),
+    st.Page("app_pages/jobs.py", title="Jobs", icon=":material/history:"),
+]
+
+navigation = st.navigation(PAGES)
+sidebar.render()
+navigation.run()

@@ -1,0 +1,143 @@
+"""Voices: add a reference clip (upload or record), hear it, choose the current voice, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from frontend import format as fmt
+from frontend.api_client import ApiClient, ApiError
+from frontend.notices import show_error, too_large
+from frontend.state import client, health, limits
+
+AUDIO_TYPES = ["wav", "mp3", "flac", "ogg"]
+CLONING_OFF = (
+    "The current engine ({engine}) reads with its built-in voice and cannot clone. You can still "
+    "build your library now. To narrate in these voices, install Chatterbox: run "
+    "`python setup_env.py --engine chatterbox` (it downloads the model into model_cache/), then "
+    "restart with the start script."
+)
+
+
+def page() -> None:
+    st.title("Voices")
+    api = client()
+    try:
+        voices = api.voices()
+    except ApiError as error:
+        show_error(error)
+        return
+    if not voices.get("can_clone"):
+        engine = (health() or {}).get("engine", "Piper")
+        st.info(CLONING_OFF.format(engine=engine), icon=":material/info:")
+    _add_voice(api, voices)
+    _library(api, voices)
+
+
+def _add_voice(api: ApiClient, voices: dict[str, Any]) -> None:
+    limit = limits()
+    low, high = limit["voice_min_seconds"], limit["voice_max_seconds"]
+    st.subheader("Add a voice")
+    st.caption(
+        f"A clean recording of one speaker, {low:.0f}–{high:.0f} s long (10–30 s is ideal): "
+        "no music, no echo, no other voices."
+    )
+    upload_tab, record_tab = st.tabs(["Upload a file", "Record"])
+    with upload_tab:
+        clip = st.file_uploader(
+            "Reference clip (WAV, MP3, FLAC or OGG)",
+            type=AUDIO_TYPES,
+            key="voice_file",
+            max_upload_size=max(1, int(limit["max_upload_mb"])),
+            help=f"Up to {limit['max_upload_mb']} MB, the server's limit.",
+        )
+        if clip is not None:
+            _offer(api, voices, clip.name, clip.getvalue(), "upload")
+    with record_tab:
+        recording = st.audio_input(
+            "Record yourself reading a few sentences", sample_rate=24000, key="voice_recording"
+        )
+        if recording is not None:
+            _offer(api, voices, "recording.wav", recording.getvalue(), "record")
+
+
+def _offer(api: ApiClient, voices: dict[str, Any], filename: str, data: bytes, key: str) -> None:
+    error = too_large(len(data), limits()["max_upload_bytes"], "voice")
+    if error:
+        show_error(error)
+        return
+    st.audio(data)
+    stem = filename.rsplit(".", 1)[0]
+    name = st.text_input("Name", value=stem, key=f"voice_name_{key}", max_chars=100)
+    can_clone = bool(voices.get("can_clone"))
+    use_now = st.checkbox(
+        "Use it as the current voice", value=can_clone, disabled=not can_clone, key=f"use_{key}"
+    )
+    if st.button("Add to library", type="primary", key=f"add_{key}", icon=":material/add:"):
+        try:
+            with st.spinner("Checking the clip…"):
+                voice = api.add_voice(filename, data, name or None)
+                if use_now:
+                    api.select_voice(voice["id"])
+        except ApiError as error:
+            show_error(error)
+            return
+        st.toast(f"Added “{voice['name']}”.")
+        st.session_state["voice_added"] = voice["id"]
+        st.rerun()
+
+
+def _library(api: ApiClient, voices: dict[str, Any]) -> None:
+    st.subheader("Library")
+    items = voices.get("voices", [])
+    current = voices.get("current")
+    if not items:
+        st.caption("No voices yet. Add one above; the built-in voice is always there.")
+        return
+    for voice in items:
+        with st.container(border=True, key=f"voice_{voice['id']}"):
+            mark = " · :green[current]" if voice["id"] == current else ""
+            st.markdown(f"**{voice.get('name') or voice['id']}**{mark}")
+            st.caption(_details(voice))
+            audio = _reference(api, voice["id"])
+            if audio:
+                st.audio(audio)
+            left, right = st.columns(2)
+            usable = voices.get("can_clone") and voice["id"] != current
+            if left.button("Use this voice", key=f"select_{voice['id']}", disabled=not usable):
+                _act(lambda v=voice: api.select_voice(v["id"]), "Voice selected.")
+            if right.button("Delete", key=f"delete_{voice['id']}", icon=":material/delete:"):
+                _act(lambda v=voice: api.delete_voice(v["id"]), "Voice deleted.")
+
+
+def _details(voice: dict[str, Any]) -> str:
+    parts = []
+    if voice.get("duration_seconds") is not None:
+        parts.append(f"{fmt.duration(voice['duration_seconds'])} long")
+    if voice.get("created_at"):
+        parts.append(f"added {fmt.when(voice['created_at'])}")
+    return " · ".join(parts) or voice["id"]
+
+
+def _reference(api: ApiClient, voice_id: str) -> bytes | None:
+    cache = st.session_state.setdefault("_voice_audio", {})
+    if voice_id not in cache:
+        try:
+            cache[voice_id] = api.voice_audio(voice_id)
+        except ApiError:
+            return None
+    return cache[voice_id]
+
+
+def _act(action, done: str) -> None:
+    try:
+        action()
+    except ApiError as error:
+        show_error(error)
+        return
+    st.toast(done)
+    st.rerun()
+
+
+page()

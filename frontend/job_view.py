@@ -1,0 +1,253 @@
+"""One narration job on the page: progress, every scene (playable when done), downloads, controls.
+
+While the job runs, a fragment polls the server every POLL_SECONDS and redraws only itself; a
+scene that is already playing keeps playing, because its player is redrawn unchanged. At a
+terminal state the page reruns once into a still view that no longer polls.
+"""
+
+from __future__ import annotations
+
+from statistics import mean
+from typing import Any
+
+import streamlit as st
+
+from frontend import format as fmt
+from frontend.api_client import ApiClient, ApiError
+from frontend.notices import show_error
+from frontend.state import client, set_open_job
+
+POLL_SECONDS = 2.0
+SCENES_PER_PAGE = 10
+TERMINAL = ("completed", "failed", "cancelled")
+STATUS_LABELS = {
+    "pending": ":gray[Waiting]",
+    "processing": ":blue[Narrating]",
+    "completed": ":green[Completed]",
+    "failed": ":red[Failed]",
+    "cancelled": ":orange[Cancelled]",
+}
+
+
+def render(job_id: str) -> None:
+    try:
+        job = client().job(job_id)
+    except ApiError as error:
+        show_error(error)
+        if error.code == "job_not_found":
+            set_open_job(None)
+        return
+    if job["status"] in TERMINAL and not _extracting(job):
+        _still(job_id)
+    else:
+        _live(job_id)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _live(job_id: str) -> None:
+    job = _draw(job_id)
+    if job is not None and job["status"] in TERMINAL and not _extracting(job):
+        st.rerun()  # into the still view: polling stops here
+
+
+@st.fragment
+def _still(job_id: str) -> None:
+    job = _draw(job_id)
+    if job is not None and (job["status"] not in TERMINAL or _extracting(job)):
+        st.rerun()  # retried: poll again
+
+
+def _extracting(job: dict[str, Any]) -> bool:
+    return job["extraction_status"] in ("pending", "processing") and job["status"] != "cancelled"
+
+
+def _draw(job_id: str) -> dict[str, Any] | None:
+    api = client()
+    try:
+        job = api.job(job_id)
+    except ApiError as error:
+        show_error(error)
+        return None
+    _header(api, job)
+    _progress(job)
+    _downloads(api, job)
+    _scenes(api, job)
+    return job
+
+
+def _header(api: ApiClient, job: dict[str, Any]) -> None:
+    st.subheader(job["title"])
+    source = "PDF" if job["source_kind"] == "pdf" else "Text"
+    pages = f", pages {job['pages']}" if job.get("pages") else ""
+    st.markdown(
+        f"{STATUS_LABELS.get(job['status'], job['status'])} · {source}{pages} · "
+        f"voice **{job.get('voice') or 'built-in'}** · started {fmt.when(job['created_at'])}"
+    )
+    if job.get("error_message"):
+        st.error(job["error_message"], icon=":material/error:")
+    columns = st.columns(3)
+    running = job["status"] in ("pending", "processing")
+    if running and columns[0].button("Cancel", key="job_cancel", icon=":material/stop:"):
+        _act(lambda: api.cancel_job(job["id"]), "Stopped after the current scene.")
+    retryable = job["status"] in ("failed", "cancelled") or job["progress"]["failed"]
+    if retryable and columns[1].button("Retry", key="job_retry", icon=":material/refresh:"):
+        _act(lambda: api.retry_job(job["id"]), "Narrating the unfinished scenes again.")
+    if columns[2].button("New narration", key="job_new", icon=":material/add:"):
+        set_open_job(None)
+        st.rerun()
+
+
+def _act(action, done: str) -> None:
+    try:
+        action()
+    except ApiError as error:
+        show_error(error)
+        return
+    st.toast(done)
+    st.rerun()
+
+
+def _progress(job: dict[str, Any]) -> None:
+    progress = job["progress"]
+    total, done = progress["total"], progress["completed"]
+    reading = _extracting(job)
+    fraction = done / total if total else 0.0
+    text = f"{done} of {total}{'+' if reading else ''} scenes narrated"
+    if progress["failed"]:
+        text += f" · {progress['failed']} failed"
+    eta = estimate_seconds_left(job)
+    if eta is not None and job["status"] not in TERMINAL:
+        text += f" · {fmt.time_left(eta)} left"
+    st.progress(fraction, text=text)
+    if reading:
+        pages = f" of {job['total_pages']}" if job.get("total_pages") else ""
+        st.caption(f"Still reading the document{pages}; more scenes will appear.")
+
+
+def estimate_seconds_left(job: dict[str, Any]) -> float | None:
+    """Mean wall time of the last finished scenes times the scenes still to go."""
+    spans = []
+    for scene in job.get("scenes", []):
+        start, end = fmt.parse_time(scene.get("started_at")), fmt.parse_time(scene["finished_at"])
+        if scene["audio_status"] == "completed" and start and end:
+            spans.append((end - start).total_seconds())
+    remaining = job["progress"]["pending"] + job["progress"]["processing"]
+    if not spans or not remaining:
+        return None
+    return mean(spans[-20:]) * remaining
+
+
+def _downloads(api: ApiClient, job: dict[str, Any]) -> None:
+    if job["status"] != "completed":
+        return
+    total = sum(s.get("duration_seconds") or 0 for s in job.get("scenes", []))
+    st.success(f"The narration is ready: {fmt.duration(total)} of audio.", icon=":material/done:")
+    name = _file_stem(job["title"])
+    left, right = st.columns(2)
+    for column, kind in ((left, "mp3"), (right, "wav")):
+        column.download_button(
+            f"Download {kind.upper()}",
+            data=lambda kind=kind: api.job_audio(job["id"], kind),
+            file_name=f"{name}.{kind}",
+            mime="audio/mpeg" if kind == "mp3" else "audio/wav",
+            key=f"job_download_{kind}",
+            icon=":material/download:",
+            on_click="ignore",
+            width="stretch",
+        )
+
+
+def _scenes(api: ApiClient, job: dict[str, Any]) -> None:
+    scenes = job.get("scenes", [])
+    if not scenes:
+        with st.container(border=True):
+            st.skeleton(height=80)
+            st.caption("Reading the first page…")
+        return
+    pages = max(1, -(-len(scenes) // SCENES_PER_PAGE))
+    page = 1
+    if pages > 1:
+        page = st.pagination(pages, key=f"scene_page_{job['id']}")
+    first = (page - 1) * SCENES_PER_PAGE
+    for scene in scenes[first : first + SCENES_PER_PAGE]:
+        _scene(api, job, scene)
+
+
+def _scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any]) -> None:
+    index, status = scene["idx"], scene["audio_status"]
+    with st.container(border=True, key=f"scene_{index}"):
+        where = f" · page {scene['page']}" if scene.get("page") else ""
+        chapter = f" · {scene['chapter']}" if scene.get("chapter") else ""
+        st.markdown(f"**Scene {index}**{where}{chapter}")
+        if status == "completed":
+            _completed_scene(api, job, scene)
+        elif status == "failed":
+            st.error(scene.get("error_message") or "This scene failed.", icon=":material/error:")
+            st.caption(scene["text"][:300])
+        else:
+            st.skeleton(height=54)
+            label = "Narrating now…" if status == "processing" else "Waiting its turn"
+            st.caption(f"{label} — {_snippet(scene['text'])}")
+
+
+def _completed_scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any]) -> None:
+    index = scene["idx"]
+    stamp = scene.get("finished_at") or ""
+    has_image = scene.get("image_status") == "completed" and bool(scene.get("image_path"))
+    if has_image:
+        image_column, body = st.columns([1, 2])
+        image = _image(api, job["id"], index, stamp)
+        if image:
+            image_column.image(image, caption=f"Page {scene.get('page')}")
+    else:
+        body = st.container()
+    audio = _audio(api, job["id"], index, stamp)
+    with body:
+        st.caption(_snippet(scene["text"], 400))
+        if audio is None:
+            st.warning("The audio of this scene could not be fetched; the page will try again.")
+            return
+        st.audio(audio, format="audio/wav")
+        st.download_button(
+            "Download scene",
+            data=audio,
+            file_name=f"{_file_stem(job['title'])}-scene-{index:04d}.wav",
+            mime="audio/wav",
+            key=f"scene_download_{index}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+
+@st.cache_data(max_entries=400, show_spinner=False)
+def _scene_audio(base_url: str, job_id: str, index: int, stamp: str, _api: ApiClient) -> bytes:
+    return _api.scene_audio(job_id, index)
+
+
+@st.cache_data(max_entries=400, show_spinner=False)
+def _scene_image(base_url: str, job_id: str, index: int, stamp: str, _api: ApiClient) -> bytes:
+    return _api.scene_image(job_id, index)
+
+
+def _audio(api: ApiClient, job_id: str, index: int, stamp: str) -> bytes | None:
+    try:  # a finished scene never changes, so its bytes are fetched once
+        return _scene_audio(api.base_url, job_id, index, stamp, api)
+    except ApiError:
+        return None
+
+
+def _image(api: ApiClient, job_id: str, index: int, stamp: str) -> bytes | None:
+    try:
+        return _scene_image(api.base_url, job_id, index, stamp, api)
+    except ApiError:
+        return None
+
+
+def _snippet(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _file_stem(title: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_ " else "_" for c in title).strip()
+    return stem.replace(" ", "_")[:60] or "narration"

@@ -1,0 +1,30 @@
+"""The one way a failure reaches the page: the server's message and its solution, never a trace."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from frontend.api_client import ApiError
+
+
+def show_error(error: ApiError) -> None:
+    text = f"**{error.message}**"
+    if error.solution:
+        text += f"\n\n{error.solution}"
+    if error.server_down:
+        st.warning(text, icon=":material/cloud_off:")
+    else:
+        st.error(text, icon=":material/error:")
+
+
+def too_large(size_bytes: int, limit_bytes: int, kind: str) -> ApiError | None:
+    """The server's own 413 for an upload over its limit, said before sending anything."""
+    if size_bytes <= limit_bytes:
+        return None
+    solution = (
+        "Trim the clip: 10-30 seconds of clean speech is ideal for cloning."
+        if kind == "voice"
+        else "Narrate a page range, split the PDF, or raise CHATTERBOX_MAX_UPLOAD_MB on the server."
+    )
+    message = f"The upload is larger than the limit of {limit_bytes / 1048576:.1f} MB."
+    return ApiError("upload_too_large", message, solution, 413)

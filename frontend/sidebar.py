@@ -1,0 +1,113 @@
+"""The sidebar on every page: is the server up, which engine and device, memory, Load/Unload.
+
+It re-checks /health every few seconds. When the server comes back after being down, the whole
+page reruns, so whatever the user was looking at recovers by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from frontend import format as fmt
+from frontend.api_client import ApiError
+from frontend.notices import show_error
+from frontend.state import HEALTH_KEY, client
+
+REFRESH_SECONDS = 5
+UP_KEY = "server_up"
+STATE_LABELS = {
+    "ready": ":green[●] Ready",
+    "loading": ":orange[●] Loading the model…",
+    "unloading": ":orange[●] Unloading…",
+    "unloaded": ":gray[●] Unloaded — loads again on the next request",
+    "error": ":red[●] The model failed to load",
+}
+
+
+def render() -> None:
+    with st.sidebar:
+        st.subheader("Server")
+        _panel()
+
+
+@st.fragment(run_every=REFRESH_SECONDS)
+def _panel() -> None:
+    previous = st.session_state.get(UP_KEY)  # None on a session's first run
+    try:
+        health = client().health()
+    except ApiError as error:
+        health = None
+        st.markdown(":red[●] Not answering")
+        st.caption(f"{error.message} Checking again every {REFRESH_SECONDS} s.")
+    up = health is not None
+    st.session_state[HEALTH_KEY] = health
+    st.session_state[UP_KEY] = up
+    if previous is not None and previous != up:
+        st.rerun()  # the server went away or came back: the page redraws to match
+    if health is None:
+        return
+    if "error" in health:  # 503: running, but set-up is incomplete
+        show_error(ApiError(health["error"], health["message"], health.get("solution", ""), 503))
+        return
+    _status(health)
+    _memory(health.get("memory") or {})
+    _buttons(health)
+
+
+def _status(health: dict[str, Any]) -> None:
+    st.markdown(STATE_LABELS.get(health["state"], health["state"]))
+    st.caption(f"Engine **{health['engine']}** on **{health['device']}**")
+    st.caption(_keep_alive(health))
+    error = health.get("last_error")
+    if error and health["state"] == "error":
+        show_error(ApiError(error["error"], error["message"], error.get("solution", "")))
+
+
+def _keep_alive(health: dict[str, Any]) -> str:
+    keep_alive = health.get("keep_alive", -1)
+    if keep_alive < 0:
+        return "Keep-alive: stays loaded"
+    if keep_alive == 0:
+        return "Keep-alive: unloads after each request"
+    if health.get("expires_in") is not None:
+        return f"Keep-alive: unloads in {fmt.duration(health['expires_in'])} if idle"
+    return f"Keep-alive: unloads after {fmt.duration(keep_alive)} idle"
+
+
+def _memory(memory: dict[str, Any]) -> None:
+    total, available = memory.get("ram_total_bytes"), memory.get("ram_available_bytes")
+    if total and available is not None:
+        used = total - available
+        st.progress(min(1.0, used / total), text=f"RAM {fmt.size(used)} of {fmt.size(total)}")
+    st.caption(f"Server process: {fmt.size(memory.get('rss_bytes'))}")
+    vram_total = memory.get("vram_total_bytes")
+    reserved = memory.get("vram_reserved_bytes")
+    if vram_total and memory.get("vram_free_bytes") is not None:
+        used = vram_total - memory["vram_free_bytes"]
+        text = f"VRAM {fmt.size(used)} of {fmt.size(vram_total)}"
+        st.progress(min(1.0, used / vram_total), text=text)
+    if reserved is not None:
+        st.caption(f"Model VRAM: {fmt.size(reserved)} reserved")
+    elif not vram_total:
+        st.caption("VRAM: none in use (CPU engine or model unloaded)")
+
+
+def _buttons(health: dict[str, Any]) -> None:
+    left, right = st.columns(2)
+    busy = health["state"] in ("loading", "unloading")
+    if left.button("Load", disabled=busy or health["model_loaded"], width="stretch"):
+        _act(client().load_model, "Model loaded.")
+    if right.button("Unload", disabled=busy or not health["model_loaded"], width="stretch"):
+        _act(client().unload_model, "Model unloaded; memory given back.")
+
+
+def _act(action, done: str) -> None:
+    try:
+        action()
+    except ApiError as error:
+        show_error(error)
+        return
+    st.toast(done)
+    st.rerun(scope="fragment")

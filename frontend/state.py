@@ -1,0 +1,55 @@
+"""Per-user state of the studio: the API client, the open job (kept in the URL), server limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from frontend.api_client import ApiClient
+
+API_KEY = "api"  # tests put a fake client here before the first run
+HEALTH_KEY = "health"
+JOB_PARAM = "job"
+
+# The server's defaults, used only until its /health has answered once.
+DEFAULT_LIMITS: dict[str, Any] = {
+    "max_upload_bytes": 50 * 1048576,
+    "max_upload_mb": 50,
+    "max_text_chars": 5000,
+    "max_job_chars": 2_000_000,
+    "voice_min_seconds": 3.0,
+    "voice_max_seconds": 60.0,
+    "max_pdf_pages": 2000,
+}
+
+
+def client() -> ApiClient:
+    injected = st.session_state.get(API_KEY)
+    return injected if injected is not None else _shared_client()
+
+
+@st.cache_resource
+def _shared_client() -> ApiClient:
+    return ApiClient()
+
+
+def health() -> dict[str, Any] | None:
+    """The last /health body the sidebar received, or None while the server is down."""
+    return st.session_state.get(HEALTH_KEY)
+
+
+def limits() -> dict[str, Any]:
+    known = (health() or {}).get("limits") or {}
+    return {**DEFAULT_LIMITS, **known}
+
+
+def open_job() -> str | None:
+    return st.query_params.get(JOB_PARAM) or None
+
+
+def set_open_job(job_id: str | None) -> None:
+    if job_id:
+        st.query_params[JOB_PARAM] = job_id
+    elif JOB_PARAM in st.query_params:
+        del st.query_params[JOB_PARAM]

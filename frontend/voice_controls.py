@@ -1,0 +1,75 @@
+"""Choosing a voice and the delivery settings, shared by Narrate and Quick speak."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+BUILTIN = "builtin"
+HELP = {
+    "exaggeration": "Emotion intensity. 0.5 is neutral; higher is more dramatic and often faster.",
+    "cfg_weight": (
+        "How closely pacing follows the reference voice. Lower (about 0.3) slows a fast "
+        "speaker down; 0.5 suits most voices."
+    ),
+    "temperature": "Variety between takes. Lower is steadier, higher is livelier but riskier.",
+    "rate": "Speaking speed; 1.0 is the voice's natural pace. Pitch is kept.",
+    "seed": "The same seed, text and settings give the same take. 0 picks a new one each time.",
+}
+
+
+def voice_choice(voices: dict[str, Any], key: str) -> str | None:
+    """A select box of usable voices; returns the voice to send (None means the server's own)."""
+    options: list[str] = []
+    labels = {BUILTIN: "Built-in voice"}
+    if voices.get("builtin_available", True):
+        options.append(BUILTIN)
+    if voices.get("can_clone"):
+        for voice in voices.get("voices", []):
+            options.append(voice["id"])
+            labels[voice["id"]] = voice.get("name") or voice["id"]
+    if not options:
+        st.warning("No voice is available yet: add one on the Voices page.")
+        return None
+    current = voices.get("current")
+    index = options.index(current) if current in options else 0
+    choice = st.selectbox(
+        "Voice",
+        options,
+        index=index,
+        format_func=lambda value: labels.get(value, value),
+        key=f"{key}_voice",
+        help="Add or record voices on the Voices page.",
+    )
+    if not voices.get("can_clone") and voices.get("voices"):
+        st.caption(
+            "Your library voices need the Chatterbox engine; the current engine reads with "
+            "its built-in voice (see the Voices page)."
+        )
+    return choice
+
+
+def delivery(engine: str | None, key: str) -> dict[str, Any]:
+    """Speed, emotion, pacing, variety and seed, with defaults that suit most voices."""
+    with st.expander("Delivery settings"):
+        if engine == "piper":
+            st.caption("The Piper engine follows Speed only; the other settings shape Chatterbox.")
+        rate = st.slider("Speed", 0.5, 2.0, 1.0, 0.05, key=f"{key}_rate", help=HELP["rate"])
+        exaggeration = st.slider(
+            "Exaggeration", 0.0, 2.0, 0.5, 0.05, key=f"{key}_exag", help=HELP["exaggeration"]
+        )
+        cfg_weight = st.slider(
+            "CFG weight", 0.0, 1.0, 0.5, 0.05, key=f"{key}_cfg", help=HELP["cfg_weight"]
+        )
+        temperature = st.slider(
+            "Temperature", 0.05, 2.0, 0.8, 0.05, key=f"{key}_temp", help=HELP["temperature"]
+        )
+        seed = st.number_input("Seed", 0, 2**32 - 1, 0, 1, key=f"{key}_seed", help=HELP["seed"])
+    return {
+        "rate": rate,
+        "exaggeration": exaggeration,
+        "cfg_weight": cfg_weight,
+        "temperature": temperature,
+        "seed": int(seed) or None,
+    }
