@@ -13,7 +13,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.api import routes_health, routes_jobs, routes_model, routes_tts, routes_voices
+from backend.api import (
+    routes_health,
+    routes_jobs,
+    routes_model,
+    routes_pdf,
+    routes_tts,
+    routes_voices,
+)
 from backend.api.errors import install_error_handlers
 from backend.api.limits import BodyLimitMiddleware
 from backend.core.logging import configure_logging
@@ -63,7 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         debug=False,
     )
     install_error_handlers(app, settings.debug)
-    for module in (routes_health, routes_model, routes_voices, routes_tts, routes_jobs):
+    for module in (routes_health, routes_model, routes_voices, routes_tts, routes_jobs, routes_pdf):
         app.include_router(module.router)
     app.add_middleware(EngineHeadersMiddleware)
     app.add_middleware(

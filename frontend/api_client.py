@@ -19,8 +19,11 @@ UNREACHABLE = "server_unreachable"
 class ApiError(Exception):
     """A failed request: the server's error body, or a description of why none came back."""
 
-    def __init__(self, code: str, message: str, solution: str = "", status: int = 0):
+    def __init__(
+        self, code: str, message: str, solution: str = "", status: int = 0, base_url: str = ""
+    ):
         super().__init__(message)
+        self.base_url = base_url
         self.code = code
         self.message = message
         self.solution = solution
@@ -161,6 +164,7 @@ def unreachable(base_url: str) -> ApiError:
         f"The narration server at {base_url} is not answering.",
         "Start it with start_linux.sh or start_windows.bat (or `python -m backend`). "
         "This page checks again every few seconds and carries on by itself.",
+        base_url=base_url,
     )
 
 

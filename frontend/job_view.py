@@ -81,20 +81,24 @@ def _header(api: ApiClient, job: dict[str, Any]) -> None:
     pages = f", pages {job['pages']}" if job.get("pages") else ""
     st.markdown(
         f"{STATUS_LABELS.get(job['status'], job['status'])} · {source}{pages} · "
-        f"voice **{job.get('voice') or 'built-in'}** · started {fmt.when(job['created_at'])}"
+        f"voice **{_voice_label(job.get('voice'))}** · started {fmt.when(job['created_at'])}"
     )
     if job.get("error_message"):
         st.error(job["error_message"], icon=":material/error:")
-    columns = st.columns(3)
+    bar = st.container(horizontal=True)
     running = job["status"] in ("pending", "processing")
-    if running and columns[0].button("Cancel", key="job_cancel", icon=":material/stop:"):
+    if running and bar.button("Cancel", key="job_cancel", icon=":material/stop:"):
         _act(lambda: api.cancel_job(job["id"]), "Stopped after the current scene.")
     retryable = job["status"] in ("failed", "cancelled") or job["progress"]["failed"]
-    if retryable and columns[1].button("Retry", key="job_retry", icon=":material/refresh:"):
+    if retryable and bar.button("Retry", key="job_retry", icon=":material/refresh:"):
         _act(lambda: api.retry_job(job["id"]), "Narrating the unfinished scenes again.")
-    if columns[2].button("New narration", key="job_new", icon=":material/add:"):
+    if bar.button("New narration", key="job_new", icon=":material/add:"):
         set_open_job(None)
         st.rerun()
+
+
+def _voice_label(voice: str | None) -> str:
+    return "built-in" if voice in (None, "builtin") else voice
 
 
 def _act(action, done: str) -> None:

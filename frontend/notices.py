@@ -24,7 +24,8 @@ def too_large(size_bytes: int, limit_bytes: int, kind: str) -> ApiError | None:
     solution = (
         "Trim the clip: 10-30 seconds of clean speech is ideal for cloning."
         if kind == "voice"
-        else "Narrate a page range, split the PDF, or raise CHATTERBOX_MAX_UPLOAD_MB on the server."
+        else "Save only the pages you want to narrate, or split the PDF into smaller files and "
+        "narrate each as its own job; or raise CHATTERBOX_MAX_UPLOAD_MB and restart the server."
     )
     message = f"The upload is larger than the limit of {limit_bytes / 1048576:.1f} MB."
     return ApiError("upload_too_large", message, solution, 413)

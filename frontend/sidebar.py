@@ -40,7 +40,7 @@ def _panel() -> None:
     except ApiError as error:
         health = None
         st.markdown(":red[●] Not answering")
-        st.caption(f"{error.message} Checking again every {REFRESH_SECONDS} s.")
+        st.caption(f"{error.base_url}: checking again every {REFRESH_SECONDS} s.")
     up = health is not None
     st.session_state[HEALTH_KEY] = health
     st.session_state[UP_KEY] = up

@@ -11,6 +11,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.api.errors import error_response
 from backend.core.errors import UploadTooLarge
 
+PDF_UPLOAD_SOLUTION = (
+    "Save only the pages you want to narrate, or split the PDF into smaller files and narrate "
+    "each as its own job; or raise CHATTERBOX_MAX_UPLOAD_MB and restart the server."
+)
+TEXT_BODY_SOLUTION = "Send less text per request; narrate long documents as a job."
+
 
 class _TooLarge(Exception):
     pass
@@ -70,9 +76,17 @@ class BodyLimitMiddleware:
         scope: Scope, receive: Receive, send: Send, limit: int, is_upload: bool
     ) -> None:
         what = "upload" if is_upload else "request body"
-        error = UploadTooLarge(f"The {what} is larger than the limit of {limit / 1048576:.1f} MB.")
-        if not is_upload:
-            error.solution = "Send less text per request; narrate long documents as a job."
+        error = UploadTooLarge(
+            f"The {what} is larger than the limit of {limit / 1048576:.1f} MB.",
+            solution=_solution(scope["path"]) if is_upload else TEXT_BODY_SOLUTION,
+        )
         response = error_response(error)
         response.headers["connection"] = "close"  # the rest of the body is not read
         await response(scope, receive, send)
+
+
+def _solution(path: str) -> str | None:
+    """PDF advice for the PDF uploads (/jobs, /pdf/...); None keeps the voice-clip advice."""
+    if path == "/jobs" or path.startswith(("/jobs/", "/pdf/")):
+        return PDF_UPLOAD_SOLUTION
+    return None

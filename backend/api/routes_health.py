@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
-from backend.api.deps import get_manager
+from backend.api.deps import get_manager, get_settings
 from backend.api.errors import error_response
 from backend.core.errors import AppError
 from backend.core.memory import system_ram
+from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
 
 router = APIRouter(tags=["health"])
@@ -16,12 +17,15 @@ MEMORY_KEYS = ("rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")
 
 
 @router.get("/health")
-async def health(manager: ModelManager = Depends(get_manager)) -> JSONResponse:
+async def health(
+    manager: ModelManager = Depends(get_manager), settings: Settings = Depends(get_settings)
+) -> JSONResponse:
     engine = manager.engine
     try:
         engine.check_environment()
     except AppError as exc:
         exc.extra.setdefault("engine", engine.name)
+        exc.extra.setdefault("limits", limits(settings))  # a front end always learns the limits
         return error_response(exc)
     status = manager.status()
     memory = {key: status.pop(key) for key in MEMORY_KEYS}
@@ -33,5 +37,19 @@ async def health(manager: ModelManager = Depends(get_manager)) -> JSONResponse:
         "sample_rate": engine.sample_rate,
         "memory": {**memory, **system_ram()},
         **engine.info(),
+        "limits": limits(settings),
     }
     return JSONResponse(body)
+
+
+def limits(settings: Settings) -> dict[str, int | float]:
+    """What a client may send: upload size, text lengths, clip seconds and PDF pages."""
+    return {
+        "max_upload_bytes": settings.max_upload_bytes,
+        "max_upload_mb": settings.max_upload_mb,
+        "max_text_chars": settings.max_text_chars,
+        "max_job_chars": settings.max_job_chars,
+        "voice_min_seconds": settings.voice_min_seconds,
+        "voice_max_seconds": settings.voice_max_seconds,
+        "max_pdf_pages": settings.max_pdf_pages,
+    }

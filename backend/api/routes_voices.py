@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import get_manager, get_settings, get_store
@@ -44,6 +45,13 @@ async def upload_voice(
 ) -> dict[str, Any]:
     """Add a reference clip to the library (works with every engine)."""
     return await _add_upload(file, name, store, settings)
+
+
+@router.get("/voices/{voice_id}/audio", response_class=FileResponse)
+async def voice_audio(voice_id: str, store: VoiceStore = Depends(get_store)) -> FileResponse:
+    """The library voice's stored reference clip, as the WAV it was saved as (every engine)."""
+    ref = store.ref(voice_id)  # UnknownVoiceId (404) for an unknown id
+    return FileResponse(ref.audio_path, media_type="audio/wav", filename=f"{voice_id}.wav")
 
 
 @router.delete("/voices/{voice_id}")

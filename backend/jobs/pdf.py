@@ -289,9 +289,7 @@ def _extract(
                 f"{doc.page_count}); the limit is {limits.max_pages} pages per job."
             )
         outline = _outline(doc)
-        chapters: dict[int, str] = {}
-        for _, title, number in sorted(outline, key=lambda entry: entry[0] > 2):
-            chapters.setdefault(number, title)  # the first entry of level <= 2, else the first
+        chapters = chapter_starts(outline)
         titles = {pdf_layout.title_key(title) for _, title, _ in outline} - {""}
         total = 0
         for number, blocks in pdf_layout.clean_pages(doc, selection, titles):
@@ -305,6 +303,15 @@ def _extract(
             yield {"kind": "page", "number": number, "blocks": blocks, "chapter": chapter}
         if total == 0:
             raise PdfNoText()
+
+
+def chapter_starts(outline: list[tuple[int, str, int]]) -> dict[int, str]:
+    """Page number -> title of the chapter starting there, from open_info's "outline": the first
+    entry of level 1-2 on that page, else its first entry of any level."""
+    chapters: dict[int, str] = {}
+    for _, title, number in sorted(outline, key=lambda entry: entry[0] > 2):
+        chapters.setdefault(number, title)
+    return chapters
 
 
 def _outline(doc: pymupdf.Document) -> list[tuple[int, str, int]]:

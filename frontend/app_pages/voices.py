@@ -96,7 +96,7 @@ def _library(api: ApiClient, voices: dict[str, Any]) -> None:
         st.caption("No voices yet. Add one above; the built-in voice is always there.")
         return
     for voice in items:
-        with st.container(border=True, key=f"voice_{voice['id']}"):
+        with st.container(border=True, key=f"library_voice_{voice['id']}"):
             mark = " · :green[current]" if voice["id"] == current else ""
             st.markdown(f"**{voice.get('name') or voice['id']}**{mark}")
             st.caption(_details(voice))

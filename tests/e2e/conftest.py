@@ -22,8 +22,8 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, **env: str):
-        self.port = free_port()
+    def __init__(self, data_dir: Path, port: int | None = None, **env: str):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
             **os.environ,
@@ -32,7 +32,7 @@ class LiveServer:
             "CHATTERBOX_MODEL_CACHE_DIR": str(data_dir / "model_cache"),
             **env,
         }
-        self.log = (data_dir / "server.log").open("wb")
+        self.log = (data_dir / "server.log").open("ab")
         self.process = subprocess.Popen(
             [
                 sys.executable,

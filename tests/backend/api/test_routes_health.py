@@ -6,6 +6,16 @@ from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from tests.helpers.api import assert_error
 
+DEFAULT_LIMITS = {
+    "max_upload_bytes": 50 * 1024 * 1024,
+    "max_upload_mb": 50.0,
+    "max_text_chars": 5000,
+    "max_job_chars": 2_000_000,
+    "voice_min_seconds": 3.0,
+    "voice_max_seconds": 60.0,
+    "max_pdf_pages": 2000,
+}
+
 
 def test_health_is_healthy_and_says_engine_device_and_memory(client):
     response = client.get("/health")
@@ -28,6 +38,33 @@ def test_health_shows_model_loaded_after_load(client):
     assert body["state"] == "ready"
 
 
+def test_health_reports_the_limits_a_client_must_respect_from_the_settings(make_client):
+    client = make_client(
+        max_upload_mb=2,
+        max_text_chars=100,
+        max_job_chars=1000,
+        voice_min_seconds=4,
+        voice_max_seconds=30,
+        max_pdf_pages=10,
+    )
+    assert client.get("/health").json()["limits"] == {
+        "max_upload_bytes": 2 * 1024 * 1024,
+        "max_upload_mb": 2.0,
+        "max_text_chars": 100,
+        "max_job_chars": 1000,
+        "voice_min_seconds": 4.0,
+        "voice_max_seconds": 30.0,
+        "max_pdf_pages": 10,
+    }
+
+
+def test_health_503_still_reports_the_limits_from_the_settings(make_client):
+    client = make_client(FakeEngine(environment_error=EnvironmentNotSetup()), max_pdf_pages=7)
+    body = client.get("/health").json()
+    assert body["error"] == "environment_not_setup"
+    assert body["limits"] == DEFAULT_LIMITS | {"max_pdf_pages": 7}
+
+
 def test_health_is_503_environment_not_setup_when_libraries_are_missing(make_client):
     client = make_client(FakeEngine(environment_error=EnvironmentNotSetup()))
     assert_error(
@@ -38,6 +75,7 @@ def test_health_is_503_environment_not_setup_when_libraries_are_missing(make_cli
             "message": "The selected engine's libraries are not installed.",
             "solution": "Run: python setup_env.py",
             "engine": "fake",
+            "limits": DEFAULT_LIMITS,
         },
     )
 
@@ -72,6 +110,7 @@ def test_health_503_says_run_setup_when_chatterbox_libraries_are_missing(tmp_pat
                 "message": "The Chatterbox libraries (chatterbox-tts, torch) are not installed.",
                 "solution": "Run: python setup_env.py --engine chatterbox",
                 "engine": "chatterbox",
+                "limits": DEFAULT_LIMITS,
             },
         )
         tts = client.post("/tts", json={"text": "hello"})
@@ -108,6 +147,7 @@ def test_health_503_names_the_cache_directory_when_only_model_files_are_missing(
                 "solution": "Run: python setup_env.py --engine chatterbox (downloads them into "
                 f"model_cache/), or copy the five files ({files}) into {model_dir}.",
                 "engine": "chatterbox",
+                "limits": DEFAULT_LIMITS,
             },
         )
         assert str(model_dir) == str(cache.resolve())

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import io
 import os
 
 import pytest
+import soundfile as sf
 
 from backend.engines.fake import FakeEngine
 from tests.helpers.api import assert_error
@@ -58,6 +60,43 @@ def test_delete_unknown_voice_is_404(client):
             "solution": "List the library with GET /voices.",
         },
     )
+
+
+def test_voice_audio_is_the_stored_reference_clip_as_wav(client):
+    voice = upload(client).json()
+    response = client.get(f"/voices/{voice['id']}/audio")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "audio/wav"
+    stored = client.app.state.store.root / voice["path"]
+    assert response.content == stored.read_bytes()
+    samples, rate = sf.read(io.BytesIO(response.content))
+    assert rate == voice["sample_rate"] == 24000
+    assert len(samples) / rate == pytest.approx(voice["duration_seconds"], abs=0.001)
+
+
+def test_voice_audio_is_served_by_an_engine_that_cannot_clone(make_client):
+    client = make_client(FakeEngine(can_clone=False))
+    voice_id = upload(client).json()["id"]
+    response = client.get(f"/voices/{voice_id}/audio")
+    assert response.status_code == 200
+    assert sf.info(io.BytesIO(response.content)).format == "WAV"
+
+
+def test_voice_audio_of_an_unknown_or_deleted_voice_is_404(client):
+    voice_id = upload(client).json()["id"]
+    client.delete(f"/voices/{voice_id}")
+    assert_error(
+        client.get(f"/voices/{voice_id}/audio"),
+        404,
+        {
+            "error": "voice_not_found",
+            "message": f"No voice has the id {voice_id!r}.",
+            "solution": "List the library with GET /voices.",
+        },
+    )
+    response = client.get("/voices/..current.json/audio")  # not an id: never a path
+    assert response.status_code == 404
+    assert response.json()["message"] == "No voice has the id '..current.json'."
 
 
 def test_wrong_extension_is_415(client):

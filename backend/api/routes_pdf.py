@@ -1,0 +1,87 @@
+"""POST /pdf/preview: the text a narration job would read from a PDF's first selected pages."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from backend.api.deps import get_settings
+from backend.core.errors import PdfNoText, PdfUnreadable
+from backend.core.settings import Settings
+from backend.jobs.pdf import (
+    Page,
+    PdfLimits,
+    chapter_starts,
+    extract_pages,
+    open_info,
+    parse_page_range,
+)
+
+router = APIRouter(prefix="/pdf", tags=["pdf"])
+
+PREVIEW_PAGES = 3
+
+
+@router.post("/preview")
+async def preview_pdf(
+    file: UploadFile = File(..., description="A PDF"),
+    pages: str | None = Form(None, max_length=200, description='e.g. "1-10,12"'),
+    password: str | None = Form(None, max_length=200),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, Any]:
+    """Read the first few selected pages the way POST /jobs would, with the same errors.
+
+    Nothing is stored. The text is read in the same limited child process as a job's, from the
+    whole selection (so running heads are found as a job finds them), and the child is stopped
+    once the preview's pages have arrived.
+    """
+    data = await file.read()
+    if b"%PDF" not in data[:1024]:
+        raise PdfUnreadable(f"'{file.filename}' is not a PDF file.")
+    info = await run_in_threadpool(open_info, data, password)
+    selection = parse_page_range(pages, info["page_count"])
+    limits = PdfLimits(
+        max_pages=settings.max_pdf_pages,
+        max_chars=settings.max_job_chars,
+        timeout_seconds=settings.first_page_timeout_seconds,  # a preview is a few pages at most
+        first_page_timeout=settings.first_page_timeout_seconds,
+    )
+    previewed = await run_in_threadpool(_first_pages, data, password, pages, limits)
+    truncated = len(selection) > len(previewed)
+    if not any(page.blocks for page in previewed):
+        raise _no_text(len(previewed)) if truncated else PdfNoText()
+    starts = chapter_starts(info["outline"])
+    return {
+        "filename": (file.filename or "document.pdf").rsplit("/", 1)[-1],
+        "page_count": info["page_count"],
+        "selected_pages": len(selection),
+        "encrypted": info["encrypted"],
+        "chapters": [{"title": starts[n], "page": n} for n in selection if n in starts],
+        "pages": [{"number": page.number, "text": page_text(page)} for page in previewed],
+        "truncated": truncated,
+    }
+
+
+def page_text(page: Page) -> str:
+    """The words a job narrates for this page, one paragraph (block) per blank-line gap."""
+    return "\n\n".join(block.text for block in page.blocks)
+
+
+def _first_pages(
+    data: bytes, password: str | None, pages: str | None, limits: PdfLimits
+) -> list[Page]:
+    with contextlib.closing(extract_pages(data, password, pages, limits)) as stream:
+        return list(itertools.islice(stream, PREVIEW_PAGES))  # closing stops the child
+
+
+def _no_text(previewed: int) -> PdfNoText:
+    return PdfNoText(
+        f"The first {previewed} selected pages have no text layer (they look scanned or made of "
+        "images).",
+        solution="If the text starts later, choose a page range that starts there; otherwise run "
+        "OCR on the PDF first (for example ocrmypdf), or paste the text instead of the PDF.",
+    )
