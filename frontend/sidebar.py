@@ -52,7 +52,7 @@ def _panel() -> None:
         show_error(ApiError(health["error"], health["message"], health.get("solution", ""), 503))
         return
     _status(health)
-    _memory(health.get("memory") or {})
+    _memory(health.get("memory") or {}, health)
     _buttons(health)
 
 
@@ -76,22 +76,23 @@ def _keep_alive(health: dict[str, Any]) -> str:
     return f"Keep-alive: unloads after {fmt.duration(keep_alive)} idle"
 
 
-def _memory(memory: dict[str, Any]) -> None:
+def _memory(memory: dict[str, Any], health: dict[str, Any]) -> None:
     total, available = memory.get("ram_total_bytes"), memory.get("ram_available_bytes")
     if total and available is not None:
         used = total - available
         st.progress(min(1.0, used / total), text=f"RAM {fmt.size(used)} of {fmt.size(total)}")
     st.caption(f"Server process: {fmt.size(memory.get('rss_bytes'))}")
-    vram_total = memory.get("vram_total_bytes")
-    reserved = memory.get("vram_reserved_bytes")
-    if vram_total and memory.get("vram_free_bytes") is not None:
-        used = vram_total - memory["vram_free_bytes"]
+    vram_total, vram_free = memory.get("vram_total_bytes"), memory.get("vram_free_bytes")
+    if vram_total and vram_free is not None:  # the whole card, other programs included
+        used = vram_total - vram_free
         text = f"VRAM {fmt.size(used)} of {fmt.size(vram_total)}"
         st.progress(min(1.0, used / vram_total), text=text)
-    if reserved is not None:
-        st.caption(f"Model VRAM: {fmt.size(reserved)} reserved")
-    elif not vram_total:
-        st.caption("VRAM: none in use (CPU engine or model unloaded)")
+    if memory.get("vram_reserved_bytes") is not None:
+        st.caption(f"The model holds {fmt.size(memory['vram_reserved_bytes'])} of VRAM")
+    elif health.get("device") == "cuda":
+        st.caption("VRAM: none held (model unloaded)")
+    else:
+        st.caption(f"VRAM: not used ({health.get('device', 'cpu')} engine)")
 
 
 def _buttons(health: dict[str, Any]) -> None:

@@ -13,7 +13,13 @@ from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
 
 router = APIRouter(tags=["health"])
-MEMORY_KEYS = ("rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")
+MEMORY_KEYS = (
+    "rss_bytes",
+    "vram_allocated_bytes",
+    "vram_reserved_bytes",
+    "vram_free_bytes",
+    "vram_total_bytes",
+)
 
 
 @router.get("/health")

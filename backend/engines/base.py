@@ -64,10 +64,14 @@ class Audio:
 
 @dataclass
 class EngineMemory:
-    """GPU memory held by the engine, in bytes; empty on CPU."""
+    """GPU memory in bytes; empty on CPU. `vram_allocated`/`vram_reserved` are this process's
+    (torch's caching allocator), `vram_free`/`vram_total` the whole device's, other programs
+    included, which is what decides whether the model fits."""
 
     vram_allocated: int | None = None
     vram_reserved: int | None = None
+    vram_free: int | None = None
+    vram_total: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

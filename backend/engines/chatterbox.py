@@ -263,9 +263,12 @@ class ChatterboxEngine:
 
         if not torch.cuda.is_available():
             return EngineMemory()
+        free, total = torch.cuda.mem_get_info()
         return EngineMemory(
             vram_allocated=torch.cuda.memory_allocated(),
             vram_reserved=torch.cuda.memory_reserved(),
+            vram_free=free,
+            vram_total=total,
         )
 
     def info(self) -> dict[str, Any]:

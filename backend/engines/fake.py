@@ -43,6 +43,7 @@ class FakeEngine:
         fail_load: Exception | None = None,
         fail_when: Callable[[str], Exception | None] | None = None,
         environment_error: Exception | None = None,
+        memory: EngineMemory | None = None,
     ):
         self.capabilities = Capabilities(can_clone, has_builtin_voice, max_chars)
         self._rate = sample_rate
@@ -51,6 +52,7 @@ class FakeEngine:
         self.fail_load = fail_load
         self.fail_when = fail_when
         self.environment_error = environment_error
+        self._memory = memory or EngineMemory()
         self._loaded = False
         self.loads = 0
         self.unloads = 0
@@ -118,7 +120,7 @@ class FakeEngine:
                 self.active -= 1
 
     def memory(self) -> EngineMemory:
-        return EngineMemory()
+        return self._memory
 
     def info(self) -> dict[str, Any]:
         return {"fake": True}

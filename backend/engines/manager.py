@@ -128,6 +128,8 @@ class ModelManager:
             "rss_bytes": process_rss(),
             "vram_allocated_bytes": memory.get("vram_allocated"),
             "vram_reserved_bytes": memory.get("vram_reserved"),
+            "vram_free_bytes": memory.get("vram_free"),
+            "vram_total_bytes": memory.get("vram_total"),
             "last_error": error.to_dict() if error else None,
         }
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from backend.core.errors import EnvironmentNotSetup
 from backend.core.settings import Settings
+from backend.engines.base import EngineMemory
 from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from tests.helpers.api import assert_error
@@ -36,6 +37,20 @@ def test_health_shows_model_loaded_after_load(client):
     body = client.get("/health").json()
     assert body["model_loaded"] is True
     assert body["state"] == "ready"
+
+
+def test_health_reports_the_gpu_memory_of_the_process_and_of_the_whole_device(make_client):
+    gib = 1024**3
+    memory = EngineMemory(
+        vram_allocated=3 * gib, vram_reserved=4 * gib, vram_free=1 * gib, vram_total=6 * gib
+    )
+    client = make_client(FakeEngine(memory=memory))
+    client.post("/model/load")
+    body = client.get("/health").json()["memory"]
+    assert body["vram_allocated_bytes"] == 3 * gib
+    assert body["vram_reserved_bytes"] == 4 * gib
+    assert body["vram_free_bytes"] == 1 * gib
+    assert body["vram_total_bytes"] == 6 * gib
 
 
 def test_health_reports_the_limits_a_client_must_respect_from_the_settings(make_client):
