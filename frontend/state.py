@@ -11,6 +11,7 @@ from frontend.api_client import ApiClient
 API_KEY = "api"  # tests put a fake client here before the first run
 HEALTH_KEY = "health"
 JOB_PARAM = "job"
+OPEN_JOB_KEY = "open_job"
 
 # The server's defaults, used only until its /health has answered once.
 DEFAULT_LIMITS: dict[str, Any] = {
@@ -45,10 +46,16 @@ def limits() -> dict[str, Any]:
 
 
 def open_job() -> str | None:
-    return st.query_params.get(JOB_PARAM) or None
+    """The job shown on Narrate: the URL's ?job= (a refresh or a second tab keeps it), else the
+    one this session last opened, so coming back from another page finds it again."""
+    job_id = st.query_params.get(JOB_PARAM) or st.session_state.get(OPEN_JOB_KEY)
+    if job_id and st.query_params.get(JOB_PARAM) != job_id:
+        st.query_params[JOB_PARAM] = job_id
+    return job_id or None
 
 
 def set_open_job(job_id: str | None) -> None:
+    st.session_state[OPEN_JOB_KEY] = job_id
     if job_id:
         st.query_params[JOB_PARAM] = job_id
     elif JOB_PARAM in st.query_params:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from frontend import format as fmt
 from frontend.api_client import ApiError
-from frontend.job_view import STATUS_LABELS
+from frontend.job_view import POLL_SECONDS, STATUS_LABELS, TERMINAL
 from frontend.notices import show_error
 from frontend.state import JOB_PARAM, client, open_job, set_open_job
 
@@ -26,6 +26,27 @@ def page() -> None:
         st.caption("No narrations yet.")
         st.page_link(NARRATE_PAGE, label="Start one on the Narrate page", icon=":material/mic:")
         return
+    if any(job["status"] not in TERMINAL for job in jobs):
+        _live_list()
+    else:
+        _still_list(jobs)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def _live_list() -> None:
+    """While a job runs, its row keeps up; once all are done the page stops polling."""
+    try:
+        jobs = client().jobs()
+    except ApiError as error:
+        show_error(error)
+        return
+    for job in jobs:
+        _row(job)
+    if all(job["status"] in TERMINAL for job in jobs):
+        st.rerun()
+
+
+def _still_list(jobs: list[dict[str, Any]]) -> None:
     for job in jobs:
         _row(job)
 
