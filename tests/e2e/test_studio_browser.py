@@ -182,6 +182,7 @@ def test_voices_and_quick_speak_work_at_phone_width(
     expect(page.locator(f".st-key-library_voice_{_first_voice(backend)} audio")).to_have_count(1)
     assert fits_width(page)
     shot(page, "07-voices-phone")
+    shot(page, "07b-voice-library-phone", at="[class*='st-key-library_voice_']")
 
     page.goto(f"{studio.url}/quick_speak")
     page.get_by_role("button", name="Speak").click()
