@@ -10,7 +10,7 @@ def size(n_bytes: float | None) -> str:
     if n_bytes is None:
         return "n/a"
     for unit in ("B", "KB", "MB", "GB"):
-        if abs(n_bytes) < 1024 or unit == "GB":
+        if round(abs(n_bytes), 0 if unit == "B" else 1) < 1024 or unit == "GB":
             return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
         n_bytes /= 1024
     return f"{n_bytes:.1f} GB"

@@ -29,18 +29,20 @@ STATUS_LABELS = {
 }
 
 
-def render(job_id: str) -> None:
+def render(job_id: str) -> bool:
+    """Show the job; False when there is none to show (the error is on the page instead)."""
     try:
         job = client().job(job_id)
     except ApiError as error:
         show_error(error)
         if error.code == "job_not_found":
             set_open_job(None)
-        return
+        return False
     if job["status"] in TERMINAL and not _extracting(job):
         _still(job_id)
     else:
         _live(job_id)
+    return True
 
 
 @st.fragment(run_every=POLL_SECONDS)
@@ -163,6 +165,8 @@ def _downloads(api: ApiClient, job: dict[str, Any]) -> None:
 
 def _scenes(api: ApiClient, job: dict[str, Any]) -> None:
     scenes = job.get("scenes", [])
+    if not scenes and not _extracting(job):
+        return
     if not scenes:
         with st.container(border=True):
             st.skeleton(height=80)
@@ -209,7 +213,9 @@ def _completed_scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any])
     with body:
         st.caption(_snippet(scene["text"], 400))
         if audio is None:
-            st.warning("The audio of this scene could not be fetched; the page will try again.")
+            st.warning(
+                "The audio of this scene could not be fetched; reload the page to try again."
+            )
             return
         st.audio(audio, format="audio/wav")
         st.download_button(

@@ -111,4 +111,4 @@ def _act(action, done: str) -> None:
         show_error(error)
         return
     st.toast(done)
-    st.rerun(scope="fragment")
+    st.rerun()  # the whole page: what it offers may depend on the model's state

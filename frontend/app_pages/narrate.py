@@ -19,8 +19,7 @@ CHARS_PER_SECOND = 15  # typical narration pace, for the length estimate only
 def page() -> None:
     st.title("Narrate")
     job_id = open_job()
-    if job_id:
-        job_view.render(job_id)
+    if job_id and job_view.render(job_id):
         return
     st.caption("Turn a PDF or a text into narration. Scene 1 plays while the rest is being made.")
     try:

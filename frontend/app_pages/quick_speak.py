@@ -41,6 +41,7 @@ def page() -> None:
             with st.spinner("Speaking…"):
                 audio = client().speak(text, voice, params, fmt)
         except ApiError as error:
+            st.session_state.pop(RESULT_KEY, None)  # never leave an old take under a new error
             show_error(error)
         else:
             st.session_state[RESULT_KEY] = (audio, fmt)

@@ -12,6 +12,7 @@ from frontend.notices import show_error, too_large
 from frontend.state import client, health, limits
 
 AUDIO_TYPES = ["wav", "mp3", "flac", "ogg"]
+ROUND_KEY = "voice_input_round"
 CLONING_OFF = (
     "The current engine ({engine}) reads with its built-in voice and cannot clone. You can still "
     "build your library now. To narrate in these voices, install Chatterbox: run "
@@ -48,7 +49,7 @@ def _add_voice(api: ApiClient, voices: dict[str, Any]) -> None:
         clip = st.file_uploader(
             "Reference clip (WAV, MP3, FLAC or OGG)",
             type=AUDIO_TYPES,
-            key="voice_file",
+            key=f"voice_file_{_round()}",
             max_upload_size=max(1, int(limit["max_upload_mb"])),
             help=f"Up to {limit['max_upload_mb']} MB, the server's limit.",
         )
@@ -56,7 +57,9 @@ def _add_voice(api: ApiClient, voices: dict[str, Any]) -> None:
             _offer(api, voices, clip.name, clip.getvalue(), "upload")
     with record_tab:
         recording = st.audio_input(
-            "Record yourself reading a few sentences", sample_rate=24000, key="voice_recording"
+            "Record yourself reading a few sentences",
+            sample_rate=24000,
+            key=f"voice_recording_{_round()}",
         )
         if recording is not None:
             _offer(api, voices, "recording.wav", recording.getvalue(), "record")
@@ -84,8 +87,13 @@ def _offer(api: ApiClient, voices: dict[str, Any], filename: str, data: bytes, k
             show_error(error)
             return
         st.toast(f"Added “{voice['name']}”.")
-        st.session_state["voice_added"] = voice["id"]
+        st.session_state[ROUND_KEY] = _round() + 1  # fresh, empty inputs: no double adding
         st.rerun()
+
+
+def _round() -> int:
+    """Which set of input widgets is on the page; a new key empties them after an add."""
+    return st.session_state.get(ROUND_KEY, 0)
 
 
 def _library(api: ApiClient, voices: dict[str, Any]) -> None:

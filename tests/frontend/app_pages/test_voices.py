@@ -1,0 +1,193 @@
+"""Voices (frontend/app_pages/voices.py): add a clip (upload or record), choose, delete."""
+
+from __future__ import annotations
+
+from tests.frontend import media
+from tests.frontend.conftest import OpenApp
+from tests.frontend.elements import card, labelled, text_of, values
+from tests.frontend.fake_api import FakeApi
+
+PAGE = "app_pages/voices.py"
+
+
+def _cloning(fake: FakeApi) -> None:
+    fake.engine, fake.device, fake.can_clone = "chatterbox", "cuda", True
+
+
+def _upload(at, data: bytes, name: str = "me.wav"):
+    return at.file_uploader(key="voice_file_0").set_value((name, data, "audio/wav")).run()
+
+
+def test_an_uploaded_clip_is_added_and_made_current_when_the_engine_clones(
+    fake: FakeApi, open_app: OpenApp
+):
+    _cloning(fake)
+    clip = media.tone(5.0)
+    at = _upload(open_app(PAGE), clip)
+    assert len(at.get("audio")) == 1  # the clip plays before it is added
+    assert at.checkbox(key="use_upload").value
+    at.text_input(key="voice_name_upload").input("Narrator").run()
+
+    labelled(at.main.button, "Add to library").click().run()
+
+    assert not at.exception
+    assert fake.calls_to("add_voice") == [{"filename": "me.wav", "data": clip, "name": "Narrator"}]
+    [voice] = fake.library
+    assert fake.calls_to("select_voice") == [{"voice_id": voice["id"]}]
+    assert fake.current == voice["id"]
+    assert values(at.toast) == ["Added “Narrator”."]
+    assert "**Narrator** · :green[current]" in values(at.markdown)
+
+
+def test_the_inputs_are_empty_after_an_add_so_a_clip_is_not_added_twice(
+    fake: FakeApi, open_app: OpenApp
+):
+    at = _upload(open_app(PAGE), media.tone(5.0))
+    labelled(at.main.button, "Add to library").click().run()
+
+    assert at.file_uploader(key="voice_file_1").value is None
+    assert not [b for b in at.main.button if b.label == "Add to library"]
+    assert len(fake.calls_to("add_voice")) == 1
+
+
+def test_an_uploaded_clip_is_only_added_when_the_engine_cannot_clone(
+    fake: FakeApi, open_app: OpenApp
+):
+    at = _upload(open_app(PAGE), media.tone(5.0))
+    use_now = at.checkbox(key="use_upload")
+    assert use_now.disabled
+    assert not use_now.value
+
+    labelled(at.main.button, "Add to library").click().run()
+
+    assert [call["name"] for call in fake.calls_to("add_voice")] == ["me"]  # the file's stem
+    assert not fake.calls_to("select_voice")
+    assert "**me**" in values(at.markdown)
+
+
+def test_a_rejected_clip_shows_the_servers_message_and_solution(fake: FakeApi, open_app: OpenApp):
+    at = _upload(open_app(PAGE), media.tone(1.2), "short.wav")
+
+    labelled(at.main.button, "Add to library").click().run()
+
+    assert not at.exception
+    shown = text_of(at.error)
+    assert "'short.wav' holds 1.20 s of sound after trimming silence; at least 3 s is needed." in (
+        shown
+    )
+    assert "Record at least 3 seconds of speech (10-30 seconds is ideal)." in shown
+    assert not fake.library
+    assert not at.toast
+
+
+def test_a_recording_is_added_like_an_upload(fake: FakeApi, open_app: OpenApp):
+    _cloning(fake)
+    recording = media.tone(4.0, rate=24000)
+    at = open_app(PAGE)
+    at.audio_input(key="voice_recording_0").set_value(("take.wav", recording, "audio/wav")).run()
+    at.text_input(key="voice_name_record").input("My voice").run()
+
+    labelled(at.main.button, "Add to library").click().run()
+
+    assert not at.exception
+    [added] = fake.calls_to("add_voice")
+    assert added == {"filename": "recording.wav", "data": recording, "name": "My voice"}
+    assert fake.current == fake.library[0]["id"]
+
+
+def test_a_short_recording_is_refused_in_the_servers_words(fake: FakeApi, open_app: OpenApp):
+    at = open_app(PAGE)
+    at.audio_input(key="voice_recording_0").set_value(("take.wav", media.tone(1.0), "audio/wav"))
+    at.run()
+
+    labelled(at.main.button, "Add to library").click().run()
+
+    assert "'recording.wav' holds 1.00 s of sound" in text_of(at.error)
+    assert not fake.library
+
+
+def test_a_clip_over_the_upload_limit_is_refused_without_sending_it(
+    fake: FakeApi, open_app: OpenApp
+):
+    oversized = b"RIFF" + bytes(fake.limits["max_upload_bytes"])  # the real 50 MB limit, plus 4
+
+    at = _upload(open_app(PAGE), oversized, "long.wav")
+
+    assert not at.exception
+    shown = text_of(at.error)
+    assert "The upload is larger than the limit of 50.0 MB." in shown
+    assert "Trim the clip: 10-30 seconds of clean speech is ideal for cloning." in shown
+    assert not fake.calls_to("add_voice")
+    assert "Add to library" not in [button.label for button in at.main.button]
+
+
+def test_the_piper_engine_explains_it_cannot_clone_and_how_to_install_chatterbox(
+    fake: FakeApi, open_app: OpenApp
+):
+    at = open_app(PAGE)
+
+    [note] = values(at.info)
+    assert "The current engine (piper) reads with its built-in voice and cannot clone." in note
+    assert "`python setup_env.py --engine chatterbox`" in note
+
+
+def test_an_engine_that_clones_needs_no_explanation(fake: FakeApi, open_app: OpenApp):
+    _cloning(fake)
+
+    at = open_app(PAGE)
+
+    assert not at.info
+
+
+def test_the_library_lists_each_voice_with_its_length_and_clip(fake: FakeApi, open_app: OpenApp):
+    alice = fake.add_voice_record("Alice", seconds=12.5)
+    fake.add_voice_record("Bob", seconds=30.0)
+
+    at = open_app(PAGE)
+
+    alice_card, bob_card = card(at, "**Alice**"), card(at, "**Bob**")
+    assert values(alice_card.caption)[0].startswith("0:12 long · added ")
+    assert values(bob_card.caption)[0].startswith("0:30 long · added ")
+    assert len(at.get("audio")) == 2  # each reference clip plays
+    assert {call["voice_id"] for call in fake.calls_to("voice_audio")} == {
+        alice["id"],
+        fake.library[1]["id"],
+    }
+    assert labelled(alice_card.button, "Use this voice").disabled  # Piper: no cloning
+
+
+def test_use_this_voice_makes_it_current(fake: FakeApi, open_app: OpenApp):
+    _cloning(fake)
+    alice = fake.add_voice_record("Alice")
+    bob = fake.add_voice_record("Bob")
+    fake.current = alice["id"]
+    at = open_app(PAGE)
+    assert labelled(card(at, "**Alice**").button, "Use this voice").disabled  # already current
+
+    labelled(card(at, "**Bob**").button, "Use this voice").click().run()
+
+    assert not at.exception
+    assert fake.calls_to("select_voice") == [{"voice_id": bob["id"]}]
+    assert values(at.toast) == ["Voice selected."]
+    assert "**Bob** · :green[current]" in values(at.markdown)
+    assert "**Alice**" in values(at.markdown)
+
+
+def test_delete_removes_the_voice(fake: FakeApi, open_app: OpenApp):
+    alice = fake.add_voice_record("Alice")
+    fake.add_voice_record("Bob")
+    at = open_app(PAGE)
+
+    labelled(card(at, "**Alice**").button, "Delete").click().run()
+
+    assert not at.exception
+    assert fake.calls_to("delete_voice") == [{"voice_id": alice["id"]}]
+    assert values(at.toast) == ["Voice deleted."]
+    assert "**Alice**" not in values(at.markdown)
+    assert "**Bob**" in values(at.markdown)
+
+
+def test_an_empty_library_says_so(fake: FakeApi, open_app: OpenApp):
+    at = open_app(PAGE)
+
+    assert "No voices yet. Add one above; the built-in voice is always there." in values(at.caption)

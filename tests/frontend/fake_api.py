@@ -1,0 +1,314 @@
+"""FakeApi: an in-memory narration server behind ApiClient's interface, scriptable by tests."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from typing import Any
+
+from frontend.api_client import ApiError, unreachable
+from tests.frontend import fake_jobs, fake_pdf, fake_voices, media, server_errors
+
+LIMITS: dict[str, Any] = {
+    "max_upload_bytes": 52428800,
+    "max_upload_mb": 50,
+    "max_text_chars": 5000,
+    "max_job_chars": 2000000,
+    "voice_min_seconds": 3.0,
+    "voice_max_seconds": 60.0,
+    "max_pdf_pages": 2000,
+}
+MEMORY: dict[str, Any] = {
+    "rss_bytes": 170885120,
+    "vram_allocated_bytes": None,
+    "vram_reserved_bytes": None,
+    "vram_free_bytes": None,  # the whole device's, on a GPU
+    "vram_total_bytes": None,
+    "ram_total_bytes": 25276502016,
+    "ram_available_bytes": 24695967744,
+}
+READING_KEYS = ("rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")  # /model/unload's
+_instances = itertools.count(1)
+
+
+class FakeApi:
+    """Every public method of ApiClient, same signatures and JSON, with the server in memory.
+
+    Scripting: `engine`, `device`, `can_clone`, `state`, `model_loaded`, `keep_alive`,
+    `expires_in`, `last_error`, `limits`, `memory`;
+    `down = True` makes every call raise server_unreachable, `not_set_up = True` makes /health
+    answer the 503 body (and every other call raise it); `fail_next(method, error)` queues an
+    ApiError for the next call of one method. Jobs advance only when a test says so
+    (`add_job`, `complete_scene`, `fail_scene`, `finish_job`). Each call, failed ones included,
+    is appended to `calls` as (method, {argument: value}).
+    """
+
+    def __init__(self, *, engine: str = "piper", can_clone: bool | None = None, **limits: Any):
+        self.base_url = f"http://fake-{next(_instances)}.invalid"  # st.cache_data keys on it
+        self.timeout, self.slow_timeout = 10.0, 600.0
+        self.engine = engine
+        self.device = "cpu" if engine == "piper" else "cuda"
+        self.can_clone = engine == "chatterbox" if can_clone is None else can_clone
+        self.state, self.model_loaded, self.keep_alive = "ready", True, -1.0
+        self.expires_in: float | None = None
+        self.last_error: dict[str, Any] | None = None
+        self.down = self.not_set_up = False
+        self.limits = {**LIMITS, **limits}
+        self.memory = dict(MEMORY)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.library: list[dict[str, Any]] = []
+        self.current: str | None = None
+        self.clips: dict[str, bytes] = {}
+        self.records: dict[str, dict[str, Any]] = {}
+        self._queued: dict[str, list[ApiError]] = defaultdict(list)
+
+    # -- scripting -----------------------------------------------------------------------------
+    def fail_next(self, method: str, error: ApiError) -> None:
+        self._queued[method].append(error)
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [args for name, args in self.calls if name == method]
+
+    def add_voice_record(self, name: str, seconds: float = 12.5) -> dict[str, Any]:
+        """A voice already in the library, as if uploaded earlier."""
+        clip = media.tone(seconds)
+        return self._store_voice(name, clip, seconds)
+
+    def add_job(
+        self,
+        title: str = "The Mill",
+        *,
+        scenes: int = 5,
+        completed: int = 0,
+        processing: int = 0,
+        source_kind: str = "pdf",
+    ) -> str:
+        """A job some way through: the first `completed` scenes done, the next `processing` running."""
+        job = fake_jobs.seeded_job(title, scenes, completed, processing, source_kind)
+        self.records[job["id"]] = job
+        return job["id"]
+
+    def complete_scene(self, job_id: str, idx: int) -> None:
+        fake_jobs.complete_scene(self.records[job_id], idx)
+        fake_jobs.settle(self.records[job_id])
+
+    def fail_scene(self, job_id: str, idx: int, message: str = "Speech synthesis failed.") -> None:
+        fake_jobs.fail_scene(self.records[job_id], idx, message)
+        fake_jobs.settle(self.records[job_id])
+
+    def finish_job(self, job_id: str) -> None:
+        job = self.records[job_id]
+        for scene in job["scenes"]:
+            if scene["audio_status"] != "completed":
+                fake_jobs.complete_scene(job, scene["idx"])
+        fake_jobs.settle(job)
+
+    # -- server and model ----------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        self._enter("health")
+        if self.not_set_up:
+            error = server_errors.not_set_up()
+            body = {"error": error.code, "message": error.message, "solution": error.solution}
+            return {**body, "engine": self.engine, "limits": dict(self.limits)}
+        return {
+            "status": "healthy",
+            **self._model_status(),
+            "can_clone": self.can_clone,
+            "has_builtin_voice": True,
+            "sample_rate": media.RATE,
+            "memory": dict(self.memory),
+            "limits": dict(self.limits),
+        }
+
+    def load_model(self) -> dict[str, Any]:
+        self._enter("load_model")
+        self.state, self.model_loaded = "ready", True
+        memory = {
+            key: value for key, value in self.memory.items() if key.startswith(("rss", "vram"))
+        }
+        return {**self._model_status(), **memory}
+
+    def unload_model(self) -> dict[str, Any]:
+        self._enter("unload_model")
+        was_loaded = self.model_loaded
+        self.state, self.model_loaded = "unloaded", False
+        reading = {key: self.memory[key] for key in READING_KEYS}
+        body = {"unloaded": was_loaded, "engine": self.engine, "before": reading}
+        return {**body, "after": reading, "freed": {key: 0 for key in reading}}
+
+    # -- voices --------------------------------------------------------------------------------
+    def voices(self) -> dict[str, Any]:
+        self._enter("voices")
+        return {
+            "voices": [dict(voice) for voice in self.library],
+            "current": self.current,
+            "builtin_available": True,
+            "can_clone": self.can_clone,
+            "aliases": {},
+        }
+
+    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> dict[str, Any]:
+        self._enter("add_voice", filename=filename, data=data, name=name)
+        seconds = server_errors.check_clip(filename, data, self.limits)
+        label = (name or "").strip() or filename.rsplit(".", 1)[0] or "voice"
+        return dict(self._store_voice(label, data, seconds))
+
+    def select_voice(self, voice_id: str) -> dict[str, Any]:
+        self._enter("select_voice", voice_id=voice_id)
+        if not self.can_clone:
+            raise server_errors.cloning_unavailable()
+        self.current = self._voice(voice_id, unknown=self._unknown)["id"]
+        return {"current": self.current, "voice": dict(self._voice(voice_id))}
+
+    def delete_voice(self, voice_id: str) -> dict[str, Any]:
+        self._enter("delete_voice", voice_id=voice_id)
+        self.library.remove(self._voice(voice_id))
+        if self.current == voice_id:
+            self.current = None
+        return {"deleted": voice_id, "current": self.current}
+
+    def voice_audio(self, voice_id: str) -> bytes:
+        self._enter("voice_audio", voice_id=voice_id)
+        return self.clips[self._voice(voice_id)["id"]]
+
+    # -- speech --------------------------------------------------------------------------------
+    def speak(self, text: str, voice: str | None, params: dict[str, Any], fmt="wav") -> bytes:
+        self._enter("speak", text=text, voice=voice, params=params, fmt=fmt)
+        if not text.strip():
+            raise server_errors.text_empty()
+        self._resolve_voice(voice)
+        return media.tone(0.5, "MP3" if fmt == "mp3" else "WAV")
+
+    # -- documents and jobs --------------------------------------------------------------------
+    def preview_pdf(
+        self, filename: str, data: bytes, pages: str | None = None, password: str | None = None
+    ) -> dict[str, Any]:
+        self._enter("preview_pdf", filename=filename, data=data, pages=pages, password=password)
+        return fake_pdf.preview(filename, data, pages, password)
+
+    def create_job(
+        self,
+        *,
+        text: str | None = None,
+        pdf: tuple[str, bytes] | None = None,
+        title: str | None = None,
+        voice: str | None = None,
+        pages: str | None = None,
+        password: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        sent = {"text": text, "pdf": pdf, "title": title, "voice": voice, "pages": pages}
+        self._enter("create_job", **sent, password=password, params=params)
+        if (text is None) == (pdf is None):
+            raise server_errors.invalid_request("Send exactly one of 'file' (a PDF) or 'text'.")
+        voice_id = self._resolve_voice(voice) or "builtin"
+        if text is not None:
+            job = fake_jobs.text_job(text, title, voice_id, dict(params or {}))
+        else:
+            name, data = pdf
+            job = fake_jobs.pdf_job(
+                name, data, pages, password, title, voice_id, dict(params or {})
+            )
+        self.records[job["id"]] = job
+        return fake_jobs.public(job)
+
+    def jobs(self) -> list[dict[str, Any]]:
+        self._enter("jobs")
+        listed = sorted(self.records.values(), key=lambda j: j["created_at"], reverse=True)
+        return [fake_jobs.public(job, scenes=False) for job in listed]
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        self._enter("job", job_id=job_id)
+        return fake_jobs.public(self._job(job_id))
+
+    def cancel_job(self, job_id: str) -> dict[str, Any]:
+        self._enter("cancel_job", job_id=job_id)
+        job = self._job(job_id)
+        fake_jobs.cancel(job)
+        return fake_jobs.public(job)
+
+    def retry_job(self, job_id: str) -> dict[str, Any]:
+        self._enter("retry_job", job_id=job_id)
+        job = self._job(job_id)
+        requeued = fake_jobs.retry(job)
+        return {"requeued": requeued, "job": fake_jobs.public(job)}
+
+    def delete_job(self, job_id: str) -> dict[str, Any]:
+        self._enter("delete_job", job_id=job_id)
+        del self.records[self._job(job_id)["id"]]
+        return {"deleted": job_id}
+
+    def scene_audio(self, job_id: str, index: int) -> bytes:
+        self._enter("scene_audio", job_id=job_id, index=index)
+        scene = fake_jobs.scene_of(self._job(job_id), index)
+        if scene["audio_status"] != "completed":
+            raise server_errors.not_ready(f"Scene {index} is {scene['audio_status']}.")
+        return media.tone(0.5)
+
+    def scene_image(self, job_id: str, index: int) -> bytes:
+        self._enter("scene_image", job_id=job_id, index=index)
+        scene = fake_jobs.scene_of(self._job(job_id), index)
+        if scene["image_status"] != "completed" or not scene["image_path"]:
+            raise server_errors.not_ready(f"The image of scene {index} is {scene['image_status']}.")
+        return media.png()
+
+    def job_audio(self, job_id: str, fmt: str = "mp3") -> bytes:
+        self._enter("job_audio", job_id=job_id, fmt=fmt)
+        job = self._job(job_id)
+        if job["status"] != "completed":
+            counts = fake_jobs.progress(job)
+            done = f"{counts['completed']} of {counts['total']} scenes are done."
+            raise server_errors.not_ready(f"The narration is {job['status']}: {done}")
+        return media.tone(1.0, "MP3" if fmt == "mp3" else "WAV")
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _enter(self, method: str, **args: Any) -> None:
+        """Record the call, then fail it the way the server would have, if scripted to."""
+        self.calls.append((method, args))
+        if self.down:
+            raise unreachable(self.base_url)
+        if self.not_set_up and method != "health":
+            raise server_errors.not_set_up()
+        if self._queued[method]:
+            raise self._queued[method].pop(0)
+
+    def _model_status(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "model_loaded": self.model_loaded,
+            "engine": self.engine,
+            "device": self.device,
+            "in_flight": 0,
+            "keep_alive": self.keep_alive,
+            "expires_at": None,
+            "expires_in": self.expires_in,
+            "last_error": self.last_error,
+        }
+
+    def _store_voice(self, name: str, clip: bytes, seconds: float) -> dict[str, Any]:
+        voice = fake_voices.record(name, seconds, order=len(self.library))
+        self.library.append(voice)
+        self.clips[voice["id"]] = clip
+        return voice
+
+    def _voice(self, voice_id: str, unknown=server_errors.voice_not_found) -> dict[str, Any]:
+        for voice in self.library:
+            if voice["id"] == voice_id:
+                return voice
+        raise unknown(voice_id)
+
+    def _unknown(self, voice_id: str) -> ApiError:
+        return server_errors.unknown_voice(voice_id, ["builtin"] + [v["id"] for v in self.library])
+
+    def _resolve_voice(self, voice: str | None) -> str | None:
+        voice = voice or self.current  # no voice: the server's current one, else the built-in
+        if voice in (None, "builtin"):
+            return None
+        if not self.can_clone:
+            raise server_errors.cloning_unavailable()
+        return self._voice(voice, unknown=self._unknown)["id"]
+
+    def _job(self, job_id: str) -> dict[str, Any]:
+        if job_id not in self.records:
+            raise server_errors.job_not_found()
+        return self.records[job_id]
