@@ -1,0 +1,336 @@
+"""cleanup.py on a fake project in a temporary folder, with its own Hugging Face cache, pip cache
+and home: the report, dry runs, --yes, the --keep flags, answers on stdin, the running-server
+guard, links that point out of the project, and folders it must never touch."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.scripts.script_helpers import ROOT, free_port, http_stub, reply, run_script
+from tests.scripts.script_helpers import torch_blocker as make_torch_blocker
+
+KB = 1024
+HF = "models--ResembleAI--chatterbox"
+ITEMS = (
+    "Python environment",
+    "Chatterbox model files",
+    "Hugging Face copy of Chatterbox",
+    "Narration jobs",
+    "pip download cache",
+    "Test artifacts",
+    "Python and tool caches",
+    "Your voice recordings",
+)
+
+
+def put(path: Path, size: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    return path
+
+
+@dataclass
+class Tree:
+    root: Path
+    project: Path
+    hub: Path
+    pip: Path
+    home: Path
+    outside: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+        return run_script(
+            "cleanup.py", "--project-dir", str(self.project), *args, stdin=stdin,
+            env={**self.env, **env},
+        )  # fmt: skip
+
+    def files(self) -> dict[str, int]:
+        """Every file and link under the temporary root, with its size (links not followed)."""
+        found = {}
+        for folder, dirs, names in os.walk(self.root):
+            for name in names + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+                path = Path(folder, name)
+                found[path.relative_to(self.root).as_posix()] = path.lstat().st_size
+        return found
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Tree:
+    project, hub, pip, home = (tmp_path / n for n in ("project", "hf-hub", "pip-cache", "home"))
+    put(project / "backend" / "main.py", 50)
+    put(project / ".venv_chatterbox" / "bin" / "python", 2 * KB)
+    put(project / ".venv_chatterbox" / "lib" / "__pycache__" / "torch.pyc", 1 * KB)
+    put(project / "model_cache" / "README.md", 100)
+    put(project / "model_cache" / "t3_cfg.safetensors", 4 * KB)
+    put(project / "model_cache" / "ve.safetensors", 1 * KB)
+    put(project / "data" / "jobs" / "job1" / "scene-1.wav", 5 * KB)
+    put(project / "data" / "jobs.db", 1 * KB)
+    put(project / "data" / "jobs.db-wal", 1 * KB)
+    put(project / "data" / "voices" / "v1" / "reference.wav", 8 * KB)
+    put(project / "data" / "voices" / "v2" / "reference.wav", 8 * KB)
+    put(project / "test-artifacts" / "screenshots" / "narrate.png", 3 * KB)
+    put(project / "backend" / "__pycache__" / "main.cpython-311.pyc", 1 * KB)
+    put(project / ".pytest_cache" / "v" / "lastfailed", 512)
+    put(project / ".ruff_cache" / "content", 512)
+    blob = put(hub / HF / "blobs" / "abc123", 7 * KB)
+    snapshot = hub / HF / "snapshots" / "main" / "t3_cfg.safetensors"
+    snapshot.parent.mkdir(parents=True)
+    snapshot.symlink_to(os.path.relpath(blob, snapshot.parent))  # as huggingface_hub lays it out
+    put(hub / ".locks" / HF / "abc123.lock", 0)
+    put(hub / "models--someone--other" / "blobs" / "def", 6 * KB)
+    put(pip / "http-v2" / "a" / "b", 3 * KB)
+    put(pip / "wheels" / "c.whl", 1 * KB)
+    put(pip / "my-notes.txt", 10)
+    put(home / "important.txt", 10)
+    outside = put(tmp_path / "outside" / "precious.bin", 2 * KB).parent
+    env = {
+        "HOME": str(home),
+        "USERPROFILE": str(home),
+        "HF_HUB_CACHE": str(hub),
+        "PIP_CACHE_DIR": str(pip),
+        "CHATTERBOX_URL": f"http://127.0.0.1:{free_port()}",  # nobody listens
+    }
+    return Tree(tmp_path, project, hub, pip, home, outside, env)
+
+
+def report(stdout: str) -> dict[str, str]:
+    """Item label -> the size the report shows."""
+    pattern = re.compile(r"^  (\S.*?)\s{2,}(-|\d+(?:\.\d)? [KMG]?B)\s{3}\S", re.MULTILINE)
+    return {label: size for label, size in pattern.findall(stdout)}
+
+
+def test_the_report_shows_every_item_with_its_size_and_a_dry_run_removes_nothing(tree: Tree):
+    before = tree.files()
+
+    result = tree.run("--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    assert report(result.stdout) == {
+        "Python environment": "3.0 KB",
+        "Chatterbox model files": "5.0 KB",
+        "Hugging Face copy of Chatterbox": "7.0 KB",
+        "Narration jobs": "7.0 KB",
+        "pip download cache": "4.0 KB",
+        "Test artifacts": "3.0 KB",
+        "Python and tool caches": "2.0 KB",
+        "Your voice recordings": "16.0 KB",
+    }
+    assert "data/voices, 2 voices" in result.stdout
+    assert "Removable: 31.0 KB (your voice recordings not counted)." in result.stdout
+    assert "Dry run: nothing was removed." in result.stdout
+    assert tree.files() == before
+
+
+def test_yes_removes_the_defaults_but_keeps_voices_the_model_readme_and_other_files(tree: Tree):
+    result = tree.run("--yes")
+
+    assert result.returncode == 0, result.stderr
+    left = tree.files()
+    assert sorted(p for p in left if p.startswith("project/")) == [
+        "project/backend/main.py",
+        "project/data/voices/v1/reference.wav",
+        "project/data/voices/v2/reference.wav",
+        "project/model_cache/README.md",
+    ]
+    assert [p for p in left if p.startswith("hf-hub/")] == [
+        "hf-hub/models--someone--other/blobs/def"
+    ]
+    assert [p for p in left if p.startswith("pip-cache/")] == ["pip-cache/my-notes.txt"]
+    assert "home/important.txt" in left
+    assert "outside/precious.bin" in left
+    for label in ITEMS[:-1]:
+        assert f"  {label}: removed (" in result.stdout
+    assert "Your voice recordings: removed" not in result.stdout
+    assert "Reclaimed 31.0 KB." in result.stdout
+
+
+def test_include_voices_with_yes_removes_the_recordings_too(tree: Tree):
+    result = tree.run("--yes", "--include-voices")
+
+    assert result.returncode == 0, result.stderr
+    assert not (tree.project / "data" / "voices").exists()
+    assert "Reclaimed 47.0 KB." in result.stdout
+
+
+def test_keep_models_and_keep_jobs_leave_those_items_alone(tree: Tree):
+    result = tree.run("--yes", "--keep-models", "--keep-jobs")
+
+    assert result.returncode == 0, result.stderr
+    assert (tree.project / "model_cache" / "t3_cfg.safetensors").exists()
+    assert (tree.hub / HF / "blobs" / "abc123").exists()
+    assert (tree.project / "data" / "jobs" / "job1" / "scene-1.wav").exists()
+    assert (tree.project / "data" / "jobs.db").exists()
+    assert not (tree.project / ".venv_chatterbox").exists()
+    assert result.stdout.count("kept (--keep-models)") == 2
+    assert "kept (--keep-jobs)" in result.stdout
+    assert "Reclaimed 12.0 KB." in result.stdout
+
+
+def test_each_item_is_asked_for_and_only_a_yes_removes_it(tree: Tree):
+    # Order: venv, model files, HF copy, jobs, pip, test artifacts, caches, voices.
+    result = tree.run(stdin="y\nn\nyes\n\nN\ny\nn\ny\n")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("[y/N]") == 8
+    assert (
+        "Your voice recordings (16.0 KB, data/voices, 2 voices): remove? This cannot be undone."
+        in result.stdout
+    )
+    assert not (tree.project / ".venv_chatterbox").exists()
+    assert (tree.project / "model_cache" / "t3_cfg.safetensors").exists()
+    assert not (tree.hub / HF).exists()
+    assert (tree.project / "data" / "jobs.db").exists()
+    assert (tree.pip / "wheels" / "c.whl").exists()
+    assert not (tree.project / "test-artifacts").exists()
+    assert (tree.project / "backend" / "__pycache__").exists()
+    assert not (tree.project / "data" / "voices").exists()
+    assert "Reclaimed 29.0 KB." in result.stdout
+
+
+def test_end_of_input_counts_as_no_for_everything_left(tree: Tree):
+    before = tree.files()
+
+    result = tree.run(stdin="y\n")  # yes to the venv, then EOF
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("[y/N]") == 2
+    assert not (tree.project / ".venv_chatterbox").exists()
+    assert {k: v for k, v in before.items() if ".venv_chatterbox" not in k} == tree.files()
+    assert "Reclaimed 3.0 KB." in result.stdout
+
+
+@pytest.mark.parametrize("status", [200, 503])
+def test_it_refuses_while_the_server_answers_unless_forced(tree: Tree, status: int):
+    before = tree.files()
+    with http_stub(reply(status, b'{"status": "healthy"}')) as url:
+        refused = tree.run("--yes", CHATTERBOX_URL=url)
+        assert tree.files() == before
+        forced = tree.run("--yes", "--force", CHATTERBOX_URL=url)
+
+    assert refused.returncode == 1
+    assert f"The server is running at {url} (it answered /health)" in refused.stderr
+    assert "press Ctrl+C in its start window" in refused.stderr
+    assert "--force" in refused.stderr
+    assert "Python environment" in refused.stdout  # the report still comes first
+    assert forced.returncode == 0, forced.stderr
+    assert not (tree.project / ".venv_chatterbox").exists()
+
+
+def test_the_server_is_looked_for_on_the_port_in_the_projects_env_file(tree: Tree):
+    with http_stub(reply(404, b"")) as url:
+        (tree.project / ".env").write_text(f"CHATTERBOX_PORT={url.rsplit(':', 1)[1]}\n")
+        env = {k: v for k, v in tree.env.items() if k != "CHATTERBOX_URL"}
+        result = run_script("cleanup.py", "--project-dir", str(tree.project), "--yes", env=env)
+
+    assert result.returncode == 1
+    assert f"The server is running at {url}" in result.stderr
+
+
+def test_a_server_address_without_http_stops_it_before_any_removal(tree: Tree):
+    before = tree.files()
+
+    result = tree.run("--yes", CHATTERBOX_URL="localhost:8000")
+
+    assert result.returncode == 2
+    assert "CHATTERBOX_URL must start with http://" in result.stderr
+    assert tree.files() == before
+
+
+def test_a_link_inside_an_item_goes_as_a_link_and_its_target_survives(tree: Tree):
+    precious = tree.outside / "precious.bin"
+    (tree.project / "model_cache" / "s3gen.safetensors").symlink_to(precious)
+    (tree.project / "test-artifacts" / "elsewhere").symlink_to(tree.outside)
+
+    result = tree.run("--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert not os.path.lexists(tree.project / "model_cache" / "s3gen.safetensors")
+    assert not os.path.lexists(tree.project / "test-artifacts")
+    assert precious.read_bytes() == b"x" * 2 * KB
+
+
+def test_a_linked_model_cache_is_reported_and_left_alone(tree: Tree):
+    models = tree.project / "model_cache"
+    real = tree.outside / "models"
+    models.rename(real)
+    models.symlink_to(real, target_is_directory=True)
+
+    result = tree.run("--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert f"skipped: {models} is a link to {real}: left alone" in result.stdout
+    assert models.is_symlink()
+    assert sorted(p.name for p in real.iterdir()) == [
+        "README.md",
+        "t3_cfg.safetensors",
+        "ve.safetensors",
+    ]
+
+
+def test_configured_model_and_data_folders_are_honoured(tree: Tree):
+    models = tree.root / "big-disk" / "chatterbox-models"
+    put(models / "README.md", 10)
+    put(models / "t3_cfg.safetensors", 9 * KB)
+    put(models / "holiday.jpg", 1 * KB)  # outside the project only the model's own files go
+    put(tree.project / "store" / "jobs.db", 2 * KB)
+    (tree.project / ".env").write_text("CHATTERBOX_DATA_DIR=store\n")
+
+    result = tree.run("--yes", CHATTERBOX_MODEL_CACHE_DIR=str(models))
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in models.iterdir()) == ["README.md", "holiday.jpg"]
+    assert not (tree.project / "store" / "jobs.db").exists()
+    assert (tree.project / "data" / "jobs.db").exists()  # not the configured data folder
+
+
+def test_cache_folders_that_hold_the_project_or_home_are_never_emptied(tree: Tree):
+    put(tree.home / "wheels" / "mine.whl", 10)
+    put(tree.root / "t3_cfg.safetensors", 10)
+    before = tree.files()
+
+    result = tree.run(
+        "--yes", CHATTERBOX_MODEL_CACHE_DIR=str(tree.root), PIP_CACHE_DIR=str(tree.home)
+    )
+
+    assert result.returncode == 0, result.stderr
+    left = tree.files()
+    assert "home/wheels/mine.whl" in left
+    assert "t3_cfg.safetensors" in left
+    assert "outside/precious.bin" in left
+    gone = sorted(path for path in before if path not in left and not path.startswith("project/"))
+    assert gone == [
+        f"hf-hub/.locks/{HF}/abc123.lock",
+        f"hf-hub/{HF}/blobs/abc123",
+        f"hf-hub/{HF}/snapshots/main/t3_cfg.safetensors",
+    ]
+    assert "project/backend/main.py" in left
+    assert result.stdout.count("skipped: not safely inside the project or its caches") == 2
+
+
+def test_home_is_never_taken_for_a_project(tree: Tree):
+    result = run_script("cleanup.py", "--project-dir", str(tree.home), "--yes", env=tree.env)
+
+    assert result.returncode == 2
+    assert "is not a project folder" in result.stderr
+    assert (tree.home / "important.txt").exists()
+
+
+def test_it_needs_only_the_standard_library_and_never_imports_torch(tree: Tree):
+    source = (ROOT / "cleanup.py").read_text()
+    assert not re.search(r"^\s*(import|from)\s+torch\b", source, re.MULTILINE)
+    blocker = make_torch_blocker(tree.root / "blocker")
+
+    # run_script uses `python -S`: no site-packages; torch.py on PYTHONPATH raises if imported.
+    result = tree.run("--dry-run", PYTHONPATH=str(blocker), PYTHONPROFILEIMPORTTIME="1")
+
+    assert result.returncode == 0, result.stderr
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()]
+    assert "urllib.request" in imported
+    assert not [name for name in imported if name.split(".")[0] == "torch"]
