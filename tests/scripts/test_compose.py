@@ -1,0 +1,344 @@
+"""docker-compose.yml and docker/*.Dockerfile: what Compose resolves for each profile, and that the
+images copy and run what the repository has.
+
+`docker compose config` needs the docker client and its compose plugin, not an engine; no image is
+built here. A machine without them fails these tests rather than skipping them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+BACKEND_DOCKERFILE = ROOT / "docker" / "backend.Dockerfile"
+FRONTEND_DOCKERFILE = ROOT / "docker" / "frontend.Dockerfile"
+PROFILES = ("gpu", "cpu")
+BACKENDS = {"gpu": "backend", "cpu": "backend-cpu"}
+# Variables that would change what Compose resolves; each test sets the ones it means to.
+COMPOSE_VARIABLES = ("BACKEND_PORT", "FRONTEND_PORT", "COMPOSE_PROFILES", "COMPOSE_FILE")
+
+
+@cache
+def docker_compose() -> str:
+    """The docker client's path, once `docker compose version` has answered."""
+    docker = shutil.which("docker")
+    if docker is None:
+        pytest.fail(
+            "The docker client is not on PATH. These tests run `docker compose config`, which "
+            "needs the docker CLI and its compose plugin (no engine): install them.",
+            pytrace=False,
+        )
+    result = subprocess.run(
+        [docker, "compose", "version"], capture_output=True, text=True, timeout=60
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            "`docker compose version` failed: the docker client is here but its compose plugin "
+            "is not (install a Docker Compose v2 binary as ~/.docker/cli-plugins/docker-compose): "
+            f"{result.stderr.strip() or result.stdout.strip()}",
+            pytrace=False,
+        )
+    return docker
+
+
+@cache
+def _config(profiles: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    docker = docker_compose()
+    environment = {k: v for k, v in os.environ.items() if k not in COMPOSE_VARIABLES}
+    environment.update(env)
+    # --env-file: a developer's own .env must not change what the tests see.
+    args = [docker, "compose", "-f", str(COMPOSE_FILE), "--env-file", os.devnull]
+    for profile in profiles:
+        args += ["--profile", profile]
+    args += ["config", "--format", "json"]
+    result = subprocess.run(
+        args, capture_output=True, text=True, env=environment, cwd=ROOT, timeout=60
+    )
+    assert result.returncode == 0, f"{' '.join(args[1:])} failed:\n{result.stderr}"
+    return json.loads(result.stdout)
+
+
+def config(*profiles: str, **env: str) -> dict[str, Any]:
+    """`docker compose config` as JSON, with these profiles and these variables set."""
+    return _config(profiles, tuple(sorted(env.items())))
+
+
+def services(*profiles: str, **env: str) -> dict[str, Any]:
+    return config(*profiles, **env).get("services", {})
+
+
+def seconds(duration: str) -> float:
+    """A Go duration as Compose prints it ("2m0s", "15s") in seconds."""
+    units = {"h": 3600, "m": 60, "s": 1, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)", duration)
+    assert parts, f"not a duration: {duration!r}"
+    return sum(float(number) * units[unit] for number, unit in parts)
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
+    logical: list[str] = []
+    pending = ""
+    for line in dockerfile.read_text().splitlines():
+        if line.lstrip().startswith("#") or not line.strip():
+            continue
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        logical.append(pending + line.strip())
+        pending = ""
+    assert not pending, f"{dockerfile.name} ends inside a continued line"
+    pairs = []
+    for line in logical:
+        keyword, _, rest = line.partition(" ")
+        pairs.append((keyword.upper(), rest.strip()))
+    return pairs
+
+
+def only(dockerfile: Path, keyword: str) -> str:
+    found = [rest for key, rest in instructions(dockerfile) if key == keyword]
+    assert len(found) == 1, f"{dockerfile.name}: expected one {keyword}, found {found}"
+    return found[0]
+
+
+def dockerignore() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def ignored(path: str) -> bool:
+    """Whether .dockerignore keeps `path` (or a folder above it) out of the build context.
+
+    Enough of Docker's matching for this file: a pattern is anchored at the context root unless
+    it starts with `**/`, which matches a name at any depth; no `!` exceptions are used.
+    """
+    parts = Path(path).parts
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in dockerignore():
+        assert not pattern.startswith("!"), "teach ignored() about exceptions first"
+        if pattern.startswith("**/"):
+            hit = any(fnmatch.fnmatch(Path(p).name, pattern[3:]) for p in prefixes)
+        else:
+            hit = any(fnmatch.fnmatch(p, pattern) for p in prefixes)
+        if hit:
+            return True
+    return False
+
+
+def test_no_service_starts_without_choosing_a_profile() -> None:
+    # `docker compose up` then says "no service selected" instead of starting a studio that has
+    # no server behind it.
+    assert services() == {}
+
+
+def test_gpu_profile_runs_chatterbox_on_one_reserved_nvidia_gpu() -> None:
+    enabled = services("gpu")
+    assert set(enabled) == {"backend", "frontend"}
+    backend = enabled["backend"]
+    devices = backend["deploy"]["resources"]["reservations"]["devices"]
+    assert len(devices) == 1
+    assert devices[0]["driver"] == "nvidia"
+    assert "gpu" in devices[0]["capabilities"]
+    assert devices[0]["count"] in (1, -1, "all")  # compose writes `all` as -1
+    assert backend["environment"]["CHATTERBOX_ENGINE"] in ("chatterbox", "auto")
+    assert backend["build"]["args"]["ENGINE"] == "chatterbox"
+
+
+def test_backends_listen_inside_the_container_and_keep_models_and_data_outside() -> None:
+    gpu = services("gpu")["backend"]
+    assert gpu["environment"]["CHATTERBOX_HOST"] == "0.0.0.0"
+    assert gpu["environment"]["CHATTERBOX_MODEL_CACHE_DIR"] == "/models"
+    assert gpu["environment"]["CHATTERBOX_DATA_DIR"] == "/data"
+    volumes = {volume["target"]: volume for volume in gpu["volumes"]}
+    models = volumes["/models"]
+    # setup_env.py downloads the weights into ./model_cache; the container reuses them, read-only.
+    assert models["type"] == "bind"
+    assert Path(models["source"]) == ROOT / "model_cache"
+    assert models["read_only"] is True
+    assert volumes["/data"]["type"] == "volume"
+    assert volumes["/data"]["source"] == "data"
+    assert "data" in config("gpu")["volumes"]
+
+    cpu = services("cpu")["backend-cpu"]
+    assert cpu["environment"]["CHATTERBOX_HOST"] == "0.0.0.0"
+    assert cpu["environment"]["CHATTERBOX_DATA_DIR"] == "/data"
+    cpu_volumes = {volume["target"]: volume for volume in cpu["volumes"]}
+    # The same voices and jobs whichever profile runs.
+    assert cpu_volumes["/data"]["source"] == "data"
+
+
+def test_cpu_profile_runs_piper_without_a_gpu_or_torch() -> None:
+    enabled = services("cpu")
+    assert set(enabled) == {"backend-cpu", "frontend"}
+    backend = enabled["backend-cpu"]
+    assert backend["environment"]["CHATTERBOX_ENGINE"] == "piper"
+    assert "deploy" not in backend  # no device reservation: it starts on any machine
+    assert backend["build"]["args"]["ENGINE"] == "piper"
+    assert backend["build"]["dockerfile"] == "docker/backend.Dockerfile"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_studio_reaches_whichever_backend_runs_as_backend_8000(profile: str) -> None:
+    enabled = services(profile)
+    frontend = enabled["frontend"]
+    assert frontend["environment"]["CHATTERBOX_URL"] == "http://backend:8000"
+
+    # Exactly one enabled service answers to the name `backend`: its own or an alias.
+    def names(name: str) -> set[str]:
+        aliases = (enabled[name].get("networks") or {}).get("default") or {}
+        return {name, *aliases.get("aliases", [])}
+
+    answering = [name for name in enabled if name != "frontend" and "backend" in names(name)]
+    assert answering == [BACKENDS[profile]]
+    assert enabled[BACKENDS[profile]]["ports"][0]["target"] == 8000
+
+    # The studio waits for the running backend to be healthy; the other one may be absent.
+    depends = frontend["depends_on"]
+    assert depends[BACKENDS[profile]]["condition"] == "service_healthy"
+    for name, dependency in depends.items():
+        if name not in enabled:
+            assert dependency["required"] is False, f"{name} is disabled in {profile}"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_ports_are_published_on_the_host_loopback_only(profile: str) -> None:
+    published = {}
+    for name, service in services(profile).items():
+        assert service.get("network_mode") != "host", name
+        for port in service.get("ports", []):
+            assert port["host_ip"] == "127.0.0.1", f"{name} publishes {port} beyond loopback"
+            published[port["target"]] = port["published"]
+    assert published == {8000: "8000", 8501: "8501"}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_backend_port_and_frontend_port_move_only_the_host_side(profile: str) -> None:
+    enabled = services(profile, BACKEND_PORT="18000", FRONTEND_PORT="18501")
+    backend_port = enabled[BACKENDS[profile]]["ports"]
+    frontend_port = enabled["frontend"]["ports"]
+    assert [(p["host_ip"], p["published"], p["target"]) for p in backend_port] == [
+        ("127.0.0.1", "18000", 8000)
+    ]
+    assert [(p["host_ip"], p["published"], p["target"]) for p in frontend_port] == [
+        ("127.0.0.1", "18501", 8501)
+    ]
+    # Inside, the studio still finds the server on the container port.
+    assert enabled["frontend"]["environment"]["CHATTERBOX_URL"] == "http://backend:8000"
+    assert enabled["frontend"]["environment"]["STREAMLIT_BROWSER_SERVER_PORT"] == "18501"
+
+
+@pytest.mark.parametrize(
+    ("profile", "service", "url", "min_start"),
+    [
+        ("gpu", "backend", "http://127.0.0.1:8000/health", 120),
+        ("cpu", "backend-cpu", "http://127.0.0.1:8000/health", 60),
+        ("gpu", "frontend", "http://127.0.0.1:8501/_stcore/health", 10),
+    ],
+)
+def test_healthchecks_probe_the_health_endpoints_with_python(
+    profile: str, service: str, url: str, min_start: float
+) -> None:
+    check = services(profile)[service]["healthcheck"]
+    test = check["test"]
+    # Python's urllib, not curl, which the slim images lack.
+    assert test[:3] == ["CMD", "python", "-c"]
+    assert url in test[3]
+    compile(test[3], f"{service} healthcheck", "exec")  # valid Python, as compose passes it
+    assert seconds(check["start_period"]) >= min_start
+    assert seconds(check["timeout"]) >= 5
+    assert seconds(check["interval"]) >= 5
+    assert check["retries"] >= 3
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_service_builds_from_a_dockerfile_in_the_repository(profile: str) -> None:
+    for name, service in services(profile).items():
+        build = service["build"]
+        assert Path(build["context"]) == ROOT, name
+        assert (ROOT / build["dockerfile"]).is_file(), name
+
+
+@pytest.mark.parametrize(
+    "dockerfile", [BACKEND_DOCKERFILE, FRONTEND_DOCKERFILE], ids=lambda path: path.name
+)
+def test_dockerfile_copy_sources_exist_and_reach_the_build_context(dockerfile: Path) -> None:
+    copies = [rest for key, rest in instructions(dockerfile) if key in ("COPY", "ADD")]
+    assert copies, f"{dockerfile.name} copies nothing"
+    for rest in copies:
+        words = [word for word in rest.split() if not word.startswith("--")]
+        assert len(words) >= 2, rest
+        for source in words[:-1]:
+            assert (ROOT / source).exists(), f"{dockerfile.name}: COPY {source} does not exist"
+            assert not ignored(source), f"{dockerfile.name}: {source} is in .dockerignore"
+
+
+def test_build_context_leaves_out_weights_data_venvs_and_git() -> None:
+    left_out = (
+        ".git",
+        ".venv",
+        ".venv_chatterbox",
+        "data",
+        "model_cache/t3_cfg.safetensors",
+        "test-artifacts",
+        ".env",
+        "backend/__pycache__/main.cpython-311.pyc",
+    )
+    for path in left_out:
+        assert ignored(path), f"{path} would be sent to the docker build"
+    for path in ("backend/main.py", "frontend/app.py", "pyproject.toml", ".streamlit/config.toml"):
+        assert not ignored(path), path
+
+
+def test_backend_image_runs_the_server_module_as_an_unprivileged_user() -> None:
+    assert json.loads(only(BACKEND_DOCKERFILE, "CMD")) == ["python", "-m", "backend"]
+    assert (ROOT / "backend" / "__main__.py").is_file()
+    assert only(BACKEND_DOCKERFILE, "USER") not in ("root", "0")
+    assert only(BACKEND_DOCKERFILE, "EXPOSE") == "8000"
+    assert only(BACKEND_DOCKERFILE, "FROM").startswith("python:3.11")
+    args = [rest for key, rest in instructions(BACKEND_DOCKERFILE) if key == "ARG"]
+    assert "ENGINE=chatterbox" in args
+    install = " ".join(rest for key, rest in instructions(BACKEND_DOCKERFILE) if key == "RUN")
+    # Both build arguments used by compose are handled; weights are mounted, never copied in.
+    assert "chatterbox)" in install and "piper)" in install
+    assert '"[chatterbox]"' in install
+    assert "model_cache" not in " ".join(
+        rest for key, rest in instructions(BACKEND_DOCKERFILE) if key in ("COPY", "ADD")
+    )
+
+
+def test_frontend_image_runs_the_studio_on_all_container_interfaces() -> None:
+    command = json.loads(only(FRONTEND_DOCKERFILE, "CMD"))
+    assert command[:3] == ["streamlit", "run", "frontend/app.py"]
+    assert (ROOT / command[2]).is_file()
+    flags = dict(zip(command[3::2], command[4::2], strict=True))
+    assert flags == {"--server.address": "0.0.0.0", "--server.port": "8501"}
+    assert only(FRONTEND_DOCKERFILE, "USER") not in ("root", "0")
+    assert only(FRONTEND_DOCKERFILE, "EXPOSE") == "8501"
+
+
+def test_frontend_image_installs_only_streamlit_and_requests_at_the_project_pins() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = {
+        re.split(r"[<>=!~ ]", spec, maxsplit=1)[0]: spec.replace(" ", "")
+        for spec in (*project["optional-dependencies"]["ui"], *project["dependencies"])
+    }
+    install = " ".join(rest for key, rest in instructions(FRONTEND_DOCKERFILE) if key == "RUN")
+    specs = re.findall(r'pip install ((?:"[^"]+"\s*)+)', install)
+    assert len(specs) == 1, install
+    pinned = re.findall(r'"([^"]+)"', specs[0])
+    names = [re.split(r"[<>=!~ ]", spec, maxsplit=1)[0] for spec in pinned]
+    assert sorted(names) == ["requests", "streamlit"]
+    for name, spec in zip(names, pinned, strict=True):
+        assert spec == wanted[name], f"{spec} differs from pyproject.toml's {wanted[name]}"
