@@ -1,0 +1,5 @@
+"""setup_env.py's helpers: plan, run and check the project's install.
+
+Standard library only, because setup_env.py imports them before anything is installed; the one
+exception is fetch_model.py, which runs inside the project's venv (it needs huggingface_hub).
+"""

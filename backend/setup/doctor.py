@@ -1,0 +1,208 @@
+"""`setup_env.py --check`: what is installed, what is wrong, and the exact command that fixes it.
+
+The venv is asked about itself by its own python (environment.probe with --deep: imports and
+the torch build), so the check works whatever state the venv is in. A problem is a [FAIL] with
+a fix; [warn] and [info] lines never change the exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from backend.setup import environment as env
+from backend.setup import exits
+from backend.setup import model_files as models
+from backend.setup.machine import Gpu, detect_gpu, free_bytes, human
+from backend.setup.plan import MIN_VRAM_MIB, Options, render
+from backend.setup.torch_builds import CUDA_BUILDS, choose_torch, min_driver
+
+SETUP = "python setup_env.py"
+ADD_CHATTERBOX = "python setup_env.py --engine chatterbox"
+CORE_MODULES = ("backend.main", "piper", "streamlit")
+LOW_DISK = 1024**3
+
+
+@dataclass
+class Report:
+    lines: list[str] = field(default_factory=list)
+    problems: int = 0
+
+    def add(self, status: str, text: str, fix: str = "") -> None:
+        self.lines.append(f"  [{status}]".ljust(9) + text)
+        if fix:
+            self.lines.append(" " * 9 + f"Fix: {fix}")
+        if status == "FAIL":
+            self.problems += 1
+
+
+def run_check(options: Options, python_version: tuple[int, ...]) -> int:
+    print("Chatterbox Studio check", flush=True)
+    report = Report()
+    report.add("ok", f"Python {'.'.join(map(str, python_version))} runs this check")
+    python = env.venv_python(options.project / env.VENV_NAME, options.platform)
+    print("Asking the environment what it has (this takes a few seconds)...", flush=True)
+    info = env.probe(python, options.project, deep=True)
+    gpu = detect_gpu()
+    packages = _check_venv(report, options, python, info, gpu.gpu is not None)
+    _check_gpu_and_torch(report, options, gpu.gpu, gpu.note, info)
+    _check_models(report, options, "chatterbox-tts" in packages)
+    free = free_bytes(options.project)
+    if free < LOW_DISK:
+        report.add("warn", f"Disk: only {human(free)} free in {options.project}")
+    else:
+        report.add("ok", f"Disk: {human(free)} free")
+    _check_server(report)
+    print("\n".join(report.lines))
+    if report.problems:
+        plural = "s" if report.problems > 1 else ""
+        print(
+            f"\n{report.problems} problem{plural} found. Run the fix, then check again: "
+            f"{SETUP} --check"
+        )
+        return exits.CHECK_FAILED
+    print("\nAll good.")
+    return exits.OK
+
+
+def _check_venv(
+    report: Report, options: Options, python, info: dict | None, has_gpu: bool
+) -> dict[str, str]:
+    if not python.exists():
+        report.add("FAIL", f"No virtual environment {env.VENV_NAME} in {options.project}", SETUP)
+        return {}
+    if info is None:
+        report.add(
+            "FAIL",
+            f"{env.VENV_NAME} is broken: its python does not run",
+            f"{SETUP} (re-creates it)",
+        )
+        return {}
+    report.add("ok", f"Virtual environment {env.VENV_NAME} (Python {info['python']})")
+    packages = {k: v for k, v in (info.get("packages") or {}).items() if v}
+    imports = info.get("imports") or {}
+    broken = [f"{m} ({imports[m]})" for m in CORE_MODULES if imports.get(m, "not installed")]
+    if broken:
+        report.add("FAIL", f"Does not import: {'; '.join(broken)}", SETUP)
+    else:
+        report.add("ok", "The server, Piper and the studio import (backend.main, piper, streamlit)")
+    if "chatterbox-tts" not in packages:
+        slow = "" if has_gpu else " (without an NVIDIA GPU: many times slower than real time)"
+        report.add(
+            "info",
+            f"Chatterbox (voice cloning) is not installed. To add it: {ADD_CHATTERBOX}{slow}",
+        )
+    elif imports.get("chatterbox"):
+        report.add("FAIL", f"chatterbox does not import ({imports['chatterbox']})", ADD_CHATTERBOX)
+    else:
+        report.add("ok", f"Chatterbox imports (chatterbox-tts {packages['chatterbox-tts']})")
+    return packages
+
+
+def _check_gpu_and_torch(
+    report: Report, options: Options, gpu: Gpu | None, note: str, info: dict | None
+) -> None:
+    if gpu is None:
+        report.add("info", f"GPU: {note}")
+    else:
+        report.add("ok", f"GPU: {gpu.describe()}")
+        if gpu.vram_mib and gpu.vram_mib < MIN_VRAM_MIB:
+            report.add(
+                "warn",
+                f"{gpu.vram_mib} MiB of VRAM: Chatterbox needs roughly "
+                f"{MIN_VRAM_MIB} MiB and may run out of memory",
+            )
+    torch = (info or {}).get("torch")
+    if not torch:
+        return
+    version, cuda = torch.get("version", "?"), torch.get("cuda")
+    if gpu is None:
+        kind = f"built for CUDA {cuda}" if cuda else "CPU-only"
+        report.add(
+            "info",
+            f"torch {version} ({kind}) runs on the CPU here: Chatterbox is many "
+            "times slower than real time without an NVIDIA GPU",
+        )
+        return
+    shown = env.shown_python(options.platform)
+    if not cuda:
+        choice, _ = choose_torch(gpu, options.platform, cpu=False)
+        fix = (
+            f"{render(choice.install_args(shown))}  (or: {ADD_CHATTERBOX})"
+            if choice.cuda
+            else f"update the NVIDIA driver (driver {gpu.driver} is too old for CUDA torch), "
+            f"then run {ADD_CHATTERBOX}"
+        )
+        report.add(
+            "FAIL",
+            f"CPU-only torch on a machine with an NVIDIA GPU: torch {version} has no CUDA, so "
+            f"Chatterbox cannot use the {gpu.name} and runs many times slower",
+            fix,
+        )
+    elif not torch.get("cuda_available"):
+        need = _driver_for(cuda, options.platform)
+        report.add(
+            "FAIL",
+            f"torch {version} is built for CUDA {cuda} but cannot use the GPU"
+            + (f" (it needs NVIDIA driver {need} or newer; yours is {gpu.driver})" if need else ""),
+            "update the NVIDIA driver, restart the computer, then check again",
+        )
+    else:
+        report.add("ok", f"torch {version} uses the GPU ({torch.get('device') or gpu.name})")
+
+
+def _driver_for(cuda: str, platform: str) -> str | None:
+    major = cuda.split(".")[0]
+    for build in CUDA_BUILDS:
+        if build.cuda.split(".")[0] == major:
+            return min_driver(build, platform)
+    return None
+
+
+def _check_models(report: Report, options: Options, chatterbox_installed: bool) -> None:
+    dest = models.model_dir(options.project)
+    files = models.model_files()
+    state = models.model_state(dest, files)
+    fix = f"{ADD_CHATTERBOX} (downloads what is missing; an interrupted download resumes)"
+    if state.complete:
+        total = human(state.present_bytes)
+        report.add("ok", f"Model files: all {len(files)} complete in {dest} ({total})")
+    elif state.wrong_size:
+        sizes = "; ".join(
+            f"{n} is {got} bytes, expected {want}" for n, got, want in state.wrong_size
+        )
+        report.add("FAIL", f"Model files are damaged or incomplete: {sizes}", fix)
+    elif state.unverified:
+        report.add(
+            "warn",
+            f"Model files are in {dest} but there is no {models.MANIFEST} to check their sizes",
+            f"{ADD_CHATTERBOX} (checks them against the hub; downloads nothing if they match)",
+        )
+    elif chatterbox_installed or len(state.missing) < len(files) or state.partial_bytes:
+        report.add("FAIL", f"Model files missing from {dest}: {', '.join(state.missing)}", fix)
+    else:
+        report.add("info", "Model files: none (only Chatterbox needs them)")
+
+
+def _check_server(report: Report) -> None:
+    port = os.environ.get("BACKEND_PORT") or "8000"
+    url = (os.environ.get("CHATTERBOX_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
+            body = json.loads(response.read().decode("utf-8") or "{}")
+        report.add("ok", f"Server at {url}: {body.get('engine', '?')} on {body.get('device', '?')}")
+    except urllib.error.HTTPError as exc:
+        try:
+            body = json.loads(exc.read().decode("utf-8") or "{}")
+        except ValueError:
+            body = {}
+        message = body.get("message") or f"HTTP {exc.code}"
+        report.add("FAIL", f"Server at {url} is not ready: {message}", body.get("solution", ""))
+    except (urllib.error.URLError, OSError, ValueError):
+        report.add(
+            "info",
+            f"Server: not running at {url} (start it with ./start_linux.sh or start_windows.bat)",
+        )
