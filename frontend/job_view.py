@@ -14,7 +14,7 @@ import streamlit as st
 
 from frontend import format as fmt
 from frontend.api_client import ApiClient, ApiError
-from frontend.notices import show_error
+from frontend.notices import act, show_error
 from frontend.state import client, set_open_job
 
 POLL_SECONDS = 2.0
@@ -90,10 +90,10 @@ def _header(api: ApiClient, job: dict[str, Any]) -> None:
     bar = st.container(horizontal=True)
     running = job["status"] in ("pending", "processing")
     if running and bar.button("Cancel", key="job_cancel", icon=":material/stop:"):
-        _act(lambda: api.cancel_job(job["id"]), "Stopped after the current scene.")
+        act(lambda: api.cancel_job(job["id"]), "Stopped after the current scene.")
     retryable = job["status"] in ("failed", "cancelled") or job["progress"]["failed"]
     if retryable and bar.button("Retry", key="job_retry", icon=":material/refresh:"):
-        _act(lambda: api.retry_job(job["id"]), "Narrating the unfinished scenes again.")
+        act(lambda: api.retry_job(job["id"]), "Narrating the unfinished scenes again.")
     if bar.button("New narration", key="job_new", icon=":material/add:"):
         set_open_job(None)
         st.rerun()
@@ -101,16 +101,6 @@ def _header(api: ApiClient, job: dict[str, Any]) -> None:
 
 def _voice_label(voice: str | None) -> str:
     return "built-in" if voice in (None, "builtin") else voice
-
-
-def _act(action, done: str) -> None:
-    try:
-        action()
-    except ApiError as error:
-        show_error(error)
-        return
-    st.toast(done)
-    st.rerun()
 
 
 def _progress(job: dict[str, Any]) -> None:

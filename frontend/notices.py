@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from frontend.api_client import ApiError
@@ -15,6 +17,18 @@ def show_error(error: ApiError) -> None:
         st.warning(text, icon=":material/cloud_off:")
     else:
         st.error(text, icon=":material/error:")
+
+
+def act(action: Callable[[], object], done: str) -> None:
+    """Run a button's server call: on success a toast and a fresh page (what it offers may have
+    changed), on failure the server's message in place."""
+    try:
+        action()
+    except ApiError as error:
+        show_error(error)
+        return
+    st.toast(done)
+    st.rerun()
 
 
 def too_large(size_bytes: int, limit_bytes: int, kind: str) -> ApiError | None:

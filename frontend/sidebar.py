@@ -12,7 +12,7 @@ import streamlit as st
 
 from frontend import format as fmt
 from frontend.api_client import ApiError
-from frontend.notices import show_error
+from frontend.notices import act, show_error
 from frontend.state import HEALTH_KEY, client
 
 REFRESH_SECONDS = 5
@@ -99,16 +99,6 @@ def _buttons(health: dict[str, Any]) -> None:
     left, right = st.columns(2)
     busy = health["state"] in ("loading", "unloading")
     if left.button("Load", disabled=busy or health["model_loaded"], width="stretch"):
-        _act(client().load_model, "Model loaded.")
+        act(client().load_model, "Model loaded.")
     if right.button("Unload", disabled=busy or not health["model_loaded"], width="stretch"):
-        _act(client().unload_model, "Model unloaded; memory given back.")
-
-
-def _act(action, done: str) -> None:
-    try:
-        action()
-    except ApiError as error:
-        show_error(error)
-        return
-    st.toast(done)
-    st.rerun()  # the whole page: what it offers may depend on the model's state
+        act(client().unload_model, "Model unloaded; memory given back.")

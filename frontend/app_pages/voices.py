@@ -8,7 +8,7 @@ import streamlit as st
 
 from frontend import format as fmt
 from frontend.api_client import ApiClient, ApiError
-from frontend.notices import show_error, too_large
+from frontend.notices import act, show_error, too_large
 from frontend.state import client, health, limits
 
 AUDIO_TYPES = ["wav", "mp3", "flac", "ogg"]
@@ -114,9 +114,9 @@ def _library(api: ApiClient, voices: dict[str, Any]) -> None:
             left, right = st.columns(2)
             usable = voices.get("can_clone") and voice["id"] != current
             if left.button("Use this voice", key=f"select_{voice['id']}", disabled=not usable):
-                _act(lambda v=voice: api.select_voice(v["id"]), "Voice selected.")
+                act(lambda v=voice: api.select_voice(v["id"]), "Voice selected.")
             if right.button("Delete", key=f"delete_{voice['id']}", icon=":material/delete:"):
-                _act(lambda v=voice: api.delete_voice(v["id"]), "Voice deleted.")
+                act(lambda v=voice: api.delete_voice(v["id"]), "Voice deleted.")
 
 
 def _details(voice: dict[str, Any]) -> str:
@@ -136,16 +136,6 @@ def _reference(api: ApiClient, voice_id: str) -> bytes | None:
         except ApiError:
             return None
     return cache[voice_id]
-
-
-def _act(action, done: str) -> None:
-    try:
-        action()
-    except ApiError as error:
-        show_error(error)
-        return
-    st.toast(done)
-    st.rerun()
 
 
 page()

@@ -4,13 +4,11 @@ every method the studio uses, and every way a call can fail, arrive as the serve
 from __future__ import annotations
 
 import io
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 import soundfile as sf
-import uvicorn
 
 from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine
@@ -19,6 +17,7 @@ from frontend.api_client import UNREACHABLE, ApiClient, ApiError
 from frontend.notices import too_large
 from tests.e2e.conftest import free_port
 from tests.helpers.audio import clip_bytes
+from tests.helpers.live import serving
 from tests.helpers.pdfs import text_pdf
 
 
@@ -32,20 +31,8 @@ def api(tmp_path_factory) -> Iterator[ApiClient]:
         quality_check="off",
         max_upload_mb=1,
     )
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, FakeEngine()), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield ApiClient(f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(settings, FakeEngine())) as url:
+        yield ApiClient(url)
 
 
 def wait_for(api: ApiClient, job_id: str, status: str) -> dict:

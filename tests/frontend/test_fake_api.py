@@ -7,21 +7,18 @@ so a change to the server's bodies fails here before the page tests drift from i
 from __future__ import annotations
 
 import inspect
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from frontend.api_client import ApiClient, ApiError
-from tests.e2e.conftest import free_port
 from tests.frontend.fake_api import FakeApi
 from tests.helpers.audio import clip_bytes
+from tests.helpers.live import serving
 from tests.helpers.pdfs import text_pdf
 
 ENGINE_INFO = {"fake"}  # /health's engine-specific extras (FakeEngine.info()); each engine its own
@@ -34,18 +31,8 @@ def server(tmp_path_factory) -> Iterator[ApiClient]:
     settings = Settings(
         _env_file=None, data_dir=data, model_cache_dir=data / "model_cache", quality_check="off"
     )
-    port = free_port()
-    app = create_app(settings, FakeEngine(can_clone=True))
-    runner = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=runner.run, daemon=True)
-    thread.start()
-    while not runner.started:
-        time.sleep(0.02)
-    try:
-        yield ApiClient(f"http://127.0.0.1:{port}")
-    finally:
-        runner.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(settings, FakeEngine(can_clone=True))) as url:
+        yield ApiClient(url)
 
 
 @pytest.fixture

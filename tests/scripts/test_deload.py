@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -13,12 +12,12 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from backend.core.settings import Settings
 from backend.engines.base import EngineMemory
 from backend.engines.fake import FakeEngine
 from backend.main import create_app
+from tests.helpers.live import serving
 from tests.scripts.script_helpers import (
     ROOT,
     free_port,
@@ -64,20 +63,8 @@ def server(tmp_path_factory) -> Iterator[str]:
             vram_total=6 * GIB,
         )
     )
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, engine), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    while not uv.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(settings, engine)) as url:
+        yield url
 
 
 def call(url: str, method: str = "GET") -> dict:
