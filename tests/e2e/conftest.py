@@ -51,25 +51,36 @@ class LiveServer:
         )
 
     def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}")
-            try:
-                if requests.get(self.url + "/health", timeout=1).status_code in (200, 503):
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError("server did not answer /health")
+        wait_for_answer(self.process, self.url + "/health", (200, 503), timeout)
 
     def stop(self) -> None:
-        self.process.terminate()
+        stop_process(self.process, self.log)
+
+
+def wait_for_answer(
+    process: subprocess.Popen, url: str, statuses: tuple[int, ...], timeout: float
+) -> None:
+    """Until `url` answers with one of `statuses`; fails early if the process has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:4]} exited with {process.returncode}")
         try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+            if requests.get(url, timeout=1).status_code in statuses:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer")
+
+
+def stop_process(process: subprocess.Popen, log) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
 
 
 @pytest.fixture(scope="module")
