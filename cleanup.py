@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.setup.machine import human  # standard library only, like this script
+
 HF_REPO = "models--ResembleAI--chatterbox"
 VENV = ".venv_chatterbox"
 PIP_OWN = ("http", "http-v2", "wheels", "selfcheck")  # pip's folders; anything else there stays
@@ -72,16 +74,6 @@ class Item:
     @property
     def label(self) -> str:
         return ABOUT[self.key][0]
-
-
-def human(n_bytes: float) -> str:
-    """1024-based sizes as the studio shows them: 0 B, 420 MB, 3.1 GB."""
-    value, unit = float(n_bytes), "B"
-    for next_unit in ("KB", "MB", "GB", "TB"):
-        if round(value) < 1024:
-            break
-        value, unit = value / 1024, next_unit
-    return f"{value:.0f} {unit}" if unit == "B" or value >= 100 else f"{value:.1f} {unit}"
 
 
 def _is_link_stat(st: os.stat_result) -> bool:

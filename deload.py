@@ -22,6 +22,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from backend.setup.machine import human  # standard library only, like this script
+
 CONTEXT_NOTE = (
     "The server's CUDA context (about 300-500 MB of VRAM) stays until the server stops: "
     "press Ctrl+C in its start window."
@@ -39,19 +41,6 @@ def default_url() -> str:
         return url
     port = os.environ.get("BACKEND_PORT") or os.environ.get("CHATTERBOX_PORT") or "8000"
     return f"http://127.0.0.1:{port}"
-
-
-def human(n_bytes: float) -> str:
-    """1024-based sizes as the studio shows them: 0 B, 420 MB, 3.1 GB."""
-    value, unit = float(abs(n_bytes)), "B"
-    for next_unit in ("KB", "MB", "GB", "TB"):
-        if round(value) < 1024:
-            break
-        value, unit = value / 1024, next_unit
-    sign = "-" if n_bytes < 0 else ""
-    if unit == "B" or value >= 100:
-        return f"{sign}{value:.0f} {unit}"
-    return f"{sign}{value:.1f} {unit}"
 
 
 def request_unload(url: str, timeout: float) -> dict[str, Any] | None:

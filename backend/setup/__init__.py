@@ -2,4 +2,5 @@
 
 Standard library only, because setup_env.py imports them before anything is installed; the one
 exception is fetch_model.py, which runs inside the project's venv (it needs huggingface_hub).
+deload.py and cleanup.py borrow `machine.human` for the same reason.
 """

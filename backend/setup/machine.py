@@ -114,10 +114,13 @@ def free_bytes(path: Path) -> int:
 
 
 def human(n_bytes: float) -> str:
-    """1024-based sizes, as cleanup.py and the studio show them: 420 MB, 3.1 GB."""
-    value, unit = float(n_bytes), "B"
+    """1024-based sizes, as the scripts and the studio show them: 0 B, 420 MB, 3.1 GB, -2.0 MB."""
+    value, unit = float(abs(n_bytes)), "B"
     for next_unit in ("KB", "MB", "GB", "TB"):
         if round(value) < 1024:
             break
         value, unit = value / 1024, next_unit
-    return f"{value:.0f} {unit}" if unit == "B" or value >= 100 else f"{value:.1f} {unit}"
+    sign = "-" if n_bytes < 0 else ""
+    if unit == "B" or value >= 100:
+        return f"{sign}{value:.0f} {unit}"
+    return f"{sign}{value:.1f} {unit}"
