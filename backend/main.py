@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.speaker = Speaker(manager, settings)
         app.state.jobs = JobRunner(JobStore(settings.jobs_db), manager, app.state.store, settings)
         log.info("Engine %s on %s; keep_alive=%s", chosen.name, chosen.device, settings.keep_alive)
+        manager.start_background_import()
         if settings.load_on_startup and settings.keep_alive != 0:
             manager.start_background_load()
         app.state.jobs.start()  # resumes unfinished jobs from their first unfinished scene

@@ -54,6 +54,19 @@ class SynthesisFailed(AppError):
     default_solution = "Try again with shorter text; if it keeps failing, reload the model."
 
 
+class GpuOutOfMemory(AppError):
+    status_code = 503
+    code = "gpu_out_of_memory"
+    default_message = (
+        "The GPU ran out of memory while speaking this text, even after splitting it in two."
+    )
+    default_solution = (
+        "Close other programs that use the GPU (games, video, browsers with hardware "
+        "acceleration), turn on low-VRAM mode (CHATTERBOX_LOW_VRAM=on) and restart the server, "
+        "or send shorter text. CHATTERBOX_DEVICE=cpu runs on the processor instead (slower)."
+    )
+
+
 class InternalError(AppError):
     pass
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Chatterbox specifics.
     voice_cache_size: int = Field(4, ge=1, description="voices whose conditionals stay in memory")
     watermark: bool = True
+    # T3 in bfloat16 and the S3Gen flow decoder in half precision, vocoder in fp32: about half
+    # the VRAM. "auto": on when CUDA reports <= 8 GiB (a 6 GB RTX 3050), off on CPU.
+    low_vram: Literal["auto", "on", "off"] = "auto"
 
     # Limits.
     max_text_chars: int = Field(5000, ge=1)

@@ -81,6 +81,9 @@ class Engine(Protocol):
 
     - `check_environment()` raises EnvironmentNotSetup when libraries or model files are missing;
       it is cheap and never loads the model.
+    - `import_runtime()` imports the engine's libraries without loading weights (idempotent). The
+      manager calls it once at start-up, so the first load is quicker and the unloaded baseline
+      that an unload returns to already includes the libraries, which stay imported.
     - `load()` / `unload()` are idempotent. `unload()` drops every reference to weights and cached
       voices so their memory can be reclaimed.
     - `prepare_voice(ref)` returns a handle for `synthesize`; `ref=None` asks for the built-in
@@ -98,6 +101,8 @@ class Engine(Protocol):
     def sample_rate(self) -> int: ...
 
     def check_environment(self) -> None: ...
+
+    def import_runtime(self) -> None: ...
 
     def load(self) -> None: ...
 

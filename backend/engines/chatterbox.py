@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from backend.audio.assemble import join
 from backend.audio.stretch import time_stretch
 from backend.core.errors import (
     EnvironmentNotSetup,
+    GpuOutOfMemory,
     InternalError,
     ModelLoadFailed,
     NoVoiceLoaded,
@@ -28,7 +30,9 @@ from backend.core.errors import (
     VoiceFileNotFound,
 )
 from backend.core.settings import Settings
+from backend.engines import chatterbox_precision
 from backend.engines.base import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
+from backend.jobs.chunking import halve
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ MIN_CFG_WEIGHT = 1e-3
 # prepare_conditionals bakes an exaggeration in; generate() replaces it per call when it differs.
 EMBED_EXAGGERATION = 0.5
 SETUP_HINT = "python setup_env.py --engine chatterbox"
+# Written by backend.tools.make_test_checkpoint into a folder of random weights.
+TEST_WEIGHTS_MARKER = "RANDOM_TEST_WEIGHTS.json"
 
 
 def model_files_present(model_dir: Path) -> list[str]:
@@ -74,6 +80,8 @@ class ChatterboxEngine:
         self._device: str | None = None
         self._model: Any = None
         self._builtin: Any = None  # the checkpoint's own voice, captured before any clone
+        self._precision: chatterbox_precision.Precision | None = None
+        self._runtime_imported = False
         # voice_id -> ((mtime_ns, size) of the reference clip, Conditionals), least recent first
         self._voices: OrderedDict[str, tuple[tuple[int, int], Any]] = OrderedDict()
 
@@ -122,27 +130,61 @@ class ChatterboxEngine:
     def is_loaded(self) -> bool:
         return self._model is not None
 
-    def load(self) -> None:
-        if self._model is not None:
-            return
+    def import_runtime(self) -> None:
+        """Import torch and chatterbox (several seconds) without loading weights; idempotent."""
+        if self.settings.low_vram != "off":
+            # Read by torch's CUDA allocator when it starts, so it must be set before any CUDA use.
+            os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", chatterbox_precision.ALLOC_CONF)
         try:
-            from chatterbox.tts import ChatterboxTTS
+            import chatterbox.tts  # noqa: F401
         except ImportError as exc:
             raise EnvironmentNotSetup(
                 f"The Chatterbox libraries could not be imported ({_short(exc)}).",
                 f"Run: {SETUP_HINT}",
             ) from exc
-        log.info("Loading Chatterbox from %s on %s", self.model_dir, self.device)
+        self._runtime_imported = True
+
+    def load(self) -> None:
+        if self._model is not None:
+            return
+        self.import_runtime()
+        import torch
+        from chatterbox.tts import ChatterboxTTS
+
+        precision = chatterbox_precision.choose(
+            self.settings.low_vram, self.device, self._total_vram()
+        )
+        log.info(
+            "Loading Chatterbox from %s on %s (%s)",
+            self.model_dir,
+            self.device,
+            "low-VRAM mode" if precision.low_vram else "fp32",
+        )
         try:
             # from_local only: from_pretrained would reach for the hub.
             model = ChatterboxTTS.from_local(self.model_dir, self.device)
+            chatterbox_precision.apply(model, precision)
+            if model.conds is not None:
+                chatterbox_precision.fit_conds(model.conds, precision)
             if not self.settings.watermark:
                 import perth
 
                 model.watermarker = perth.DummyWatermarker()
+        except torch.cuda.OutOfMemoryError as exc:
+            self._free_cuda_cache()
+            raise GpuOutOfMemory(
+                f"The GPU does not have enough free memory to load Chatterbox ({_short(exc, 120)})."
+            ) from exc
         except Exception as exc:
             raise ModelLoadFailed(f"Chatterbox could not be loaded: {_short(exc)}") from exc
+        if self.weights == "random-test":
+            log.warning(
+                "%s holds RANDOM TEST WEIGHTS (%s): this model speaks noise",
+                self.model_dir,
+                TEST_WEIGHTS_MARKER,
+            )
         self._model = model
+        self._precision = precision
         self._builtin = model.conds  # before any clone overwrites model.conds
         self.capabilities = replace(
             type(self).capabilities, has_builtin_voice=self._builtin is not None
@@ -152,6 +194,7 @@ class ChatterboxEngine:
         was_loaded = self._model is not None
         self._model = None
         self._builtin = None
+        self._precision = None
         self._voices.clear()
         gc.collect()
         torch = sys.modules.get("torch")  # never import torch just to free nothing
@@ -189,6 +232,7 @@ class ChatterboxEngine:
         conds = self._load_persisted(ref, stat.st_mtime_ns)
         if conds is None:
             conds = self._embed(model, ref)
+        conds = chatterbox_precision.fit_conds(conds, self._require_precision())
         self._voices[ref.voice_id] = (fingerprint, conds)
         self._voices.move_to_end(ref.voice_id)
         while len(self._voices) > self.settings.voice_cache_size:
@@ -234,27 +278,84 @@ class ChatterboxEngine:
         return conds
 
     def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio:
+        """Speak `text`; on CUDA out-of-memory, free the cache and speak it as two halves.
+
+        Never falls back to the CPU: a second out-of-memory raises GpuOutOfMemory (503).
+        """
         model = self._require_model()
         import torch
 
-        model.conds = handle  # generate() reads and rewrites the model's current voice
         if params.seed is not None:
             torch.manual_seed(params.seed)
             if torch.cuda.is_available():
                 torch.cuda.manual_seed_all(params.seed)
         try:
-            wav = model.generate(
-                text,
-                exaggeration=params.exaggeration,
-                cfg_weight=max(params.cfg_weight, MIN_CFG_WEIGHT),
-                temperature=params.temperature,
+            samples = self._generate(model, text, handle, params)
+        except torch.cuda.OutOfMemoryError:
+            self._free_cuda_cache()
+            halves = halve(text)
+            log.warning("CUDA out of memory on %d characters; retrying in two halves", len(text))
+            if halves is None:
+                raise GpuOutOfMemory() from None
+            try:
+                parts = [self._generate(model, half, handle, params) for half in halves]
+            except torch.cuda.OutOfMemoryError as exc:
+                self._free_cuda_cache()
+                raise GpuOutOfMemory() from exc
+            joined = join(
+                [Audio(part, int(model.sr)) for part in parts],
+                self.settings.crossfade_ms,
+                self.settings.pause_ms,
             )
-        except Exception as exc:
-            raise SynthesisFailed(f"Chatterbox failed to synthesise: {_short(exc)}") from exc
-        samples = np.ascontiguousarray(wav.detach().cpu().float().numpy().reshape(-1))
+            samples = joined.samples
         if params.rate != 1.0:
             samples = time_stretch(samples, model.sr, params.rate)
         return Audio(samples.astype(np.float32, copy=False), int(model.sr))
+
+    def _generate(self, model: Any, text: str, handle: Any, params: SynthesisParams) -> np.ndarray:
+        """One upstream generate call; CUDA out-of-memory passes through for the caller."""
+        import torch
+
+        conds, exaggeration = chatterbox_precision.call_conds(
+            handle, params.exaggeration, self._require_precision()
+        )
+        model.conds = conds  # generate() reads and rewrites the model's current voice
+        try:
+            wav = model.generate(
+                text,
+                exaggeration=exaggeration,
+                cfg_weight=max(params.cfg_weight, MIN_CFG_WEIGHT),
+                temperature=params.temperature,
+            )
+        except torch.cuda.OutOfMemoryError:
+            raise
+        except Exception as exc:
+            raise SynthesisFailed(f"Chatterbox failed to synthesise: {_short(exc)}") from exc
+        return np.ascontiguousarray(wav.detach().cpu().float().numpy().reshape(-1))
+
+    def _require_precision(self) -> chatterbox_precision.Precision:
+        if self._precision is None:
+            raise InternalError("The Chatterbox model is not loaded.")
+        return self._precision
+
+    def _total_vram(self) -> int | None:
+        if self.device != "cuda":
+            return None
+        import torch
+
+        return int(torch.cuda.get_device_properties(0).total_memory)
+
+    def _free_cuda_cache(self) -> None:
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    @property
+    def weights(self) -> str:
+        """ "random-test" for a checkpoint built by backend.tools.make_test_checkpoint."""
+        if (self.model_dir / TEST_WEIGHTS_MARKER).is_file():
+            return "random-test"
+        return "pretrained"
 
     def memory(self) -> EngineMemory:
         if self.device != "cuda":
@@ -274,6 +375,10 @@ class ChatterboxEngine:
     def info(self) -> dict[str, Any]:
         return {
             "model_cache_dir": str(self.model_dir),
+            "weights": self.weights,
             "cached_voices": len(self._voices),
             "watermark": self.settings.watermark,
+            "low_vram": self.settings.low_vram,
+            "precision": self._precision.describe() if self._precision else None,
+            "runtime_imported": self._runtime_imported,
         }

@@ -55,6 +55,7 @@ class FakeEngine:
         self._memory = memory or EngineMemory()
         self._loaded = False
         self.loads = 0
+        self.runtime_imports = 0
         self.unloads = 0
         self.calls: list[tuple[str, str | None]] = []
         self.prepared: list[str | None] = []
@@ -73,6 +74,9 @@ class FakeEngine:
     def check_environment(self) -> None:
         if self.environment_error is not None:
             raise self.environment_error
+
+    def import_runtime(self) -> None:
+        self.runtime_imports += 1
 
     def load(self) -> None:
         if self._loaded:

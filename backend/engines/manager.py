@@ -92,6 +92,20 @@ class ModelManager:
             self._cancel_timer()
         return await asyncio.wrap_future(self._worker.submit(self._unload))
 
+    def start_background_import(self) -> None:
+        """Import the engine's libraries on the model thread, ahead of any load; errors only log
+        (the first load reports them to its caller)."""
+
+        def import_runtime() -> None:
+            try:
+                self.engine.check_environment()
+                self.engine.import_runtime()
+            except Exception as exc:
+                log.warning("Could not import the %s libraries: %s", self.engine.name, exc)
+
+        with contextlib.suppress(RuntimeError):  # worker already shut down
+            self._worker.submit(import_runtime)
+
     def start_background_load(self) -> None:
         """Start loading without blocking start-up; on failure the first request loads."""
 

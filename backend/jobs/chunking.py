@@ -100,3 +100,24 @@ def _pack(units: list[str], max_chars: int) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def halve(text: str) -> tuple[str, str] | None:
+    """Split `text` in two at the boundary nearest its middle: a sentence end if there is one,
+    else a , ; : clause break, else a space. None when there is no space to split at.
+
+    For retrying a synthesis that ran out of memory with half the text at a time.
+    """
+    text = " ".join(text.split())
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    sentence_cuts = list(itertools.accumulate(len(s) + 1 for s in _sentences(text, segmenter)))
+    tiers = (
+        [cut - 1 for cut in sentence_cuts[:-1]],
+        [m.start() for m in _CLAUSE_BREAK.finditer(text)],
+        [i for i, char in enumerate(text) if char == " "],
+    )
+    for cuts in tiers:
+        if cuts:
+            cut = min(cuts, key=lambda i: abs(i - len(text) / 2))
+            return text[:cut].strip(), text[cut:].strip()
+    return None

@@ -15,73 +15,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from backend.core.errors import EnvironmentNotSetup, ModelLoadFailed, NoVoiceLoaded, SynthesisFailed
 from backend.core.settings import Settings
-from backend.engines.base import Engine, SynthesisParams, VoiceRef
+from backend.engines.base import Engine, SynthesisParams
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine, model_files_present
+from tests.helpers.fake_chatterbox import (
+    BUILTIN_HZ,
+    SR,
+    TEXT,
+    _drop_fake_modules,
+    dominant_hz,
+    make_engine,
+    make_settings,
+    speak,
+    write_voice,
+)
 
-FAKE_PKG = Path(__file__).resolve().parents[2] / "fakes" / "chatterbox_pkg"
 REPO_ROOT = Path(__file__).resolve().parents[3]
-SR = 24000
-BUILTIN_HZ = 150.0
-TEXT = "Hello there, this is a short sentence for the fake voice."
-
-
-def _drop_fake_modules() -> None:
-    for name in list(sys.modules):
-        if name.split(".")[0] in ("chatterbox", "perth"):
-            del sys.modules[name]
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch):
-    """The fake `chatterbox.tts` module, importable for the test and forgotten afterwards."""
-    _drop_fake_modules()
-    monkeypatch.syspath_prepend(str(FAKE_PKG))
-    import chatterbox.tts
-
-    yield chatterbox.tts
-    _drop_fake_modules()
-
-
-@pytest.fixture
-def model_dir(tmp_path: Path, fake) -> Path:
-    """A checkpoint folder with the five files; conds.pt holds a 150 Hz built-in voice."""
-    path = tmp_path / "model_cache"
-    path.mkdir()
-    for name in MODEL_FILES[:-1]:
-        (path / name).write_bytes(b"fake weights")
-    fake.Conditionals.from_frequency(BUILTIN_HZ).save(path / "conds.pt")
-    return path
-
-
-def make_settings(tmp_path: Path, model_dir: Path, **overrides) -> Settings:
-    return Settings(model_cache_dir=model_dir, data_dir=tmp_path, device="cpu", **overrides)
-
-
-def make_engine(tmp_path: Path, model_dir: Path, **overrides) -> ChatterboxEngine:
-    engine = ChatterboxEngine(make_settings(tmp_path, model_dir, **overrides))
-    engine.load()
-    return engine
-
-
-def write_voice(tmp_path: Path, voice_id: str, hz: float, seconds: float = 3.0) -> VoiceRef:
-    folder = tmp_path / "voices" / voice_id
-    folder.mkdir(parents=True, exist_ok=True)
-    t = np.arange(int(seconds * SR)) / SR
-    sf.write(folder / "reference.wav", 0.5 * np.sin(2 * np.pi * hz * t), SR)
-    return VoiceRef(voice_id, folder / "reference.wav", folder)
-
-
-def dominant_hz(samples: np.ndarray, sample_rate: int = SR) -> float:
-    spectrum = np.abs(np.fft.rfft(samples))
-    return float(np.fft.rfftfreq(len(samples), 1 / sample_rate)[int(spectrum.argmax())])
-
-
-def speak(engine: ChatterboxEngine, handle, **params) -> np.ndarray:
-    return engine.synthesize(TEXT, handle, SynthesisParams(**params)).samples
 
 
 def voice_hz(engine: ChatterboxEngine, handle) -> float:
@@ -290,8 +241,9 @@ def test_sampling_parameters_reach_generate(tmp_path, model_dir, fake):
     engine = make_engine(tmp_path, model_dir)
     speak(engine, engine.prepare_voice(None), exaggeration=0.9, cfg_weight=0.3, temperature=0.6)
 
+    # The exaggeration arrives as the exact value of T3's float32 conditionals tensor.
     assert fake.ChatterboxTTS.last_instance().last_generate_kwargs == {
-        "exaggeration": 0.9,
+        "exaggeration": pytest.approx(0.9, abs=1e-7),
         "cfg_weight": 0.3,
         "temperature": 0.6,
     }
@@ -380,6 +332,26 @@ def test_memory_is_empty_on_cpu_and_info_names_the_cache_dir(tmp_path, model_dir
     assert (memory.vram_allocated, memory.vram_reserved) == (None, None)
     assert engine.info() == {
         "model_cache_dir": str(model_dir.resolve()),
+        "weights": "pretrained",
         "cached_voices": 0,
         "watermark": True,
+        "low_vram": "auto",
+        "precision": {"low_vram": False, "t3": "float32", "flow": "float32", "vocoder": "float32"},
+        "runtime_imported": True,
     }
+
+
+def test_a_checkpoint_with_the_test_marker_reports_random_test_weights(tmp_path, model_dir):
+    (model_dir / "RANDOM_TEST_WEIGHTS.json").write_text("{}")
+
+    assert make_engine(tmp_path, model_dir).info()["weights"] == "random-test"
+
+
+def test_import_runtime_imports_the_package_without_loading_the_model(tmp_path, model_dir):
+    engine = ChatterboxEngine(make_settings(tmp_path, model_dir))
+
+    engine.import_runtime()
+
+    assert "chatterbox.tts" in sys.modules
+    assert not engine.is_loaded()
+    assert engine.info()["runtime_imported"] is True

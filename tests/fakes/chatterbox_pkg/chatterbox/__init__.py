@@ -3,6 +3,6 @@
 Put tests/fakes/chatterbox_pkg on sys.path to use it. See tts.py for how voices are encoded.
 """
 
-from .tts import ChatterboxTTS, Conditionals
+from .tts import ChatterboxTTS, Conditionals, T3Cond
 
-__all__ = ["ChatterboxTTS", "Conditionals"]
+__all__ = ["ChatterboxTTS", "Conditionals", "T3Cond"]
