@@ -29,6 +29,10 @@ FRAME_SECONDS = 0.02  # trimming looks at 20 ms stretches
 SILENCE_DB = -40.0  # a stretch this far below the loudest one is silence
 FLOOR_DB = -60.0  # a clip whose loudest stretch is below this (dBFS) holds no speech
 PAD_SECONDS = 0.05  # kept either side of the speech so soft onsets and endings survive
+# Chatterbox reads a reference as 25 Hz speech tokens and 50 Hz mel frames; a clip that is not a
+# whole number of 40 ms tokens gets an odd mel frame, which upstream warns about and which costs
+# one frame (20 ms) of every output. Stored clips are padded with silence to whole tokens.
+TOKEN_SECONDS = 0.04
 QUIET_DB = -12.0  # peaks below this are raised to TARGET_PEAK_DB
 TARGET_PEAK_DB = -1.0
 BLOCK_SAMPLES = 1 << 20  # decoded per step and mixed to mono, so many channels never sit whole
@@ -108,6 +112,7 @@ def validate_reference(
     if rate != target_rate:
         clip = soxr.resample(clip, rate, target_rate, quality="HQ")
     clip, gain_db = _normalise(np.ascontiguousarray(clip, dtype=np.float32))
+    clip = _pad_to_whole_tokens(clip, target_rate)
     meta: dict[str, object] = {
         "filename": name,
         "original_sample_rate": rate,
@@ -178,6 +183,11 @@ def _speech_bounds(mono: np.ndarray, rate: int, name: str) -> tuple[int, int]:
     start = max(0, int(voiced[0]) * hop - pad)
     end = min(len(mono), (int(voiced[-1]) + 1) * hop + pad)
     return start, end
+
+
+def _pad_to_whole_tokens(clip: np.ndarray, rate: int) -> np.ndarray:
+    token = round(rate * TOKEN_SECONDS)
+    return np.pad(clip, (0, -len(clip) % token))
 
 
 def _normalise(clip: np.ndarray) -> tuple[np.ndarray, float]:

@@ -1,0 +1,142 @@
+"""The real-Chatterbox tier: chatterbox-tts 0.1.7, unchanged, behind our server, on a random-weight
+checkpoint. Marked `chatterbox`; run it alone with `pytest -m chatterbox`.
+
+chatterbox-tts pins torch 2.6.0, so it lives in its own environment (default
+`.venv_real_chatterbox`, or CHATTERBOX_TEST_PYTHON): the server runs there as a child process, and
+these tests speak to it over HTTP on loopback. The checkpoint is built once per package version
+under ~/.cache/chatterbox-studio (about 3.2 GB, a minute).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.conftest import ROOT, free_port, stop_process, wait_for_answer
+
+HERE = Path(__file__).resolve().parent
+TOKENS = 16  # speech tokens per generate call: 16 x 40 ms = 0.64 s of audio
+SAMPLES_PER_TOKEN = 960  # 24 kHz / 25 tokens per second
+INSTALL = 'python3 -m venv .venv_real_chatterbox && .venv_real_chatterbox/bin/pip install -e ".[chatterbox]"'
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).resolve().is_relative_to(HERE):
+            item.add_marker(pytest.mark.chatterbox)
+
+
+def real_python() -> Path:
+    """The interpreter of the environment that has chatterbox-tts; fails with the fix if absent."""
+    default = ROOT / ".venv_real_chatterbox" / ("Scripts" if os.name == "nt" else "bin") / "python"
+    python = Path(os.environ.get("CHATTERBOX_TEST_PYTHON", default))
+    if not python.exists():
+        pytest.fail(f"No Chatterbox test environment at {python}. Make it with: {INSTALL}")
+    return python
+
+
+def run_real(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [str(real_python()), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def checkpoint() -> Path:
+    """The cached random-weight checkpoint (built on first use)."""
+    done = run_real("-m", "backend.tools.make_test_checkpoint")
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
+class ChatterboxServer:
+    """bounded_server.py in the real environment, on a free loopback port."""
+
+    def __init__(self, data_dir: Path, model_dir: Path, **env: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.calls_log = data_dir / "prepare_conditionals.log"
+        self.calls_log.touch()
+        self.log_path = data_dir / "server.log"
+        self.log = self.log_path.open("ab")
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "HF_HUB_OFFLINE": "1",
+            "CHATTERBOX_ENGINE": "chatterbox",
+            "CHATTERBOX_DEVICE": "cpu",
+            "CHATTERBOX_PORT": str(self.port),
+            "CHATTERBOX_DATA_DIR": str(data_dir),
+            "CHATTERBOX_MODEL_CACHE_DIR": str(model_dir),
+            "CHATTERBOX_LOAD_ON_STARTUP": "false",
+            "CHATTERBOX_QUALITY_CHECK": "off",  # random weights speak noise, not words
+            "BOUNDED_TOKENS": str(TOKENS),
+            "BOUNDED_CALL_LOG": str(self.calls_log),
+            **env,
+        }
+        self.process = subprocess.Popen(
+            [str(real_python()), str(HERE / "bounded_server.py")],
+            cwd=ROOT,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self) -> None:
+        wait_for_answer(self.process, self.url + "/health", (200,), timeout=120)
+        # Start-up imports torch and chatterbox on the model thread; wait until that is done.
+        wait_until(lambda: self.health()["runtime_imported"], timeout=120)
+
+    def health(self) -> dict:
+        return requests.get(self.url + "/health", timeout=10).json()
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return requests.post(self.url + path, timeout=300, **kwargs)
+
+    def embeddings(self) -> int:
+        """How many times the real `prepare_conditionals` ran in the server."""
+        return len(self.calls_log.read_text().splitlines())
+
+    def stop(self) -> None:
+        stop_process(self.process, self.log)
+
+
+def wait_until(condition, timeout: float) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def start_server(tmp_path_factory, checkpoint) -> Iterator:
+    servers: list[ChatterboxServer] = []
+
+    def start(**env: str) -> ChatterboxServer:
+        server = ChatterboxServer(tmp_path_factory.mktemp("chatterbox"), checkpoint, **env)
+        servers.append(server)
+        try:
+            server.wait_ready()
+        except Exception:
+            sys.stderr.write(server.log_path.read_text(errors="replace")[-4000:])
+            raise
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
