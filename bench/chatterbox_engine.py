@@ -149,6 +149,10 @@ def run_mode(checkpoint: Path, device: str, low_vram: str, tokens: list[int], bw
             f"{spent['s3gen'] / audio.seconds:.2f} | {wall / audio.seconds:.2f} | "
             f"{rss.peak / MIB:.0f} | {'-' if vram is None else f'{vram:.0f}'} |"
         )
+    bound.remove()
+    for part in (model.t3, model.s3gen):
+        del part.inference  # the timing wrappers hold the model: let it go with the engine
+    del model
     engine.unload()
 
 

@@ -98,7 +98,6 @@ class ModelManager:
 
         def import_runtime() -> None:
             try:
-                self.engine.check_environment()
                 self.engine.import_runtime()
             except Exception as exc:
                 log.warning("Could not import the %s libraries: %s", self.engine.name, exc)

@@ -167,7 +167,14 @@ def _check_models(report: Report, options: Options, chatterbox_installed: bool) 
     files = models.model_files()
     state = models.model_state(dest, files)
     fix = f"{ADD_CHATTERBOX} (downloads what is missing; an interrupted download resumes)"
-    if state.complete:
+    if (dest / models.test_weights_marker()).is_file():
+        report.add(
+            "FAIL",
+            f"The model files in {dest} are random test weights "
+            "(made by backend.tools.make_test_checkpoint): they speak noise",
+            f"Delete the files in {dest}, then run: {ADD_CHATTERBOX}",
+        )
+    elif state.complete:
         total = human(state.present_bytes)
         report.add("ok", f"Model files: all {len(files)} complete in {dest} ({total})")
     elif state.wrong_size:

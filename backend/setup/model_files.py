@@ -35,13 +35,23 @@ ESTIMATED_SIZES = {
 
 def model_files() -> tuple[str, ...]:
     """backend.engines.chatterbox.MODEL_FILES, read from the source."""
+    return tuple(_engine_constant("MODEL_FILES"))
+
+
+def test_weights_marker() -> str:
+    """backend.engines.chatterbox.TEST_WEIGHTS_MARKER: the file a random-weight checkpoint has."""
+    return str(_engine_constant("TEST_WEIGHTS_MARKER"))
+
+
+def _engine_constant(name: str) -> object:
+    # Read from the source: these scripts run without the project's dependencies.
     tree = ast.parse(ENGINE_SOURCE.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == "MODEL_FILES" for target in node.targets
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
         ):
-            return tuple(ast.literal_eval(node.value))
-    raise RuntimeError(f"MODEL_FILES not found in {ENGINE_SOURCE}")
+            return ast.literal_eval(node.value)
+    raise RuntimeError(f"{name} not found in {ENGINE_SOURCE}")
 
 
 def model_dir(project: Path) -> Path:

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-MARKER_FILE = "RANDOM_TEST_WEIGHTS.json"
+from backend.engines.chatterbox import TEST_WEIGHTS_MARKER
+
+MARKER_FILE = TEST_WEIGHTS_MARKER
 TEXT_VOCAB = 704  # T3Config.english_only().text_tokens_dict_size
 SPECIAL = ("[STOP]", "[UNK]", "[SPACE]", "[PAD]", "[SEP]", "[CLS]", "[MASK]")
 START_ID = 255  # T3's start_text_token; [STOP] is 0 = stop_text_token

@@ -264,6 +264,17 @@ def test_check_reports_model_files_whose_size_differs_from_the_manifest(tmp_path
     assert "Fix: python setup_env.py --engine chatterbox" in done.stdout
 
 
+def test_check_fails_on_a_model_folder_of_random_test_weights(tmp_path):
+    folder = installed(tmp_path)
+    (folder / "model_cache" / "RANDOM_TEST_WEIGHTS.json").write_text("{}")
+
+    done = check(folder, tmp_path / "bin")
+
+    assert done.returncode == exits.CHECK_FAILED
+    assert "are random test weights (made by backend.tools.make_test_checkpoint)" in done.stdout
+    assert "Fix: Delete the files in" in done.stdout
+
+
 def test_check_reports_a_server_that_is_not_set_up_with_the_servers_own_solution(tmp_path):
     folder = installed(tmp_path)
     message = "The Chatterbox libraries (chatterbox-tts, torch) are not installed."

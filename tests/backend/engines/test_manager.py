@@ -240,6 +240,26 @@ def test_background_load_failure_leaves_loading_to_first_request(make_manager):
     assert manager.state == ModelState.READY
 
 
+def test_background_import_imports_the_libraries_without_loading(make_manager):
+    manager = make_manager()
+
+    manager.start_background_import()
+
+    assert wait_for(lambda: manager.engine.runtime_imports == 1)
+    assert manager.state == ModelState.UNLOADED
+    assert not manager.engine.is_loaded()
+
+
+def test_a_failed_background_import_only_logs_and_the_first_request_still_loads(make_manager):
+    manager = make_manager()
+    manager.engine.import_runtime = lambda: (_ for _ in ()).throw(ImportError("no torch"))
+
+    manager.start_background_import()
+    manager.call(speak)
+
+    assert manager.state == ModelState.READY
+
+
 def test_close_lets_running_work_finish_and_unloads(make_manager):
     manager = make_manager(delay=0.3)
     running = manager.submit(speak)
