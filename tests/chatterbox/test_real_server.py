@@ -70,8 +70,9 @@ def test_a_loaded_voice_speaks_24khz_audio_of_exactly_the_forced_tokens(server, 
 
     samples = speak(server, seed=1)
 
-    assert len(samples) == TOKENS * SAMPLES_PER_TOKEN
-    assert np.isfinite(samples).all()
+    for samples in (builtin, cloned):
+        assert len(samples) == TOKENS * SAMPLES_PER_TOKEN
+        assert np.isfinite(samples).all()
     assert np.abs(samples).max() > 0
     assert server.health()["precision"]["t3"] == "float32"
 
@@ -138,8 +139,10 @@ def test_out_of_memory_on_an_unsplittable_text_is_a_clear_503(server, voices):
 
 def test_low_vram_mode_runs_t3_and_the_flow_in_bfloat16_with_finite_output(start_server):
     low = start_server(CHATTERBOX_LOW_VRAM="on")
+    voice = add_voice(low, "carol", 180.0)
 
-    samples = speak(low, seed=5, exaggeration=0.7)
+    builtin = speak(low, seed=5, exaggeration=0.7)
+    cloned = speak(low, voice=voice, seed=5, exaggeration=0.7)  # embedded with T3 in bfloat16
     health = low.health()
 
     assert health["precision"] == {
@@ -148,5 +151,6 @@ def test_low_vram_mode_runs_t3_and_the_flow_in_bfloat16_with_finite_output(start
         "flow": "bfloat16",  # float16 on CUDA; bfloat16 where the CPU has the kernels
         "vocoder": "float32",
     }
-    assert len(samples) == TOKENS * SAMPLES_PER_TOKEN
-    assert np.isfinite(samples).all()
+    for samples in (builtin, cloned):
+        assert len(samples) == TOKENS * SAMPLES_PER_TOKEN
+        assert np.isfinite(samples).all()
