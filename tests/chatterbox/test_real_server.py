@@ -70,9 +70,8 @@ def test_a_loaded_voice_speaks_24khz_audio_of_exactly_the_forced_tokens(server, 
 
     samples = speak(server, seed=1)
 
-    for samples in (builtin, cloned):
-        assert len(samples) == TOKENS * SAMPLES_PER_TOKEN
-        assert np.isfinite(samples).all()
+    assert len(samples) == TOKENS * SAMPLES_PER_TOKEN
+    assert np.isfinite(samples).all()
     assert np.abs(samples).max() > 0
     assert server.health()["precision"]["t3"] == "float32"
 
