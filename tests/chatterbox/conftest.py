@@ -26,10 +26,24 @@ SAMPLES_PER_TOKEN = 960  # 24 kHz / 25 tokens per second
 INSTALL = 'python3 -m venv .venv_real_chatterbox && .venv_real_chatterbox/bin/pip install -e ".[chatterbox]"'
 
 
+RUNNING: list[ChatterboxServer] = []  # servers of the current module, for failure reports
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.fspath)).resolve().is_relative_to(HERE):
             item.add_marker(pytest.mark.chatterbox)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failing or erroring test's report carries the end of every running server's log."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for server in RUNNING:
+            tail = server.log_path.read_text(errors="replace").splitlines()[-60:]
+            report.sections.append((f"server log {server.log_path}", "\n".join(tail)))
 
 
 def real_python() -> Path:
@@ -130,6 +144,7 @@ def start_server(tmp_path_factory, checkpoint) -> Iterator:
     def start(**env: str) -> ChatterboxServer:
         server = ChatterboxServer(tmp_path_factory.mktemp("chatterbox"), checkpoint, **env)
         servers.append(server)
+        RUNNING.append(server)
         try:
             server.wait_ready()
         except Exception:
@@ -140,3 +155,4 @@ def start_server(tmp_path_factory, checkpoint) -> Iterator:
     yield start
     for server in servers:
         server.stop()
+        RUNNING.remove(server)
