@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import uvicorn
 
 from backend.core.settings import Settings
@@ -9,6 +11,8 @@ from backend.core.settings import Settings
 
 def main() -> None:
     settings = Settings()
+    if problem := settings.exposure_problem():
+        sys.exit(f"Refusing to start: {problem}")
     uvicorn.run("backend.main:app", host=settings.host, port=settings.port)
 
 

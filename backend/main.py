@@ -21,6 +21,7 @@ from backend.api import (
     routes_tts,
     routes_voices,
 )
+from backend.api.access import AccessMiddleware
 from backend.api.errors import install_error_handlers
 from backend.api.limits import BodyLimitMiddleware
 from backend.core.logging import configure_logging
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.log_level)
+        if problem := settings.exposure_problem():
+            raise RuntimeError(problem)  # uvicorn reports it and does not start
         chosen = engine or build_engine(settings)
         manager = ModelManager(chosen, keep_alive=settings.keep_alive)
         app.state.settings = settings
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(
         BodyLimitMiddleware, upload_limit=settings.max_upload_bytes, json_limit=JSON_BODY_LIMIT
     )
+    app.add_middleware(AccessMiddleware, settings=settings)  # outermost: checked first
     return app
 
 

@@ -45,11 +45,20 @@ class ApiClient:
     a CPU can take minutes.
     """
 
-    def __init__(self, base_url: str | None = None, timeout: float = 10.0, slow_timeout=600.0):
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout: float = 10.0,
+        slow_timeout=600.0,
+        token: str | None = None,
+    ):
         self.base_url = (base_url or server_url()).rstrip("/")
         self.timeout = timeout
         self.slow_timeout = slow_timeout
         self._http = requests.Session()
+        token = token or os.environ.get("CHATTERBOX_API_TOKEN")  # the server's own variable
+        if token:
+            self._http.headers["Authorization"] = f"Bearer {token}"
 
     # -- server and model ------------------------------------------------------------------
     def health(self) -> dict[str, Any]:

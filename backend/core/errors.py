@@ -210,3 +210,23 @@ class NotReady(AppError):
     code = "not_ready"
     default_message = "That audio is not ready yet."
     default_solution = "Wait until the job (or scene) is completed; GET /jobs/{id} shows progress."
+
+
+class HostNotAllowed(AppError):
+    status_code = 421
+    code = "host_not_allowed"
+    default_message = "This server only answers requests addressed to this machine."
+    default_solution = (
+        "Open it as http://127.0.0.1:<port> or http://localhost:<port>. To reach it under another "
+        "name, add that name to CHATTERBOX_ALLOWED_HOSTS (and set CHATTERBOX_API_TOKEN)."
+    )
+
+
+class TokenRequired(AppError):
+    status_code = 401
+    code = "token_required"
+    default_message = "This server needs an API token, and the request did not carry the right one."
+    default_solution = (
+        "Send the server's token (CHATTERBOX_API_TOKEN) as 'Authorization: Bearer <token>' or as "
+        "'X-API-Key: <token>'. The studio sends it when it has CHATTERBOX_API_TOKEN too."
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["auto", "chatterbox", "piper"]
@@ -17,9 +17,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CHATTERBOX_", env_file=".env", extra="ignore")
 
-    # Network: loopback only unless the user says otherwise.
+    # Network: loopback only unless the user says otherwise. Another address needs api_token too
+    # (start-up refuses otherwise). With a token, every route but /health requires it.
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    api_token: SecretStr | None = None
+    # Host header names answered besides localhost, 127.0.0.1 and [::1] (DNS-rebinding defence);
+    # "*" answers any name.
+    allowed_hosts: list[str] = []
 
     # Engine and where its files live.
     engine: EngineName = "auto"
@@ -68,6 +73,17 @@ class Settings(BaseSettings):
     debug: bool = False
     log_level: str = "INFO"
 
+    def exposure_problem(self) -> str | None:
+        """Why this configuration must not start (a non-loopback bind without a token), or None."""
+        if is_loopback(self.host) or self.api_token is not None:
+            return None
+        return (
+            f"CHATTERBOX_HOST={self.host} would let other machines reach the server, and no "
+            "CHATTERBOX_API_TOKEN is set. Set a token (for example the output of: python -c "
+            '"import secrets; print(secrets.token_urlsafe(32))"), '
+            "or keep CHATTERBOX_HOST=127.0.0.1."
+        )
+
     @property
     def voices_dir(self) -> Path:
         return self.data_dir / "voices"
@@ -83,3 +99,12 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+def is_loopback(host: str) -> bool:
+    """True for names and addresses that only this machine can reach."""
+    host = host.strip().lower()
+    return host in LOOPBACK_NAMES or host.startswith("127.")

@@ -27,7 +27,14 @@ FRONTEND_DOCKERFILE = ROOT / "docker" / "frontend.Dockerfile"
 PROFILES = ("gpu", "cpu")
 BACKENDS = {"gpu": "backend", "cpu": "backend-cpu"}
 # Variables that would change what Compose resolves; each test sets the ones it means to.
-COMPOSE_VARIABLES = ("BACKEND_PORT", "FRONTEND_PORT", "COMPOSE_PROFILES", "COMPOSE_FILE")
+COMPOSE_VARIABLES = (
+    "BACKEND_PORT",
+    "FRONTEND_PORT",
+    "COMPOSE_PROFILES",
+    "COMPOSE_FILE",
+    "CHATTERBOX_API_TOKEN",
+)
+TOKEN = "compose-test-token"
 
 
 @cache
@@ -71,8 +78,9 @@ def _config(profiles: tuple[str, ...], env: tuple[tuple[str, str], ...]) -> dict
 
 
 def config(*profiles: str, **env: str) -> dict[str, Any]:
-    """`docker compose config` as JSON, with these profiles and these variables set."""
-    return _config(profiles, tuple(sorted(env.items())))
+    """`docker compose config` as JSON, with these profiles and these variables set (an API
+    token unless the test sets its own)."""
+    return _config(profiles, tuple(sorted(({"CHATTERBOX_API_TOKEN": TOKEN} | env).items())))
 
 
 def services(*profiles: str, **env: str) -> dict[str, Any]:
@@ -342,3 +350,30 @@ def test_frontend_image_installs_only_streamlit_and_requests_at_the_project_pins
     assert sorted(names) == ["requests", "streamlit"]
     for name, spec in zip(names, pinned, strict=True):
         assert spec == wanted[name], f"{spec} differs from pyproject.toml's {wanted[name]}"
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_backends_listen_widely_only_with_a_token_and_the_studio_sends_it(profile: str) -> None:
+    enabled = services(profile)
+    backend = enabled[BACKENDS[profile]]["environment"]
+
+    assert backend["CHATTERBOX_HOST"] == "0.0.0.0"
+    assert backend["CHATTERBOX_API_TOKEN"] == TOKEN
+    assert json.loads(backend["CHATTERBOX_ALLOWED_HOSTS"]) == ["backend"]
+    assert enabled["frontend"]["environment"]["CHATTERBOX_API_TOKEN"] == TOKEN
+
+
+def test_compose_refuses_to_start_without_a_token_and_says_where_to_set_it() -> None:
+    environment = {k: v for k, v in os.environ.items() if k not in COMPOSE_VARIABLES}
+    args = [docker_compose(), "compose", "-f", str(COMPOSE_FILE), "--env-file", os.devnull]
+    result = subprocess.run(
+        [*args, "--profile", "cpu", "config"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert "set CHATTERBOX_API_TOKEN in .env" in result.stderr

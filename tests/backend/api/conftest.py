@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine
 from backend.main import create_app
+from tests.helpers.api import LOCAL
 
 
 @pytest.fixture
@@ -21,7 +22,9 @@ def make_client(tmp_path):
             **({"quality_check": "off"} | overrides),  # the fake engine speaks tones, not words
         )
         client = TestClient(
-            create_app(settings, engine or FakeEngine()), raise_server_exceptions=False
+            create_app(settings, engine or FakeEngine()),
+            raise_server_exceptions=False,
+            base_url=LOCAL,
         )
         client.__enter__()
         client.engine = client.app.state.manager.engine

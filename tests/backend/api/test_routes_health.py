@@ -5,7 +5,7 @@ from backend.core.settings import Settings
 from backend.engines.base import EngineMemory
 from backend.engines.fake import FakeEngine
 from backend.main import create_app
-from tests.helpers.api import assert_error
+from tests.helpers.api import LOCAL, assert_error
 
 DEFAULT_LIMITS = {
     "max_upload_bytes": 50 * 1024 * 1024,
@@ -116,7 +116,7 @@ def test_health_503_says_run_setup_when_chatterbox_libraries_are_missing(tmp_pat
         data_dir=tmp_path / "data",
         load_on_startup=False,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=LOCAL) as client:
         assert_error(
             client.get("/health"),
             503,
@@ -150,7 +150,7 @@ def test_health_503_names_the_cache_directory_when_only_model_files_are_missing(
         data_dir=tmp_path / "data",
         load_on_startup=False,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=LOCAL) as client:
         model_dir = client.app.state.manager.engine.model_dir
         files = "ve.safetensors, t3_cfg.safetensors, s3gen.safetensors, tokenizer.json, conds.pt"
         assert_error(

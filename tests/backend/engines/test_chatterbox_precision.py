@@ -15,6 +15,7 @@ from backend.engines.base import SynthesisParams
 from backend.engines.chatterbox import ChatterboxEngine
 from backend.engines.chatterbox_precision import LOW_VRAM_MAX_BYTES, choose
 from backend.main import create_app
+from tests.helpers.api import LOCAL
 from tests.helpers.fake_chatterbox import TEXT, make_engine, write_voice
 
 GIB = 1024**3
@@ -127,7 +128,7 @@ def test_out_of_memory_reaches_the_client_as_a_503_and_the_model_stays_usable(
         device="cpu",
         load_on_startup=False,
     )
-    with TestClient(create_app(settings, ChatterboxEngine(settings))) as client:
+    with TestClient(create_app(settings, ChatterboxEngine(settings)), base_url=LOCAL) as client:
         failed = client.post("/tts", json={"text": "This sentence is too long for the GPU."})
         monkeypatch.setattr(fake.ChatterboxTTS, "oom_over_chars", None)
         spoken = client.post("/tts", json={"text": "Now it fits."})

@@ -11,6 +11,7 @@ from backend.engines.fake import FakeEngine
 from backend.engines.piper import PiperEngine
 from backend.jobs.quality import QualityChecker, asr_installed
 from backend.main import create_app
+from tests.helpers.api import LOCAL
 
 SENTENCE = "The gardener walks slowly along the river and waits patiently near the old station."
 
@@ -46,7 +47,7 @@ def run_text_job(tmp_path, **settings_overrides) -> dict:
         quality_check="on",
         **settings_overrides,
     )
-    with TestClient(create_app(settings, PiperEngine())) as client:
+    with TestClient(create_app(settings, PiperEngine()), base_url=LOCAL) as client:
         job = client.post("/jobs", data={"text": SENTENCE}).json()
         deadline = time.monotonic() + 60
         while (current := client.get(f"/jobs/{job['id']}").json())["status"] != "completed":
