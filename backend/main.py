@@ -48,7 +48,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if problem := settings.exposure_problem():
             raise RuntimeError(problem)  # uvicorn reports it and does not start
         chosen = engine or build_engine(settings)
-        manager = ModelManager(chosen, keep_alive=settings.keep_alive)
+        manager = ModelManager(
+            chosen, keep_alive=settings.keep_alive, max_waiting=settings.max_waiting_requests
+        )
         app.state.settings = settings
         app.state.manager = manager
         app.state.store = VoiceStore(settings.voices_dir, settings.voice_import_dir)

@@ -230,3 +230,13 @@ class TokenRequired(AppError):
         "Send the server's token (CHATTERBOX_API_TOKEN) as 'Authorization: Bearer <token>' or as "
         "'X-API-Key: <token>'. The studio sends it when it has CHATTERBOX_API_TOKEN too."
     )
+
+
+class ServerBusy(AppError):
+    status_code = 429
+    code = "server_busy"
+    default_message = "The server already has as many requests waiting as it queues."
+    default_solution = (
+        "Try again after the number of seconds in the Retry-After header; long texts are better "
+        "sent as a narration job (POST /jobs), which has no such limit."
+    )

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     # the VRAM. "auto": on when CUDA reports <= 8 GiB (a 6 GB RTX 3050), off on CPU.
     low_vram: Literal["auto", "on", "off"] = "auto"
 
-    # Limits.
+    # Limits. Interactive requests (/tts) waiting for the model beyond this get 429 with a
+    # Retry-After estimate instead of a wait with no end in sight; jobs queue without limit.
+    max_waiting_requests: int = Field(16, ge=1)
     max_text_chars: int = Field(5000, ge=1)
     max_upload_mb: float = Field(50, gt=0)
     voice_min_seconds: float = 3.0

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from backend.core.errors import AppError, ModelLoadFailed, SynthesisFailed
+from backend.core.errors import AppError, ModelLoadFailed, ServerBusy, SynthesisFailed
 from backend.core.memory import process_rss, release_memory
 from backend.engines.base import Engine
 
@@ -42,9 +44,12 @@ class ModelManager:
     in_flight counts submitted work not yet finished (queued or running) plus open `hold()`s.
     """
 
-    def __init__(self, engine: Engine, keep_alive: float = -1):
+    def __init__(self, engine: Engine, keep_alive: float = -1, max_waiting: int | None = None):
         self.engine = engine
         self.keep_alive = keep_alive
+        self.max_waiting = max_waiting
+        self._waiting = 0  # admitted requests not yet finished (see `admit`)
+        self._recent_seconds: deque[float] = deque(maxlen=20)  # durations of recent model calls
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self._lock = threading.Lock()  # guards the fields below, never held during model work
         self._state = ModelState.UNLOADED
@@ -72,6 +77,27 @@ class ModelManager:
         except RuntimeError:  # worker shut down
             self._release()
             raise
+
+    @contextlib.contextmanager
+    def admit(self) -> Iterator[None]:
+        """Admit one interactive request for the block, or raise ServerBusy (429) when
+        `max_waiting` requests are already admitted. Retry-After estimates when a place frees:
+        the admitted requests times the mean duration of recent model calls, at least 1 s."""
+        with self._lock:
+            if self.max_waiting is not None and self._waiting >= self.max_waiting:
+                recent = self._recent_seconds
+                mean = sum(recent) / len(recent) if recent else 1.0
+                raise ServerBusy(
+                    f"{self._waiting} requests are already waiting for the model "
+                    f"(the most it queues is {self.max_waiting}).",
+                    retry_after=max(1, math.ceil(self._waiting * mean)),
+                )
+            self._waiting += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
@@ -185,6 +211,7 @@ class ModelManager:
     # ---- on the model thread ----------------------------------------------------------------
 
     def _execute(self, fn: Callable[[Engine], T]) -> T:
+        started = time.perf_counter()
         try:
             self._ensure_loaded()
             return fn(self.engine)
@@ -194,6 +221,7 @@ class ModelManager:
             log.exception("Engine call failed")
             raise SynthesisFailed(f"Speech synthesis failed: {_short(exc)}") from exc
         finally:
+            self._recent_seconds.append(time.perf_counter() - started)
             self._release()
 
     def _ensure_loaded(self) -> None:

@@ -46,7 +46,7 @@ class Speaker:
         if not chunks:
             raise TextEmpty()
         parts: list[Audio] = []
-        with self.manager.hold():
+        with self.manager.admit(), self.manager.hold():
             for chunk in chunks:
                 parts.append(
                     await self.manager.run(

@@ -6,7 +6,13 @@ import time
 
 import pytest
 
-from backend.core.errors import EnvironmentNotSetup, ModelLoadFailed, SynthesisFailed, TextEmpty
+from backend.core.errors import (
+    EnvironmentNotSetup,
+    ModelLoadFailed,
+    ServerBusy,
+    SynthesisFailed,
+    TextEmpty,
+)
 from backend.engines.base import SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager, ModelState
@@ -258,6 +264,21 @@ def test_a_failed_background_import_only_logs_and_the_first_request_still_loads(
     manager.call(speak)
 
     assert manager.state == ModelState.READY
+
+
+def test_admit_refuses_past_max_waiting_with_a_retry_after_from_recent_calls(make_manager):
+    manager = make_manager(delay=0.4)
+    manager.max_waiting = 2
+    manager.call(speak)  # one call of about 0.4 s: the estimate's basis
+
+    with manager.admit(), manager.admit(), pytest.raises(ServerBusy) as busy, manager.admit():
+        pass
+    with manager.admit():  # places free again once the requests finish
+        pass
+
+    assert busy.value.status_code == 429
+    assert busy.value.extra["retry_after"] == 1  # ceil(2 waiting x 0.4 s)
+    assert "2 requests are already waiting" in busy.value.message
 
 
 def test_close_lets_running_work_finish_and_unloads(make_manager):
