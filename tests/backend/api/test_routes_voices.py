@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 
 import pytest
 import soundfile as sf
@@ -271,6 +272,53 @@ def test_every_bad_path_gets_the_same_400_body(make_client, tmp_path):
     ]
     for path in paths:
         assert_error(client.post("/load_voice", json={"path": path}), 400, NOT_FOUND_BODY)
+
+
+_OPENED: list[str] | None = None  # paths opened while a test records them (see below)
+
+
+def _record_opens(event: str, args: tuple) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+sys.addaudithook(_record_opens)  # audit hooks cannot be removed: this one records only on demand
+
+
+def test_no_bad_path_makes_the_server_open_a_file_outside_the_store(make_client, tmp_path):
+    global _OPENED
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    outside = secret / "outside.wav"
+    outside.write_bytes(clip_bytes())
+    imports = tmp_path / "imports"
+    imports.mkdir()
+    (imports / "take.wav").write_bytes(clip_bytes())
+    client = make_client(voice_import_dir=imports)
+    voice = upload(client).json()
+    (client.app.state.store.root / voice["id"] / "escape.wav").symlink_to(outside)
+    paths = [
+        str(outside),
+        "../../secret/outside.wav",
+        "%2e%2e%2f%2e%2e%2fsecret%2foutside.wav",
+        f"{voice['id']}/escape.wav",
+        f"{voice['id']}/../../secret/outside.wav",
+        "/etc/passwd",
+        "\\\\server\\share\\voice.wav",
+    ]
+    _OPENED = []
+    try:
+        for path in paths:
+            assert client.post("/load_voice", json={"path": path}).status_code == 400
+        # A good path in the import folder is read: proof that the recorder sees opens.
+        good = client.post("/load_voice", json={"path": str(imports / "take.wav")})
+        assert good.status_code == 200
+        opened = list(_OPENED)
+    finally:
+        _OPENED = None
+
+    assert any(p.endswith("take.wav") for p in opened)
+    assert not [p for p in opened if "secret" in p or "passwd" in p or "server" in p], opened
 
 
 def test_load_voice_upload_adds_and_selects_in_one_step(client):
