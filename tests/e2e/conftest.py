@@ -68,7 +68,7 @@ def wait_for_answer(
         try:
             if requests.get(url, timeout=1).status_code in statuses:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or busy starting
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer")
