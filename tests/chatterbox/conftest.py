@@ -111,7 +111,13 @@ class ChatterboxServer:
     def wait_ready(self) -> None:
         wait_for_answer(self.process, self.url + "/health", (200,), timeout=120)
         # Start-up imports torch and chatterbox on the model thread; wait until that is done.
-        wait_until(lambda: self.health()["runtime_imported"], timeout=120)
+        wait_until(self._runtime_imported, timeout=120)
+
+    def _runtime_imported(self) -> bool:
+        try:
+            return self.health()["runtime_imported"]
+        except requests.RequestException:  # /health can be slow while the imports hold the GIL
+            return False
 
     def health(self) -> dict:
         return requests.get(self.url + "/health", timeout=10).json()
