@@ -24,6 +24,7 @@ from backend.api import (
 from backend.api.access import AccessMiddleware
 from backend.api.errors import install_error_handlers
 from backend.api.limits import BodyLimitMiddleware
+from backend.api.schemas import ERROR_RESPONSES
 from backend.core.logging import configure_logging
 from backend.core.settings import Settings
 from backend.engines.base import Engine
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         summary="Local voice-cloning narration server.",
         lifespan=lifespan,
         debug=False,
+        responses=ERROR_RESPONSES,  # one error body, documented on every operation
     )
     install_error_handlers(app, settings.debug)
     for module in (routes_health, routes_model, routes_voices, routes_tts, routes_jobs, routes_pdf):

@@ -46,3 +46,31 @@ class LoadVoiceRequest(BaseModel):
         if (self.voice_id is None) == (self.path is None):
             raise ValueError("give exactly one of voice_id or path")
         return self
+
+
+class ErrorBody(BaseModel):
+    """Every error the API returns: a stable code, what happened, and what to do about it."""
+
+    model_config = ConfigDict(extra="allow")  # some errors add a field (available_voices, ...)
+
+    error: str = Field(description="Stable machine-readable code, e.g. voice_not_found.")
+    message: str = Field(description="What went wrong, in words a person can act on.")
+    solution: str = Field(description="What to do about it.")
+
+
+_ERRORS = {
+    400: "Bad request (no voice loaded, voice file not found, locked PDF, ...)",
+    401: "API token required",
+    404: "No such voice, job, scene or endpoint",
+    405: "Method not allowed",
+    409: "Not ready yet",
+    413: "Text, upload or PDF over the limits",
+    415: "Unsupported audio format",
+    421: "Host name not allowed (DNS rebinding)",
+    422: "Invalid request, empty text, unreadable or too short/long audio, PDF without text",
+    429: "Too many requests waiting; see Retry-After",
+    503: "Set-up incomplete, model could not be loaded, or GPU out of memory",
+}
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorBody, "description": text} for status, text in _ERRORS.items()
+}
