@@ -42,6 +42,7 @@ class FakeEngine:
         load_delay: float = 0.0,
         fail_load: Exception | None = None,
         fail_when: Callable[[str], Exception | None] | None = None,
+        hang_when: Callable[[str], bool] | None = None,
         environment_error: Exception | None = None,
         memory: EngineMemory | None = None,
     ):
@@ -51,6 +52,8 @@ class FakeEngine:
         self.load_delay = load_delay
         self.fail_load = fail_load
         self.fail_when = fail_when
+        self.hang_when = hang_when  # such a text blocks synthesize until `release` is set
+        self.release = threading.Event()
         self.environment_error = environment_error
         self._memory = memory or EngineMemory()
         self._loaded = False
@@ -113,6 +116,8 @@ class FakeEngine:
             self.calls.append((text, handle))
             if self.delay:
                 time.sleep(self.delay)
+            if self.hang_when is not None and self.hang_when(text):
+                self.release.wait()
             if self.fail_when is not None and (error := self.fail_when(text)) is not None:
                 raise error
             seconds = max(0.05, len(text) * SECONDS_PER_CHAR / params.rate)

@@ -16,7 +16,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 from backend.core.errors import AppError, ModelLoadFailed, ServerBusy, SynthesisFailed
 from backend.core.memory import process_rss, release_memory
 from backend.engines.base import Engine
+from backend.engines.model_thread import ModelThread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,7 +52,7 @@ class ModelManager:
         self.max_waiting = max_waiting
         self._waiting = 0  # admitted requests not yet finished (see `admit`)
         self._recent_seconds: deque[float] = deque(maxlen=20)  # durations of recent model calls
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self._worker = ModelThread()
         self._lock = threading.Lock()  # guards the fields below, never held during model work
         self._state = ModelState.UNLOADED
         self._in_flight = 0
@@ -66,9 +68,24 @@ class ModelManager:
         """Run fn(engine) on the model thread, loading first if needed; await its result."""
         return await asyncio.wrap_future(self.submit(fn))
 
-    def call(self, fn: Callable[[Engine], T]) -> T:
-        """Blocking form of `run`, for worker threads (never call it on the event loop)."""
-        return self.submit(fn).result()
+    def call(self, fn: Callable[[Engine], T], timeout: float | None = None) -> T:
+        """Blocking form of `run`, for worker threads (never call it on the event loop).
+
+        With `timeout`, a call still running after that many seconds is abandoned: the work
+        queued behind it moves to a fresh model thread, the engine is unloaded (the next call
+        loads it again) and TimeoutError is raised. The hung call keeps the old thread, and is
+        counted in `in_flight`, until it returns, if it ever does.
+        """
+        future = self.submit(fn)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            if future.cancel():  # still queued behind other work, never started: nothing hangs
+                raise TimeoutError(f"the model call waited more than {timeout:g} s") from None
+            if future.done():
+                return future.result()
+            self._worker.replace(first=self._unload)  # then the next call loads afresh
+            raise TimeoutError(f"the model call ran more than {timeout:g} s") from None
 
     def submit(self, fn: Callable[[Engine], T]) -> Future[T]:
         self._acquire()

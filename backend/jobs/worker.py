@@ -232,6 +232,16 @@ class JobRunner:
         except AppError as exc:
             self.store.fail_scene(job_id, index, exc.code, exc.message)
             return
+        except TimeoutError:
+            limit = self.settings.scene_timeout_seconds
+            log.error("Scene %s of job %s ran past %g s; the model restarts", index, job_id, limit)
+            message = (
+                f"Speaking this scene took longer than {limit:g} s, so it was stopped and the "
+                "model restarted. Retry the job; if it happens again, raise "
+                "CHATTERBOX_SCENE_TIMEOUT_SECONDS or shorten the text."
+            )
+            self.store.fail_scene(job_id, index, "scene_timeout", message)
+            return
         except Exception as exc:
             log.exception("Scene %s of job %s failed", index, job_id)
             self.store.fail_scene(job_id, index, "synthesis_failed", str(exc)[:200])
@@ -253,7 +263,8 @@ class JobRunner:
             audio, seconds = self.manager.call(
                 lambda engine, p=params: _timed(
                     engine.synthesize, text, engine.prepare_voice(ref), p
-                )
+                ),
+                timeout=self.settings.scene_timeout_seconds,
             )
             engine_seconds += seconds  # time on the model thread only, not waiting in its queue
             if self.checker is None:

@@ -120,6 +120,27 @@ def test_retry_reruns_only_failed_scenes(make_client):
     assert engine.calls[-1][0] == bad["text"]
 
 
+def test_a_hung_scene_fails_with_scene_timeout_and_the_rest_goes_on(make_client):
+    engine = FakeEngine(max_chars=60, hang_when=lambda text: "Sentence 3 tells" in text)
+    client = make_client(engine, scene_timeout_seconds=0.5)
+    try:
+        job = client.post("/jobs", data={"text": STORY}).json()
+        done = wait_job(client, job["id"])
+        spoken = client.post("/tts", json={"text": "Still speaking after the hang."})
+        health = client.get("/health").json()
+    finally:
+        engine.release.set()  # lets the abandoned thread finish
+
+    hung = [s for s in done["scenes"] if s["audio_status"] == "failed"]
+    assert [s["error_code"] for s in hung] == ["scene_timeout"]
+    assert "Sentence 3 tells" in hung[0]["text"]
+    assert "CHATTERBOX_SCENE_TIMEOUT_SECONDS" in hung[0]["error_message"]
+    assert done["progress"]["completed"] == done["progress"]["total"] - 1  # the queue went on
+    assert spoken.status_code == 200
+    assert health["state"] == "ready"
+    assert engine.loads == 2  # unloaded when the thread was replaced, loaded again on demand
+
+
 def test_interactive_tts_is_served_between_job_scenes(make_client):
     client = make_client(FakeEngine(delay=0.1))
     job = client.post("/jobs", data={"text": STORY}).json()

@@ -1,0 +1,90 @@
+"""The model thread: one thread that runs submitted calls in arrival order, and that can be
+replaced when a call hangs, so the calls queued behind it still run.
+
+Python cannot stop a thread. A hung call keeps its thread; `replace()` starts a fresh thread on
+the same queue and the old one exits as soon as its call returns, never taking another.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class ModelThread:
+    """`submit`/`shutdown` as ThreadPoolExecutor(max_workers=1), plus `replace`. Thread-safe."""
+
+    def __init__(self, name: str = "model"):
+        self._name = name
+        self._items: deque[tuple[Future, Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._cond = threading.Condition()
+        self._generation = 0
+        self._closed = False
+        self._thread: threading.Thread | None = None
+        with self._cond:
+            self._start_locked()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("cannot schedule new calls after shutdown")
+            self._items.append((future, fn, args))
+            self._cond.notify_all()
+        return future
+
+    def replace(self, first: Callable[[], Any] | None = None) -> None:
+        """Hand the queue to a fresh thread, which runs `first` before anything queued; the
+        current thread exits when its call returns."""
+        with self._cond:
+            if self._closed:
+                return
+            log.error("Model thread %s is stuck; starting a fresh one", self._thread.name)
+            if first is not None:
+                self._items.appendleft((Future(), first, ()))
+            self._start_locked()
+            self._cond.notify_all()
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        with self._cond:
+            self._closed = True
+            if cancel_futures:
+                while self._items:
+                    self._items.popleft()[0].cancel()
+            self._cond.notify_all()
+            thread = self._thread
+        if wait and thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _start_locked(self) -> None:
+        self._generation += 1
+        self._thread = threading.Thread(
+            target=self._loop,
+            args=(self._generation,),
+            name=f"{self._name}-{self._generation}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _loop(self, generation: int) -> None:
+        while True:
+            with self._cond:
+                while not self._items and not self._closed and generation == self._generation:
+                    self._cond.wait()
+                if generation != self._generation or not self._items:
+                    return  # replaced, or shut down with nothing left to run
+                future, fn, args = self._items.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
