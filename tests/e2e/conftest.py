@@ -32,7 +32,8 @@ class LiveServer:
             "CHATTERBOX_MODEL_CACHE_DIR": str(data_dir / "model_cache"),
             **env,
         }
-        self.log = (data_dir / "server.log").open("ab")
+        self.log_path = data_dir / "server.log"
+        self.log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [
                 sys.executable,
