@@ -24,6 +24,12 @@ def clean_text(text: str, max_chars: int) -> str:
         raise TextTooLong(
             f"The text has {len(text)} characters; one request takes at most {max_chars}."
         )
+    if not any(unicodedata.category(c)[0] in "LN" for c in text):
+        # Emoji, symbols, punctuation or invisible marks only: an engine would speak silence.
+        raise TextEmpty(
+            "The text has no letters or digits, so there is nothing to speak "
+            "(emoji, symbols and punctuation alone are not read aloud)."
+        )
     return text
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import soundfile as sf
 
-from backend.core.errors import AppError, VoiceNotFound
+from backend.core.errors import AppError, PdfTooLarge, VoiceNotFound
 from backend.core.settings import Settings
 from backend.engines.base import Audio, SynthesisParams, VoiceRef
 from backend.engines.manager import ModelManager
@@ -145,6 +145,10 @@ class JobRunner:
             self.store.set_extraction(
                 job_id, "failed", error_code=exc.code, error_message=exc.message
             )
+            if isinstance(exc, PdfTooLarge):
+                # Past a limit the job is refused, not narrated up to it: the limits bound the
+                # work one upload can cause. (A damaged later page still lets the rest play.)
+                self.store.set_job_status(job_id, "failed", exc.code, exc.message)
         except Exception as exc:  # the store or the disk failed under us: record, keep serving
             log.exception("Extraction of job %s failed", job_id)
             self.store.set_extraction(

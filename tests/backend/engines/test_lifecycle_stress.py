@@ -36,11 +36,12 @@ def test_interleaved_load_unload_and_tts_stay_consistent(tmp_path):
         with ThreadPoolExecutor(6) as pool:
             results = list(pool.map(act, range(ITERATIONS)))
         health = requests.get(f"{url}/health", timeout=10).json()
+        loaded, balance = engine.is_loaded(), engine.loads - engine.unloads  # before shutdown
 
     assert {status for _, status in results} <= {200, 429}, results
     assert {action for action, _ in results} == set(ACTIONS)
     assert engine.max_active == 1  # never two model calls at once
     assert health["in_flight"] == 0
     assert health["state"] in ("ready", "unloaded")
-    assert health["model_loaded"] == engine.is_loaded() == (health["state"] == "ready")
-    assert engine.loads - engine.unloads == int(engine.is_loaded())
+    assert health["model_loaded"] == loaded == (health["state"] == "ready")
+    assert balance == int(loaded)
