@@ -1,0 +1,93 @@
+"""Deterministic crashes around the scene write, then a normal start on the same data: the
+database is intact and every scene is narrated exactly once."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.e2e.conftest import ROOT, LiveServer, free_port, wait_for_answer
+from tests.e2e.test_jobs_piper import job, page_texts, sqlite_scenes, wait_for
+
+TEXT = "\n\n".join(page_texts(40))  # about 9 scenes of up to 600 characters
+
+
+def crash_run(data: Path, point: str, on: int) -> tuple[str, dict[int, str]]:
+    """Start a job on a server set to die at `point`; return the job id and, per completed
+    scene, its finish time as the crash left it."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "CHATTERBOX_ENGINE": "piper",
+        "CHATTERBOX_QUALITY_CHECK": "off",
+        "CHATTERBOX_DATA_DIR": str(data),
+        "CHATTERBOX_PORT": str(port),
+        "CRASH_AT": point,
+        "CRASH_ON": str(on),
+    }
+    with (data / "crash.log").open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "e2e" / "crash_server.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_answer(process, f"http://127.0.0.1:{port}/health", (200,), 60)
+            created = requests.post(
+                f"http://127.0.0.1:{port}/jobs", data={"text": TEXT}, timeout=30
+            )
+            assert created.status_code == 202, created.text
+            assert process.wait(timeout=120) == 70  # died where it was told to
+        finally:
+            if process.poll() is None:
+                process.kill()
+    job_id = created.json()["id"]
+    done = {
+        s["idx"]: s["finished_at"]
+        for s in sqlite_scenes(data, job_id)
+        if s["audio_status"] == "completed"
+    }
+    return job_id, done
+
+
+@pytest.mark.parametrize(
+    ("point", "on", "completed_at_crash"),
+    [("after_file", 3, 2), ("after_commit", 3, 3), ("after_claim", 3, 2)],
+)
+def test_a_crash_around_a_scene_write_loses_nothing_and_repeats_nothing(
+    tmp_path, point, on, completed_at_crash
+):
+    job_id, done = crash_run(tmp_path, point, on)
+    assert len(done) == completed_at_crash
+
+    with sqlite3.connect(tmp_path / "jobs.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    server = LiveServer(tmp_path, CHATTERBOX_ENGINE="piper", CHATTERBOX_QUALITY_CHECK="off")
+    try:
+        server.wait_ready()
+        final = wait_for(
+            lambda: (j := job(server, job_id))["status"] == "completed" and j, 120, 0.1
+        )
+    finally:
+        server.stop()
+
+    scenes = sqlite_scenes(tmp_path, job_id)
+    assert all(s["audio_status"] == "completed" for s in scenes)
+    assert len(scenes) == final["progress"]["total"]
+    for scene in scenes:  # scenes completed before the crash were not spoken again
+        if scene["idx"] in done:
+            assert scene["finished_at"] == done[scene["idx"]]
+    folder = tmp_path / "jobs" / job_id / "scenes"
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == sorted(
+        Path(s["audio_path"]).name for s in scenes
+    )  # one file each, no leftovers
