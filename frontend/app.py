@@ -12,9 +12,10 @@ ROOT = str(Path(__file__).resolve().parent.parent)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from frontend import sidebar  # noqa: E402
+from frontend import exposure, sidebar  # noqa: E402
 
 st.set_page_config(page_title="Chatterbox Studio", page_icon=":material/graphic_eq:", layout="wide")
+exposure.guard()  # nothing is shown beyond this machine without a token
 
 PAGES = [
     st.Page("app_pages/narrate.py", title="Narrate", icon=":material/menu_book:", default=True),

@@ -1,0 +1,56 @@
+"""The server never fetches a URL on anyone's behalf: no module it runs imports an HTTP client.
+
+backend/setup/ is excluded: it is setup_env.py's helper package, run by hand to download the model,
+never imported by the server (tested below too).
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+BACKEND = Path(__file__).resolve().parents[2] / "backend"
+HTTP_CLIENTS = {"requests", "httpx", "aiohttp", "urllib3", "urllib.request", "http.client"}
+SCRIPT_ONLY = ("setup", "tools")
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_server_module_imports_an_http_client():
+    offenders = {
+        str(path.relative_to(BACKEND)): sorted(imported_modules(path) & HTTP_CLIENTS)
+        for path in BACKEND.rglob("*.py")
+        if path.relative_to(BACKEND).parts[0] not in SCRIPT_ONLY
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_the_running_server_has_not_loaded_a_third_party_http_client():
+    # (http.client itself is loaded by the web stack's own imports; the first test shows that no
+    # module of ours imports it.)
+    clients = sorted(HTTP_CLIENTS - {"http.client", "urllib.request"})
+    code = (
+        "import sys; import backend.main; "
+        f"print(sorted(m for m in {clients!r} if m in sys.modules)); "
+        "print(sorted(m for m in sys.modules if m.startswith(('backend.setup', 'backend.tools'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BACKEND.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split() == ["[]", "[]"]
