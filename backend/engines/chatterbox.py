@@ -171,7 +171,7 @@ class ChatterboxEngine:
 
                 model.watermarker = perth.DummyWatermarker()
         except torch.cuda.OutOfMemoryError as exc:
-            self._free_cuda_cache()
+            self._free_device_cache()
             raise GpuOutOfMemory(
                 f"The GPU does not have enough free memory to load Chatterbox ({_short(exc, 120)})."
             ) from exc
@@ -197,12 +197,8 @@ class ChatterboxEngine:
         self._precision = None
         self._voices.clear()
         gc.collect()
-        torch = sys.modules.get("torch")  # never import torch just to free nothing
-        if was_loaded and torch is not None:
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-            elif self.device == "mps":
-                torch.mps.empty_cache()
+        if was_loaded:
+            self._free_device_cache()
 
     def _require_model(self) -> Any:
         if self._model is None:
@@ -292,7 +288,7 @@ class ChatterboxEngine:
         try:
             samples = self._generate(model, text, handle, params)
         except torch.cuda.OutOfMemoryError:
-            self._free_cuda_cache()
+            self._free_device_cache()
             halves = halve(text)
             log.warning("CUDA out of memory on %d characters; retrying in two halves", len(text))
             if halves is None:
@@ -300,7 +296,7 @@ class ChatterboxEngine:
             try:
                 parts = [self._generate(model, half, handle, params) for half in halves]
             except torch.cuda.OutOfMemoryError as exc:
-                self._free_cuda_cache()
+                self._free_device_cache()
                 raise GpuOutOfMemory() from exc
             joined = join(
                 [Audio(part, int(model.sr)) for part in parts],
@@ -345,10 +341,15 @@ class ChatterboxEngine:
 
         return int(torch.cuda.get_device_properties(0).total_memory)
 
-    def _free_cuda_cache(self) -> None:
-        torch = sys.modules.get("torch")
-        if torch is not None and torch.cuda.is_available():
+    def _free_device_cache(self) -> None:
+        """Give the GPU memory torch's caching allocator holds back to the device."""
+        torch = sys.modules.get("torch")  # never import torch just to free nothing
+        if torch is None:
+            return
+        if torch.cuda.is_available():
             torch.cuda.empty_cache()
+        elif self.device == "mps":
+            torch.mps.empty_cache()
 
     @property
     def weights(self) -> str:

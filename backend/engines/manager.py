@@ -17,7 +17,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -79,7 +78,7 @@ class ModelManager:
         future = self.submit(fn)
         try:
             return future.result(timeout)
-        except FutureTimeout:
+        except TimeoutError:  # concurrent.futures.TimeoutError is TimeoutError since 3.11
             if future.cancel():  # still queued behind other work, never started: nothing hangs
                 raise TimeoutError(f"the model call waited more than {timeout:g} s") from None
             if future.done():

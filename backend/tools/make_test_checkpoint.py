@@ -26,7 +26,6 @@ import numpy as np
 
 from backend.engines.chatterbox import TEST_WEIGHTS_MARKER
 
-MARKER_FILE = TEST_WEIGHTS_MARKER
 TEXT_VOCAB = 704  # T3Config.english_only().text_tokens_dict_size
 SPECIAL = ("[STOP]", "[UNK]", "[SPACE]", "[PAD]", "[SEP]", "[CLS]", "[MASK]")
 START_ID = 255  # T3's start_text_token; [STOP] is 0 = stop_text_token
@@ -46,7 +45,7 @@ def default_cache_dir(seed: int = 0) -> Path:
 
 def is_complete(folder: Path) -> bool:
     """True when `folder` holds a finished build (the marker is written last)."""
-    return (Path(folder) / MARKER_FILE).is_file()
+    return (Path(folder) / TEST_WEIGHTS_MARKER).is_file()
 
 
 def tokenizer_json() -> dict:
@@ -126,7 +125,7 @@ def build(folder: Path, seed: int = 0) -> dict:
         model.prepare_conditionals(str(wav))
     model.conds.save(folder / "conds.pt")
 
-    files = sorted(p.name for p in folder.iterdir() if p.name != MARKER_FILE)
+    files = sorted(p.name for p in folder.iterdir() if p.name != TEST_WEIGHTS_MARKER)
     marker = {
         "weights": "random-test",
         "warning": "Random weights for tests and benchmarks. This is not the Chatterbox model: "
@@ -136,7 +135,7 @@ def build(folder: Path, seed: int = 0) -> dict:
         "seed": seed,
         "sha256": {name: _sha256(folder / name) for name in files},
     }
-    (folder / MARKER_FILE).write_text(json.dumps(marker, indent=2))
+    (folder / TEST_WEIGHTS_MARKER).write_text(json.dumps(marker, indent=2))
     return marker
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, free_port, stop_process, wait_for_answer
+from tests.e2e.conftest import ROOT, LiveServer, wait_for, wait_for_answer
 
 HERE = Path(__file__).resolve().parent
 TOKENS = 16  # speech tokens per generate call: 16 x 40 ms = 0.64 s of audio
@@ -75,43 +75,29 @@ def checkpoint() -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
-class ChatterboxServer:
+class ChatterboxServer(LiveServer):
     """bounded_server.py in the real environment, on a free loopback port."""
 
     def __init__(self, data_dir: Path, model_dir: Path, **env: str):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         self.calls_log = data_dir / "prepare_conditionals.log"
         self.calls_log.touch()
-        self.log_path = data_dir / "server.log"
-        self.log = self.log_path.open("ab")
-        environment = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "HF_HUB_OFFLINE": "1",
-            "CHATTERBOX_ENGINE": "chatterbox",
-            "CHATTERBOX_DEVICE": "cpu",
-            "CHATTERBOX_PORT": str(self.port),
-            "CHATTERBOX_DATA_DIR": str(data_dir),
-            "CHATTERBOX_MODEL_CACHE_DIR": str(model_dir),
-            "CHATTERBOX_LOAD_ON_STARTUP": "false",
-            "CHATTERBOX_QUALITY_CHECK": "off",  # random weights speak noise, not words
-            "BOUNDED_TOKENS": str(TOKENS),
-            "BOUNDED_CALL_LOG": str(self.calls_log),
+        super().__init__(
+            data_dir,
+            command=[str(real_python()), str(HERE / "bounded_server.py")],
+            CHATTERBOX_ENGINE="chatterbox",
+            CHATTERBOX_DEVICE="cpu",
+            CHATTERBOX_MODEL_CACHE_DIR=str(model_dir),
+            CHATTERBOX_LOAD_ON_STARTUP="false",
+            CHATTERBOX_QUALITY_CHECK="off",  # random weights speak noise, not words
+            BOUNDED_TOKENS=str(TOKENS),
+            BOUNDED_CALL_LOG=str(self.calls_log),
             **env,
-        }
-        self.process = subprocess.Popen(
-            [str(real_python()), str(HERE / "bounded_server.py")],
-            cwd=ROOT,
-            env=environment,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
         )
 
     def wait_ready(self) -> None:
         wait_for_answer(self.process, self.url + "/health", (200,), timeout=120)
         # Start-up imports torch and chatterbox on the model thread; wait until that is done.
-        wait_until(self._runtime_imported, timeout=120)
+        wait_for(self._runtime_imported, timeout=120, step=0.2)
 
     def _runtime_imported(self) -> bool:
         try:
@@ -128,19 +114,6 @@ class ChatterboxServer:
     def embeddings(self) -> int:
         """How many times the real `prepare_conditionals` ran in the server."""
         return len(self.calls_log.read_text().splitlines())
-
-    def stop(self) -> None:
-        stop_process(self.process, self.log)
-
-
-def wait_until(condition, timeout: float) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ Real-world PDFs come from ../shared/corpus/pdfs/ (the encrypted, image-only and 
 from __future__ import annotations
 
 import io
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import numpy as np
 import pymupdf
 import soundfile as sf
 
-from tests.helpers.audio import clip_bytes
+from tests.helpers.audio import clip_bytes, wav_header
 
 SHARED_PDFS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "pdfs"
 
@@ -43,15 +42,6 @@ def wav(seconds: float, rate: int = 16000) -> bytes:
         subtype="PCM_16",
     )
     return buffer.getvalue()
-
-
-def wav_claiming(data_bytes: int) -> bytes:
-    """A 16 kHz mono 16-bit WAV whose header claims `data_bytes` of samples; it holds 1 s."""
-    fmt = struct.pack("<HHIIHH", 1, 1, 16000, 32000, 2, 16)
-    payload = bytes(32000)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
-    body += b"data" + struct.pack("<I", min(data_bytes, 0xFFFFFFFF)) + payload
-    return b"RIFF" + struct.pack("<I", min(len(body), 0xFFFFFFFF)) + body
 
 
 def hour_of_mp3() -> bytes:
@@ -143,7 +133,7 @@ CORPUS = [
         "WAV header claiming 4 GB",
         "POST",
         "/voices",
-        voice("a.wav", lambda: wav_claiming(4 * 1024**3)),
+        voice("a.wav", lambda: wav_header(16000, 0xFFFFFFFF, bytes(32000))),  # holds 1 s
         422,  # read for the one second it holds, never allocated at the claimed size
         "audio_too_short",
     ),

@@ -22,7 +22,19 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, data_dir: Path, port: int | None = None, **env: str):
+    """The server in a child process on a loopback port, its output in `data_dir`/server.log.
+
+    `command` replaces `uvicorn backend.main:app` (e.g. a test launcher script); it learns its
+    port from CHATTERBOX_PORT, which is always set.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        command: list[str] | None = None,
+        **env: str,
+    ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
@@ -30,21 +42,15 @@ class LiveServer:
             "CHATTERBOX_DATA_DIR": str(data_dir),
             "HF_HUB_OFFLINE": "1",
             "CHATTERBOX_MODEL_CACHE_DIR": str(data_dir / "model_cache"),
+            "CHATTERBOX_PORT": str(self.port),
+            "PYTHONPATH": str(ROOT),
             **env,
         }
         self.log_path = data_dir / "server.log"
         self.log = self.log_path.open("ab")
+        uvicorn = [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1"]
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "backend.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
+            command or [*uvicorn, "--port", str(self.port)],
             cwd=ROOT,
             env=environment,
             stdout=self.log,
@@ -56,6 +62,17 @@ class LiveServer:
 
     def stop(self) -> None:
         stop_process(self.process, self.log)
+
+
+def wait_for(predicate, timeout: float, step: float = 0.02):
+    """Poll `predicate` until it returns something truthy, and return that."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError("condition not met in time")
 
 
 def wait_for_answer(

@@ -3,17 +3,15 @@ database is intact and every scene is narrated exactly once."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, LiveServer, free_port, wait_for_answer
-from tests.e2e.test_jobs_piper import job, page_texts, sqlite_scenes, wait_for
+from tests.e2e.conftest import ROOT, LiveServer, wait_for
+from tests.e2e.test_jobs_piper import job, page_texts, sqlite_scenes
 
 TEXT = "\n\n".join(page_texts(40))  # about 9 scenes of up to 600 characters
 
@@ -21,35 +19,23 @@ TEXT = "\n\n".join(page_texts(40))  # about 9 scenes of up to 600 characters
 def crash_run(data: Path, point: str, on: int) -> tuple[str, dict[int, str]]:
     """Start a job on a server set to die at `point`; return the job id and, per completed
     scene, its finish time as the crash left it."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "CHATTERBOX_ENGINE": "piper",
-        "CHATTERBOX_QUALITY_CHECK": "off",
-        "CHATTERBOX_DATA_DIR": str(data),
-        "CHATTERBOX_PORT": str(port),
-        "CRASH_AT": point,
-        "CRASH_ON": str(on),
-    }
-    with (data / "crash.log").open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "e2e" / "crash_server.py")],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_answer(process, f"http://127.0.0.1:{port}/health", (200,), 60)
-            created = requests.post(
-                f"http://127.0.0.1:{port}/jobs", data={"text": TEXT}, timeout=30
-            )
-            assert created.status_code == 202, created.text
-            assert process.wait(timeout=120) == 70  # died where it was told to
-        finally:
-            if process.poll() is None:
-                process.kill()
+    server = LiveServer(
+        data,
+        command=[sys.executable, str(ROOT / "tests" / "e2e" / "crash_server.py")],
+        CHATTERBOX_ENGINE="piper",
+        CHATTERBOX_QUALITY_CHECK="off",
+        CRASH_AT=point,
+        CRASH_ON=str(on),
+    )
+    try:
+        server.wait_ready()
+        created = requests.post(f"{server.url}/jobs", data={"text": TEXT}, timeout=30)
+        assert created.status_code == 202, created.text
+        assert server.process.wait(timeout=120) == 70  # died where it was told to
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+        server.log.close()
     job_id = created.json()["id"]
     done = {
         s["idx"]: s["finished_at"]

@@ -7,7 +7,6 @@ import io
 import random
 import re
 import sqlite3
-import time
 from pathlib import Path
 
 import jiwer
@@ -18,7 +17,7 @@ import soundfile as sf
 import soxr
 from faster_whisper import WhisperModel
 
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, wait_for
 from tests.helpers.pdfs import pdf_from_pages
 
 SUBJECTS = [
@@ -52,16 +51,6 @@ def page_texts(count: int) -> list[str]:
 
 def words(text: str) -> str:
     return " ".join(re.sub(r"[^a-z ]+", " ", text.lower()).split())
-
-
-def wait_for(predicate, timeout: float, step: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
 
 
 def start_job(server: LiveServer, pdf: bytes) -> str:

@@ -10,8 +10,8 @@ import time
 import psutil
 import requests
 
-from tests.e2e.conftest import LiveServer
-from tests.e2e.test_jobs_piper import job, page_texts, start_job, wait_for
+from tests.e2e.conftest import LiveServer, wait_for
+from tests.e2e.test_jobs_piper import job, page_texts, start_job
 from tests.helpers.pdfs import pdf_from_pages
 
 LONG_TEXT = " ".join(page_texts(12))  # several seconds of Piper speech in one /tts

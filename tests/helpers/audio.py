@@ -1,8 +1,9 @@
-"""Reference clips made in tests: speech-like tones with silence around them."""
+"""Audio made and measured in tests: speech-like clips, hand-made WAV headers, a tone's pitch."""
 
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import soundfile as sf
@@ -26,3 +27,16 @@ def clip_bytes(
     buffer = io.BytesIO()
     sf.write(buffer, speech_like(seconds, rate, pitch), rate, format=fmt)
     return buffer.getvalue()
+
+
+def wav_header(rate: int, data_size: int, payload: bytes) -> bytes:
+    """A hand-made 16-bit mono RIFF/WAVE file whose header may claim any data size."""
+    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", data_size)
+    return b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + body + payload
+
+
+def dominant_hz(samples: np.ndarray, rate: int = 24000) -> float:
+    """The frequency (Hz) of the strongest spectral peak: which tone a fake voice spoke."""
+    spectrum = np.abs(np.fft.rfft(samples))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[int(spectrum.argmax())])

@@ -69,10 +69,5 @@ def write_voice(tmp_path: Path, voice_id: str, hz: float, seconds: float = 3.0) 
     return VoiceRef(voice_id, folder / "reference.wav", folder)
 
 
-def dominant_hz(samples: np.ndarray, sample_rate: int = SR) -> float:
-    spectrum = np.abs(np.fft.rfft(samples))
-    return float(np.fft.rfftfreq(len(samples), 1 / sample_rate)[int(spectrum.argmax())])
-
-
 def speak(engine: ChatterboxEngine, handle, **params) -> np.ndarray:
     return engine.synthesize(TEXT, handle, SynthesisParams(**params)).samples

@@ -7,7 +7,6 @@ import gc
 import io
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
 import psutil
 import requests
 import soundfile as sf
@@ -15,17 +14,12 @@ import soundfile as sf
 from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine, voice_frequency
 from backend.main import create_app
-from tests.helpers.audio import clip_bytes
+from tests.helpers.audio import clip_bytes, dominant_hz
 from tests.helpers.live import serving
 
 REQUESTS = 50
 VOICES = 10
 MIB = 1024 * 1024
-
-
-def dominant_hz(samples: np.ndarray, rate: int) -> float:
-    spectrum = np.abs(np.fft.rfft(samples))
-    return float(np.fft.rfftfreq(len(samples), 1 / rate)[int(spectrum.argmax())])
 
 
 def test_fifty_concurrent_requests_get_their_own_voice_or_a_429(tmp_path):

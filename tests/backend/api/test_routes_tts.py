@@ -2,18 +2,17 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import soundfile as sf
 
 from backend.engines.fake import FakeEngine, voice_frequency
+from tests.helpers import audio
 from tests.helpers.api import assert_error
 from tests.helpers.audio import clip_bytes
 
 
 def dominant_hz(response) -> float:
     samples, rate = sf.read(io.BytesIO(response.content))
-    spectrum = np.abs(np.fft.rfft(samples))
-    return float(np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()])
+    return audio.dominant_hz(samples, rate)
 
 
 def upload(client, name="Narrator", pitch=160.0):

@@ -20,12 +20,12 @@ from backend.core.errors import EnvironmentNotSetup, ModelLoadFailed, NoVoiceLoa
 from backend.core.settings import Settings
 from backend.engines.base import Engine, SynthesisParams
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine, model_files_present
+from tests.helpers.audio import dominant_hz
 from tests.helpers.fake_chatterbox import (
     BUILTIN_HZ,
     SR,
     TEXT,
     _drop_fake_modules,
-    dominant_hz,
     make_engine,
     make_settings,
     speak,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
 
 import numpy as np
 import pytest
@@ -21,6 +20,7 @@ from backend.core.errors import (
 )
 from backend.core.settings import Settings
 from backend.voices.validate import sniff_container, validate_reference
+from tests.helpers.audio import wav_header
 
 RATE = 16000
 
@@ -45,13 +45,6 @@ def encode(samples: np.ndarray, fmt: str = "WAV", rate: int = RATE) -> bytes:
     buf = io.BytesIO()
     sf.write(buf, samples, rate, format=fmt, subtype="PCM_16" if fmt == "WAV" else None)
     return buf.getvalue()
-
-
-def wav_header(rate: int, data_size: int, payload: bytes) -> bytes:
-    """A hand-made 16-bit mono RIFF/WAVE file whose header may claim any data size."""
-    fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", data_size)
-    return b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + body + payload
 
 
 @pytest.fixture
