@@ -64,12 +64,17 @@ class Page:
 @dataclass(frozen=True)
 class PdfLimits:
     """Limits of one extraction: page and character counts of the selection, and seconds the
-    caller may wait for the child in all (`timeout_seconds`) and for the first page."""
+    caller may wait for the child in all (`timeout_seconds`) and for the first page.
+
+    Before the first page, the child counts the selection's raw characters for at most
+    `count_seconds` (about half a millisecond a page), so a small PDF that expands to millions
+    of characters is refused at once rather than after its first pages were narrated."""
 
     max_pages: int = 2000
     max_chars: int = 2_000_000
     timeout_seconds: float = 120.0
     first_page_timeout: float = 20.0
+    count_seconds: float = 3.0
 
 
 def parse_page_range(spec: str | None, page_count: int) -> list[int]:
@@ -288,6 +293,7 @@ def _extract(
                 f"The selection has {len(selection)} pages (the document has "
                 f"{doc.page_count}); the limit is {limits.max_pages} pages per job."
             )
+        _count_chars(doc, selection, limits)
         outline = _outline(doc)
         chapters = chapter_starts(outline)
         titles = {pdf_layout.title_key(title) for _, title, _ in outline} - {""}
@@ -303,6 +309,25 @@ def _extract(
             yield {"kind": "page", "number": number, "blocks": blocks, "chapter": chapter}
         if total == 0:
             raise PdfNoText()
+
+
+def _count_chars(doc: pymupdf.Document, selection: list[int], limits: PdfLimits) -> None:
+    """PdfTooLarge when the selection's raw text is over the limit. The count stops quietly
+    after `count_seconds`; the page-by-page check in _extract still holds after that."""
+    deadline = time.monotonic() + limits.count_seconds
+    total = 0
+    for number in selection:
+        total += len(doc[number - 1].get_text("text"))
+        if total > limits.max_chars:
+            raise PdfTooLarge(
+                f"The selection has more than {limits.max_chars} characters of text "
+                f"(reached on page {number} of {doc.page_count})."
+            )
+        if time.monotonic() > deadline:
+            logger.info(
+                "Character count stopped at page %d after %.1f s", number, limits.count_seconds
+            )
+            return
 
 
 def chapter_starts(outline: list[tuple[int, str, int]]) -> dict[int, str]:

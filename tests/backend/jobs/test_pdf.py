@@ -489,11 +489,22 @@ def test_too_many_pages_is_too_large_but_a_page_range_within_the_limit_works(
     assert page_text(pages[9]) == "Hello world, this page has a little text."
 
 
-def test_too_much_text_is_too_large_after_the_pages_within_the_limit() -> None:
+def test_too_much_text_is_too_large_before_the_first_page() -> None:
+    data = make_pdf(*[textbox(LOREM * 3)] * 3)
+    received: list[Page] = []
+    with pytest.raises(PdfTooLarge, match=r"more than 800 characters .* page 2 of 3"):
+        for page in extract_pages(data, limits=PdfLimits(max_chars=800)):
+            received.append(page)
+    assert received == []
+    assert len(read(data, pages="1", limits=PdfLimits(max_chars=800))) == 1
+
+
+def test_when_counting_runs_out_of_time_the_page_by_page_limit_still_holds() -> None:
     data = make_pdf(*[textbox(LOREM * 3)] * 3)
     received: list[Page] = []
     with pytest.raises(PdfTooLarge, match="more than 800 characters"):
-        for page in extract_pages(data, limits=PdfLimits(max_chars=800)):
+        limits = PdfLimits(max_chars=800, count_seconds=0)  # counts page 1, then gives up
+        for page in extract_pages(data, limits=limits):
             received.append(page)
     assert [page.number for page in received] == [1]
 
