@@ -17,6 +17,7 @@ from backend.api import (
     routes_health,
     routes_jobs,
     routes_model,
+    routes_openai,
     routes_pdf,
     routes_tts,
     routes_voices,
@@ -78,7 +79,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         responses=ERROR_RESPONSES,  # one error body, documented on every operation
     )
     install_error_handlers(app, settings.debug)
-    for module in (routes_health, routes_model, routes_voices, routes_tts, routes_jobs, routes_pdf):
+    routes = (routes_health, routes_model, routes_voices, routes_tts, routes_jobs, routes_pdf)
+    for module in (*routes, routes_openai):
         app.include_router(module.router)
     app.add_middleware(EngineHeadersMiddleware)
     app.add_middleware(

@@ -36,7 +36,7 @@ class AccessMiddleware:
         if error is None:
             await self.app(scope, receive, send)
             return
-        await error_response(error)(scope, receive, send)
+        await error_response(error, scope["path"])(scope, receive, send)
 
     def _check(self, scope: Scope) -> AppError | None:
         headers = Headers(scope=scope)

@@ -80,7 +80,7 @@ class BodyLimitMiddleware:
             f"The {what} is larger than the limit of {limit / 1048576:.1f} MB.",
             solution=_solution(scope["path"]) if is_upload else TEXT_BODY_SOLUTION,
         )
-        response = error_response(error)
+        response = error_response(error, scope["path"])
         response.headers["connection"] = "close"  # the rest of the body is not read
         await response(scope, receive, send)
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from backend.engines.base import SynthesisParams
 
 AudioFormat = Literal["wav", "mp3", "ogg", "flac"]
+SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
 
 
 class TTSRequest(BaseModel):
@@ -35,6 +36,48 @@ class TTSRequest(BaseModel):
         )
 
 
+class VoiceId(BaseModel):
+    """OpenAI's custom-voice reference, {"id": ...}: here a library voice's id or name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(max_length=200)
+
+
+class SpeechRequest(BaseModel):
+    """OpenAI's speech request (POST /v1/audio/speech), field for field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(
+        max_length=200, description="tts-1, tts-1-hd, gpt-4o-mini-tts, or the engine's name."
+    )
+    input: str = Field(description="What to say. Longer texts are split at sentence boundaries.")
+    voice: str | VoiceId = Field(
+        description="Library id or name, alias, 'builtin', or an OpenAI voice name (alloy, "
+        "echo, ...), which speaks in the server's current voice; or {\"id\": ...}.",
+    )
+    response_format: SpeechFormat = Field(
+        "mp3", description="pcm is raw 16-bit little-endian mono at 24 kHz (X-Sample-Rate)."
+    )
+    speed: float = Field(1.0, ge=0.25, le=4.0, description="Speaking speed; 1.0 is normal.")
+    stream_format: Literal["audio", "sse"] = Field(
+        "audio",
+        description="audio: the file's bytes, sent as each sentence is ready; sse: "
+        "speech.audio.delta events (base64) and a final speech.audio.done.",
+    )
+    instructions: str | None = Field(
+        None,
+        max_length=4096,
+        description="Accepted for compatibility and not used: Chatterbox and Piper take no "
+        "style instructions.",
+    )
+
+    @property
+    def voice_name(self) -> str:
+        return self.voice.id if isinstance(self.voice, VoiceId) else self.voice
+
+
 class LoadVoiceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -58,10 +101,26 @@ class ErrorBody(BaseModel):
     solution: str = Field(description="What to do about it.")
 
 
+class OpenAIError(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    message: str
+    type: str = Field(description="invalid_request_error, authentication_error, ...")
+    param: str | None = Field(None, description="The request field at fault, if one is.")
+    code: str = Field(description="The same stable code as the rest of the API uses.")
+    solution: str = Field(description="What to do about it.")
+
+
+class OpenAIErrorBody(BaseModel):
+    """Errors of the /v1 routes, in OpenAI's envelope."""
+
+    error: OpenAIError
+
+
 _ERRORS = {
     400: "Bad request (no voice loaded, voice file not found, locked PDF, ...)",
     401: "API token required",
-    404: "No such voice, job, scene or endpoint",
+    404: "No such voice, job, scene, model or endpoint",
     405: "Method not allowed",
     409: "Not ready yet",
     413: "Text, upload or PDF over the limits",
@@ -73,4 +132,7 @@ _ERRORS = {
 }
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorBody, "description": text} for status, text in _ERRORS.items()
+}
+OPENAI_ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": OpenAIErrorBody, "description": text} for status, text in _ERRORS.items()
 }

@@ -94,6 +94,13 @@ class VoiceNotFound(AppError):
     default_solution = "Use one of the available voices, or upload a new one with POST /voices."
 
 
+class ModelNotFound(AppError):
+    status_code = 404
+    code = "model_not_found"
+    default_message = "There is no such model on this server."
+    default_solution = "List the models with GET /v1/models, or send model=tts-1."
+
+
 class UnknownVoiceId(AppError):
     status_code = 404
     code = "voice_not_found"

@@ -89,10 +89,14 @@ class ModelManager:
     def submit(self, fn: Callable[[Engine], T]) -> Future[T]:
         self._acquire()
         try:
-            return self._worker.submit(self._execute, fn)
+            future = self._worker.submit(self._execute, fn)
         except RuntimeError:  # worker shut down
             self._release()
             raise
+        # Work cancelled while still queued (a client that left, a timed-out wait) never runs
+        # _execute, which is what releases it otherwise.
+        future.add_done_callback(lambda done: done.cancelled() and self._release())
+        return future
 
     @contextlib.contextmanager
     def admit(self) -> Iterator[None]:

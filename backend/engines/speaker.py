@@ -1,12 +1,15 @@
-"""Speaker: speaks one text with the managed engine — clean it, split it, synthesise, join."""
+"""Speaker: speaks one text with the managed engine — clean it, split it, synthesise, join —
+whole (`speak`) or piece by piece as each chunk is ready (`stream`)."""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import AsyncIterator
 
+import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from backend.audio.assemble import join
+from backend.audio.assemble import fade_edges, join
 from backend.core.errors import TextEmpty, TextTooLong
 from backend.core.settings import Settings
 from backend.engines.base import Audio, SynthesisParams, VoiceRef
@@ -62,3 +65,41 @@ class Speaker:
                     )
                 )
         return join(parts, self.settings.crossfade_ms, self.settings.pause_ms)
+
+    async def stream(
+        self, text: str, ref: VoiceRef | None, params: SynthesisParams
+    ) -> AsyncIterator[Audio]:
+        """Like `speak`, but yielded chunk by chunk as each is synthesised.
+
+        The first chunk is the first sentence alone, so the first piece comes after the
+        shortest possible synthesis. The pieces, concatenated, equal `join` of the same chunks
+        (each carries its fades and the pause before it). Errors before the first piece (empty
+        text, busy server, a model that will not load) are raised by the first `__anext__`.
+        Closing the iterator early (a client that went away) submits no further chunk: the
+        chunk being synthesised finishes and the engine is not called again.
+        """
+        text = clean_text(text, self.settings.max_text_chars)
+        chunks = await run_in_threadpool(
+            split_text, text, self.manager.engine.capabilities.max_chars, True
+        )
+        if not chunks:
+            raise TextEmpty()
+        last = len(chunks) - 1
+        with self.manager.admit(), self.manager.hold():
+            for index, chunk in enumerate(chunks):
+                part = await self.manager.run(
+                    lambda engine, chunk=chunk: engine.synthesize(
+                        chunk, engine.prepare_voice(ref), params
+                    )
+                )
+                yield self._piece(part, index, last)
+
+    def _piece(self, part: Audio, index: int, last: int) -> Audio:
+        """`part` as `join` places it: faded at inner edges, after a pause unless it is first."""
+        if last == 0:
+            return part
+        samples = fade_edges(part, self.settings.crossfade_ms, index > 0, index < last)
+        if index > 0:
+            pause = np.zeros(round(part.sample_rate * self.settings.pause_ms / 1000), np.float32)
+            samples = np.concatenate([pause, samples])
+        return Audio(samples, part.sample_rate)

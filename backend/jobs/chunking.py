@@ -14,8 +14,11 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:]) ")
 
 
-def split_text(text: str, max_chars: int) -> list[str]:
+def split_text(text: str, max_chars: int, first_alone: bool = False) -> list[str]:
     """Split `text` into chunks of whole sentences, each at most `max_chars` long.
+
+    With `first_alone`, the first sentence (or the first piece of an over-long one) is a chunk
+    of its own, so a stream can start playing after the shortest possible first synthesis.
 
     Whitespace runs collapse to one space, so " ".join(chunks) equals the whitespace-normalised
     text (unless a word had to be cut). Sentences (found by pysbd, which knows "Dr.", "e.g.",
@@ -35,6 +38,8 @@ def split_text(text: str, max_chars: int) -> list[str]:
             units.extend(
                 [sentence] if len(sentence) <= max_chars else _split_long(sentence, max_chars)
             )
+    if first_alone and units:
+        return [units[0], *_pack(units[1:], max_chars)]
     return _pack(units, max_chars)
 
 

@@ -1,10 +1,12 @@
-"""Audio made and measured in tests: speech-like clips, hand-made WAV headers, a tone's pitch."""
+"""Audio made and measured in tests: speech-like clips, hand-made WAV headers, a tone's pitch,
+and decoding of any stream the speech routes send."""
 
 from __future__ import annotations
 
 import io
 import struct
 
+import av
 import numpy as np
 import soundfile as sf
 
@@ -40,3 +42,18 @@ def dominant_hz(samples: np.ndarray, rate: int = 24000) -> float:
     """The frequency (Hz) of the strongest spectral peak: which tone a fake voice spoke."""
     spectrum = np.abs(np.fft.rfft(samples))
     return float(np.fft.rfftfreq(len(samples), 1 / rate)[int(spectrum.argmax())])
+
+
+def decode_stream(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
+    """Mono float32 samples and rate of a speech stream (mp3, opus, aac, flac, wav or pcm, which
+    is raw 16-bit little-endian at 24 kHz), decoded by FFmpeg through PyAV."""
+    if fmt == "pcm":
+        return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0, 24000
+    pieces, rate = [], 0
+    with av.open(io.BytesIO(data), "r") as container:
+        for frame in container.decode(audio=0):
+            rate = frame.sample_rate
+            array = frame.to_ndarray().reshape(-1, frame.samples)  # mono: one row either way
+            scale = 32768.0 if array.dtype == np.int16 else 1.0
+            pieces.append(array.astype(np.float32).mean(axis=0) / scale)
+    return (np.concatenate(pieces) if pieces else np.zeros(0, np.float32)), rate

@@ -289,3 +289,18 @@ def test_close_lets_running_work_finish_and_unloads(make_manager):
     assert running.result().seconds > 0
     assert manager.state == ModelState.UNLOADED
     assert not manager.engine.is_loaded()
+
+
+def test_work_cancelled_while_queued_never_runs_and_is_no_longer_in_flight(make_manager):
+    manager = make_manager(keep_alive=0.05, hang_when=lambda text: text == "hold")
+    holding = manager.submit(lambda engine: engine.synthesize("hold", None, SynthesisParams()))
+    assert wait_for(lambda: manager.engine.active == 1)
+    queued = manager.submit(speak)
+
+    assert queued.cancel()  # a client that left before its turn came
+    manager.engine.release.set()
+    holding.result(5)
+
+    assert manager.status()["in_flight"] == 0
+    assert [text for text, _ in manager.engine.calls] == ["hold"]
+    assert wait_for(lambda: not manager.engine.is_loaded())  # the idle unload runs again

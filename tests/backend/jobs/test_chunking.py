@@ -111,3 +111,16 @@ def test_any_text_keeps_every_character_and_respects_the_limit(text: str, max_ch
     chunks = split_text(text, max_chars)
     assert "".join(chunks).replace(" ", "") == "".join(text.split())
     assert all(0 < len(chunk) <= max_chars for chunk in chunks)
+
+
+def test_first_alone_gives_the_first_sentence_its_own_chunk_and_packs_the_rest():
+    text = "Short one. Then a second sentence. And a third. A fourth to close."
+
+    chunks = split_text(text, 60, first_alone=True)
+
+    assert chunks == ["Short one.", "Then a second sentence. And a third. A fourth to close."]
+    assert split_text(text, 60) == [
+        "Short one. Then a second sentence. And a third.",
+        "A fourth to close.",
+    ]
+    assert split_text("", 60, first_alone=True) == []

@@ -1,0 +1,181 @@
+"""The OpenAI-compatible speech API (/v1): POST /v1/audio/speech, GET /v1/models and
+GET /v1/audio/voices, so tools written for OpenAI's TTS (the openai package, Open WebUI,
+SillyTavern, Home Assistant) can use this server by changing only their base URL.
+
+Speech always streams, as OpenAI's does: the response starts when the first sentence has been
+synthesised and each later chunk is sent as soon as it is ready. Errors before the first byte are
+JSON in OpenAI's envelope (see api/errors.py); an error after it ends the stream early (for
+stream_format=sse, with an "error" event).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from backend.api.deps import get_settings, get_speaker, get_store
+from backend.api.errors import error_body
+from backend.api.schemas import OPENAI_ERROR_RESPONSES, SpeechRequest
+from backend.audio.stream_encode import STREAM_FORMATS, StreamEncoder
+from backend.core.errors import AppError, ModelNotFound, SynthesisFailed, VoiceNotFound
+from backend.core.settings import Settings
+from backend.engines.base import Audio, Capabilities, SynthesisParams, VoiceRef
+from backend.engines.speaker import Speaker
+from backend.voices.resolve import BUILTIN, resolve_voice
+from backend.voices.store import VoiceStore
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/v1", tags=["openai"], responses=OPENAI_ERROR_RESPONSES)
+
+# OpenAI's model names; each means "the engine this server runs".
+MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
+ENGINE_NAMES = ("chatterbox", "piper")
+# OpenAI's voice names: unless a library voice or an alias has the name, each speaks in the
+# server's current voice (the one /load_voice chose, else the engine's built-in voice).
+OPENAI_VOICES = (
+    "alloy", "ash", "ballad", "cedar", "coral", "echo", "fable",
+    "marin", "nova", "onyx", "sage", "shimmer", "verse",
+)  # fmt: skip
+_STARTED = int(time.time())
+
+
+@router.post(
+    "/audio/speech",
+    response_class=StreamingResponse,
+    responses={200: {"content": {t: {} for t in {*STREAM_FORMATS.values(), "text/event-stream"}}}},
+)
+async def create_speech(
+    body: SpeechRequest,
+    speaker: Speaker = Depends(get_speaker),
+    store: VoiceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> StreamingResponse:
+    engine = speaker.manager.engine
+    check_model(body.model, engine.name)
+    ref = openai_voice(body.voice_name, store, engine.capabilities, settings.voice_aliases)
+    pieces = speaker.stream(body.input, ref, SynthesisParams(rate=body.speed))
+    first = await anext(pieces)  # errors up to here are JSON; the response starts after it
+    encoder = StreamEncoder(body.response_format, first.sample_rate)
+    chunks = _encoded(first, pieces, encoder)
+    headers = {
+        "X-Voice": ref.voice_id if ref else BUILTIN,
+        "X-Sample-Rate": str(encoder.rate),
+        "Cache-Control": "no-store",
+    }
+    if body.response_format == "pcm":
+        headers |= {"X-Sample-Format": "s16le", "X-Channels": "1"}
+    if body.stream_format == "sse":
+        return StreamingResponse(_events(chunks), media_type="text/event-stream", headers=headers)
+    return StreamingResponse(
+        chunks, media_type=STREAM_FORMATS[body.response_format], headers=headers
+    )
+
+
+@router.get("/models")
+async def list_models(speaker: Speaker = Depends(get_speaker)) -> dict[str, Any]:
+    """The engine this server runs, under its own name and OpenAI's model names."""
+    names = [speaker.manager.engine.name, *MODEL_ALIASES]
+    return {"object": "list", "data": [_model(name) for name in names]}
+
+
+@router.get("/models/{model}")
+async def get_model(model: str, speaker: Speaker = Depends(get_speaker)) -> dict[str, Any]:
+    check_model(model, speaker.manager.engine.name)
+    return _model(model)
+
+
+@router.get("/audio/voices")
+async def list_voices(
+    speaker: Speaker = Depends(get_speaker),
+    store: VoiceStore = Depends(get_store),
+    settings: Settings = Depends(get_settings),
+) -> dict[str, Any]:
+    """Every name `voice` accepts: library voices (id and name), aliases, OpenAI's names."""
+    caps = speaker.manager.engine.capabilities
+    names = {voice["id"]: voice.get("name") or voice["id"] for voice in store.list()}
+    voices = [{"id": BUILTIN, "name": "Built-in voice"}] if caps.has_builtin_voice else []
+    voices += [{"id": voice_id, "name": name} for voice_id, name in names.items()]
+    voices += [{"id": alias, "name": f"{alias} ({target})"} for alias, target in
+               sorted(settings.voice_aliases.items())]  # fmt: skip
+    current = store.current() or BUILTIN
+    voices += [
+        {"id": name, "name": f"{name} (the current voice, {current})"}
+        for name in OPENAI_VOICES
+        if name not in names and name not in settings.voice_aliases
+    ]
+    return {"voices": voices}
+
+
+def check_model(model: str, engine: str) -> None:
+    if model in MODEL_ALIASES or model == engine:
+        return
+    if model in ENGINE_NAMES:
+        raise ModelNotFound(
+            f"This server runs {engine}, not {model}.",
+            solution=f"Send model={engine} or tts-1, or restart the server with "
+            f"CHATTERBOX_ENGINE={model}.",
+            param="model",
+        )
+    raise ModelNotFound(
+        f"There is no model '{model}' here; the models are {engine}, "
+        f"{', '.join(MODEL_ALIASES)}.",
+        param="model",
+    )
+
+
+def openai_voice(
+    requested: str, store: VoiceStore, caps: Capabilities, aliases: dict[str, str]
+) -> VoiceRef | None:
+    """resolve_voice, but an unclaimed OpenAI voice name means the current voice."""
+    try:
+        return resolve_voice(requested, store, caps, aliases)
+    except VoiceNotFound as error:
+        if requested.strip().lower() not in OPENAI_VOICES:
+            error.extra["param"] = "voice"
+            raise
+    return resolve_voice(None, store, caps, aliases)
+
+
+def _model(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": _STARTED, "owned_by": "chatterbox-studio"}
+
+
+async def _encoded(
+    first: Audio, rest: AsyncIterator[Audio], encoder: StreamEncoder
+) -> AsyncIterator[bytes]:
+    """The encoded stream: `first`, then each later piece as it is synthesised."""
+    try:
+        if data := await run_in_threadpool(encoder.feed, first.samples):
+            yield data
+        async for piece in rest:
+            if data := await run_in_threadpool(encoder.feed, piece.samples):
+                yield data
+        if data := await run_in_threadpool(encoder.finish):
+            yield data
+    finally:
+        await rest.aclose()  # a client that left: no further chunk is synthesised
+        encoder.close()
+
+
+async def _events(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
+    """Server-sent events as OpenAI sends them: speech.audio.delta with base64 audio, then
+    speech.audio.done; an error after the stream started becomes an "error" event."""
+    try:
+        async for data in chunks:
+            delta = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+            yield f"data: {json.dumps(delta)}\n\n"
+    except Exception as exc:
+        error = exc if isinstance(exc, AppError) else SynthesisFailed(str(exc)[:200])
+        log.warning("Speech stream stopped early: %s", error.message)
+        yield f"data: {json.dumps({'type': 'error', **error_body(error, '/v1/')})}\n\n"
+        return
+    yield f"data: {json.dumps({'type': 'speech.audio.done'})}\n\n"

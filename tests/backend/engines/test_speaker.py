@@ -1,0 +1,81 @@
+"""Speaker.stream: chunk by chunk, first sentence alone, the same audio as joining the chunks,
+errors before the first piece, and no further engine call once the consumer stops."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from backend.audio.assemble import join
+from backend.core.errors import ServerBusy, TextEmpty
+from backend.core.settings import Settings
+from backend.engines.base import SynthesisParams
+from backend.engines.fake import FakeEngine
+from backend.engines.manager import ModelManager
+from backend.engines.speaker import Speaker
+from backend.jobs.chunking import split_text
+
+TEXT = "First things first. " + " ".join(f"Sentence {n} of the text is here." for n in range(8))
+
+
+@pytest.fixture
+def make_speaker():
+    managers = []
+
+    def make(**engine_kwargs) -> Speaker:
+        manager = ModelManager(FakeEngine(max_chars=80, **engine_kwargs), max_waiting=1)
+        managers.append(manager)
+        return Speaker(manager, Settings(_env_file=None))
+
+    yield make
+    for manager in managers:
+        manager.close()
+
+
+async def collect(speaker: Speaker, text: str = TEXT, limit: int | None = None) -> list:
+    pieces = []
+    stream = speaker.stream(text, None, SynthesisParams())
+    try:
+        async for piece in stream:
+            pieces.append(piece)
+            if limit is not None and len(pieces) == limit:
+                break
+    finally:
+        await stream.aclose()
+    return pieces
+
+
+def test_the_pieces_are_the_joined_chunks_with_the_first_sentence_alone(make_speaker):
+    speaker = make_speaker()
+
+    pieces = asyncio.run(collect(speaker))
+
+    chunks = split_text(TEXT, 80, first_alone=True)
+    assert [text for text, _ in speaker.manager.engine.calls] == chunks
+    assert chunks[0] == "First things first."
+    parts = [speaker.manager.engine.synthesize(chunk, None, SynthesisParams()) for chunk in chunks]
+    joined = join(parts, speaker.settings.crossfade_ms, speaker.settings.pause_ms)
+    streamed = np.concatenate([piece.samples for piece in pieces])
+    np.testing.assert_array_equal(streamed, joined.samples)
+
+
+def test_errors_come_from_the_first_step_before_any_audio(make_speaker):
+    speaker = make_speaker()
+
+    with pytest.raises(TextEmpty):
+        asyncio.run(collect(speaker, "  🎉  "))
+    with speaker.manager.admit(), pytest.raises(ServerBusy):  # max_waiting=1, taken here
+        asyncio.run(collect(speaker))
+    assert speaker.manager.engine.calls == []
+
+
+def test_a_consumer_that_stops_early_calls_the_engine_no_more(make_speaker):
+    speaker = make_speaker()
+
+    pieces = asyncio.run(collect(speaker, limit=2))
+
+    assert len(pieces) == 2
+    assert len(speaker.manager.engine.calls) == 2
+    assert speaker.manager.status()["in_flight"] == 0
