@@ -1,4 +1,5 @@
-"""The sidebar on every page: is the server up, which engine and device, memory, Load/Unload.
+"""The sidebar on every page: is the server up, which engine and device, memory, Load/Unload,
+and how other apps reach the same voice through the OpenAI-compatible endpoint.
 
 It re-checks /health every few seconds. When the server comes back after being down, the whole
 page reruns, so whatever the user was looking at recovers by itself.
@@ -54,6 +55,7 @@ def _panel() -> None:
     _status(health)
     _memory(health.get("memory") or {}, health)
     _buttons(health)
+    _other_apps()
 
 
 def _status(health: dict[str, Any]) -> None:
@@ -102,3 +104,13 @@ def _buttons(health: dict[str, Any]) -> None:
         act(client().load_model, "Model loaded.")
     if right.button("Unload", disabled=busy or not health["model_loaded"], width="stretch"):
         act(client().unload_model, "Model unloaded; memory given back.")
+
+
+def _other_apps() -> None:
+    with st.expander("Use from other apps"):
+        st.caption(
+            "Tools made for OpenAI's text-to-speech (Open WebUI, SillyTavern, Home Assistant, "
+            "the openai package) speak in the current voice with these settings:"
+        )
+        st.code(f"base URL: {client().base_url}/v1\nmodel:    tts-1\nvoice:    alloy", None)
+        st.caption("Any API key works unless the server has CHATTERBOX_API_TOKEN; then use it.")

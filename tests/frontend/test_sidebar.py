@@ -207,3 +207,12 @@ def test_the_servers_limits_reach_the_pages(fake: FakeApi, open_app: OpenApp):
     at = open_app("app_pages/quick_speak.py")
 
     assert at.text_area(key="quick_text").max_chars == 1234
+
+
+def test_sidebar_tells_other_apps_the_openai_compatible_address(fake: FakeApi, open_app: OpenApp):
+    at = open_app()
+
+    [code] = at.sidebar.code
+    assert code.value.splitlines()[0] == f"base URL: {fake.base_url}/v1"
+    assert "voice:    alloy" in code.value
+    assert any("CHATTERBOX_API_TOKEN" in line for line in values(at.sidebar.caption))
