@@ -176,7 +176,8 @@ def _scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any]) -> None:
     with st.container(border=True, key=f"scene_{index}"):
         where = f" · page {scene['page']}" if scene.get("page") else ""
         chapter = f" · {scene['chapter']}" if scene.get("chapter") else ""
-        st.markdown(f"**Scene {index}**{where}{chapter}")
+        match = voice_match(scene) if status == "completed" else None
+        st.markdown(f"**Scene {index}**{where}{chapter}{f' · {match}' if match else ''}")
         if status == "completed":
             _completed_scene(api, job, scene)
         elif status == "failed":
@@ -186,6 +187,21 @@ def _scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any]) -> None:
             st.skeleton(height=54)
             label = "Narrating now…" if status == "processing" else "Waiting its turn"
             st.caption(f"{label} — {_snippet(scene['text'])}")
+
+
+def voice_match(scene: dict[str, Any]) -> str | None:
+    """The speaker check's verdict on a scene, as "voice match 0.91": flagged in orange below the
+    server's minimum (stored with the scene), with the takes it needed; None when unchecked."""
+    similarity = scene.get("speaker_similarity")
+    if similarity is None:
+        return None
+    quality = scene.get("quality") or {}
+    text = f"voice match {similarity:.2f}"
+    bar = quality.get("speaker_min_similarity")
+    if bar is not None and similarity < bar:
+        text = f":orange[:material/warning: {text}, below {bar:.2f}]"
+    takes = quality.get("takes", 1)
+    return f"{text} · best of {takes} takes" if takes > 1 else text
 
 
 def _completed_scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any]) -> None:

@@ -126,8 +126,7 @@ def check_model(model: str, engine: str) -> None:
             param="model",
         )
     raise ModelNotFound(
-        f"There is no model '{model}' here; the models are {engine}, "
-        f"{', '.join(MODEL_ALIASES)}.",
+        f"There is no model '{model}' here; the models are {engine}, {', '.join(MODEL_ALIASES)}.",
         param="model",
     )
 

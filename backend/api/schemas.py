@@ -55,7 +55,7 @@ class SpeechRequest(BaseModel):
     input: str = Field(description="What to say. Longer texts are split at sentence boundaries.")
     voice: str | VoiceId = Field(
         description="Library id or name, alias, 'builtin', or an OpenAI voice name (alloy, "
-        "echo, ...), which speaks in the server's current voice; or {\"id\": ...}.",
+        'echo, ...), which speaks in the server\'s current voice; or {"id": ...}.',
     )
     response_format: SpeechFormat = Field(
         "mp3", description="pcm is raw 16-bit little-endian mono at 24 kHz (X-Sample-Rate)."

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     quality_check: Literal["auto", "on", "off"] = "auto"
     quality_max_wer: float = 0.35
     quality_retakes: int = Field(2, ge=0, le=5)
+    # The engine's voice encoder compares each scene with the job's voice (cosine similarity) and
+    # re-takes a scene below the minimum, sharing quality_retakes with the Whisper check. "auto":
+    # on where the engine can judge (Chatterbox; Piper cannot); "on" also warns where it cannot.
+    # The 0.75 minimum is uncalibrated: no real Chatterbox weights could be downloaded here.
+    speaker_check: Literal["auto", "on", "off"] = "auto"
+    speaker_min_similarity: float = Field(0.75, ge=-1.0, le=1.0)
 
     # Joining chunks of one request.
     crossfade_ms: float = 10.0

@@ -89,6 +89,10 @@ class Engine(Protocol):
     - `prepare_voice(ref)` returns a handle for `synthesize`; `ref=None` asks for the built-in
       voice. Engines that cannot clone raise VoiceCloningUnavailable for a non-None ref.
     - `synthesize` returns mono float32 audio at `sample_rate`.
+    - `speaker_similarity(audio, handle)` is the cosine similarity, in [-1, 1], between the
+      speaker embedding of `audio` and that of the voice `handle` (from `prepare_voice`): near 1
+      when `audio` sounds like that voice. None when the engine cannot judge (it has no voice
+      encoder, or the audio gave no usable embedding). Read-only: the voice is not changed.
     """
 
     name: str
@@ -113,6 +117,8 @@ class Engine(Protocol):
     def prepare_voice(self, ref: VoiceRef | None) -> Any: ...
 
     def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio: ...
+
+    def speaker_similarity(self, audio: Audio, handle: Any) -> float | None: ...
 
     def memory(self) -> EngineMemory: ...
 

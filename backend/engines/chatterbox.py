@@ -30,7 +30,7 @@ from backend.core.errors import (
     VoiceFileNotFound,
 )
 from backend.core.settings import Settings
-from backend.engines import chatterbox_precision
+from backend.engines import chatterbox_precision, chatterbox_similarity
 from backend.engines.base import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
 from backend.jobs.chunking import halve
 
@@ -328,6 +328,11 @@ class ChatterboxEngine:
         except Exception as exc:
             raise SynthesisFailed(f"Chatterbox failed to synthesise: {_short(exc)}") from exc
         return np.ascontiguousarray(wav.detach().cpu().float().numpy().reshape(-1))
+
+    def speaker_similarity(self, audio: Audio, handle: Any) -> float | None:
+        """The voice encoder's cosine between `audio` and the voice `handle` (see the module
+        chatterbox_similarity); None where it cannot judge."""
+        return chatterbox_similarity.speaker_similarity(self._require_model(), audio, handle)
 
     def _require_precision(self) -> chatterbox_precision.Precision:
         if self._precision is None:

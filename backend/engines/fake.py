@@ -1,7 +1,8 @@
 """FakeEngine: deterministic audio for tests, with configurable delay and failures.
 
 Each voice speaks a sine tone at its own frequency, so a test can tell from the audio which voice
-was used; the length grows with the text.
+was used; the length grows with the text. The speaker check hears the same tone: audio matches a
+voice when its dominant frequency is that voice's.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class FakeEngine:
         hang_when: Callable[[str], bool] | None = None,
         environment_error: Exception | None = None,
         memory: EngineMemory | None = None,
+        judges_speaker: bool = True,
+        similarity_when: Callable[[int], float | None] | None = None,
     ):
         self.capabilities = Capabilities(can_clone, has_builtin_voice, max_chars)
         self._rate = sample_rate
@@ -56,6 +59,11 @@ class FakeEngine:
         self.release = threading.Event()
         self.environment_error = environment_error
         self._memory = memory or EngineMemory()
+        self.judges_speaker = judges_speaker  # False: speaker_similarity is None, as Piper's
+        # Called with the number of the speaker_similarity call (from 0); a float it returns
+        # replaces the score, None keeps the tone comparison. Lets a test force a low score.
+        self.similarity_when = similarity_when
+        self.similarities: list[float | None] = []  # every score returned, in order
         self._loaded = False
         self.loads = 0
         self.runtime_imports = 0
@@ -127,6 +135,25 @@ class FakeEngine:
         finally:
             with self._count_lock:
                 self.active -= 1
+
+    def speaker_similarity(self, audio: Audio, handle: Any) -> float | None:
+        """1.0 when the audio's dominant frequency is the tone of voice `handle` (within one FFT
+        bin), else 0.0; `similarity_when` may force another score."""
+        score = self._similarity(audio, handle, len(self.similarities))
+        self.similarities.append(score)
+        return score
+
+    def _similarity(self, audio: Audio, handle: Any, call: int) -> float | None:
+        if not self.judges_speaker or not len(audio.samples):
+            return None
+        if self.similarity_when is not None:
+            forced = self.similarity_when(call)
+            if forced is not None:
+                return forced
+        spectrum = np.abs(np.fft.rfft(audio.samples))
+        bin_hz = audio.sample_rate / len(audio.samples)
+        heard = float(spectrum.argmax()) * bin_hz
+        return 1.0 if abs(heard - voice_frequency(handle)) <= bin_hz else 0.0
 
     def memory(self) -> EngineMemory:
         return self._memory

@@ -81,6 +81,10 @@ class PiperEngine:
         samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
         return Audio(samples.astype(np.float32, copy=False), rate)
 
+    def speaker_similarity(self, audio: Audio, handle: Any) -> None:
+        """Piper has no voice encoder, and speaks only its own voice: nothing to judge."""
+        return None
+
     def memory(self) -> EngineMemory:
         return EngineMemory()
 

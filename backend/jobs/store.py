@@ -261,9 +261,12 @@ class JobStore:
         duration_seconds: float,
         engine_seconds: float,
         quality: dict[str, Any] | None = None,
+        speaker_similarity: float | None = None,
     ) -> None:
-        """Record the scene's audio (seconds of speech, seconds the engine took)."""
+        """Record the scene's audio (seconds of speech, seconds the engine took), its checks
+        (`quality`: takes made, word error rate) and its voice match (None: not checked)."""
         fields = {"audio_path": str(audio_path), "quality": sql.dumps(quality)}
+        fields["speaker_similarity"] = speaker_similarity
         fields |= {"duration_seconds": duration_seconds, "engine_seconds": engine_seconds}
         cleared = {"error_code": None, "error_message": None, "finished_at": sql.now()}
         self._update(job_id, idx, audio_status="completed", **fields, **cleared)

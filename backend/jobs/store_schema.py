@@ -75,8 +75,11 @@ _V1 = (
     "CREATE INDEX IF NOT EXISTS scenes_job_audio ON scenes (job_id, audio_status)",
 )
 
+# The speaker check: a completed scene's cosine similarity to the job's voice (NULL: unchecked).
+_V2 = ("ALTER TABLE scenes ADD COLUMN speaker_similarity REAL",)
+
 # MIGRATIONS[n] takes the database from user_version n to n + 1. Append; never edit.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

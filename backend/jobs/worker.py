@@ -1,9 +1,10 @@
 """JobRunner: turns jobs into narration — an extraction thread per job feeds scenes, one synthesis
 thread speaks them through the ModelManager, and the final file is assembled at the end.
 
-Each scene is one `manager.call`, so jobs and interactive /tts requests interleave scene by scene
-on the model's FIFO queue. Scene 1 is spoken as soon as the first page is extracted. State lives
-in the JobStore: a restart resumes from the first unfinished scene and never redoes a completed one.
+Each take of a scene is one `manager.call`, so jobs and interactive /tts requests interleave scene
+by scene on the model's FIFO queue; backend.jobs.takes decides when to re-take and what to keep.
+Scene 1 is spoken as soon as the first page is extracted. State lives in the JobStore: a restart
+resumes from the first unfinished scene and never redoes a completed one.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ import soundfile as sf
 
 from backend.core.errors import AppError, PdfTooLarge, VoiceNotFound
 from backend.core.settings import Settings
-from backend.engines.base import Audio, SynthesisParams, VoiceRef
+from backend.engines.base import Audio, Engine, SynthesisParams, VoiceRef
 from backend.engines.manager import ModelManager
 from backend.jobs.assembly import assemble
 from backend.jobs.pdf import PdfLimits, extract_pages, render_region
 from backend.jobs.quality import QualityChecker, asr_installed
 from backend.jobs.scenes import scenes_from_page, scenes_from_text
 from backend.jobs.store import JobStore
+from backend.jobs.takes import Take, TakeJudge
 from backend.voices.resolve import BUILTIN
 from backend.voices.store import VoiceStore
 
@@ -57,7 +59,7 @@ class JobRunner:
         self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
         check = settings.quality_check
         enabled = check == "on" or (check == "auto" and asr_installed())
-        self.checker: QualityChecker | None = QualityChecker() if enabled else None
+        self.judge = TakeJudge(settings, QualityChecker() if enabled else None)
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -227,11 +229,18 @@ class JobRunner:
         index = scene["idx"]
         try:
             ref = self._voice_ref(job["voice"])
-            audio, engine_seconds, quality = self._takes(scene["text"], ref, job["params"])
+            take, takes, engine_seconds = self._takes(scene["text"], ref, job["params"])
+            audio = take.audio
             path = self.job_dir(job_id) / "scenes" / f"{index:05d}.wav"
             _write_atomic_wav(path, audio.samples, audio.sample_rate)
             self.store.complete_scene(
-                job_id, index, str(path), audio.seconds, engine_seconds, quality
+                job_id,
+                index,
+                str(path),
+                audio.seconds,
+                engine_seconds,
+                self.judge.quality(take, takes),
+                speaker_similarity=take.similarity,
             )
         except AppError as exc:
             self.store.fail_scene(job_id, index, exc.code, exc.message)
@@ -254,32 +263,28 @@ class JobRunner:
 
     def _takes(
         self, text: str, ref: VoiceRef | None, job_params: dict[str, Any]
-    ) -> tuple[Audio, float, dict[str, Any] | None]:
-        """Speak the scene; with the quality check on, re-take it with a new seed while Whisper
-        hears too many wrong words, and keep the best take."""
+    ) -> tuple[Take, int, float]:
+        """Speak the scene; while the latest take fails a check (Whisper hears too many wrong
+        words, or it does not sound like the voice), re-take it with a new seed, up to
+        quality_retakes times. Returns the best take (backend.jobs.takes), how many takes were
+        made, and the seconds they took on the model thread."""
         params = SynthesisParams(**job_params)
         engine_seconds = 0.0
-        best: tuple[float, Audio] | None = None
-        retakes = self.settings.quality_retakes if self.checker else 0
-        for take in range(1 + retakes):
-            if take:
+        kept: Take | None = None
+        for number in range(1, self.judge.max_takes + 1):
+            if number > 1:
                 params = replace(params, seed=random.randrange(2**32))
-            audio, seconds = self.manager.call(
-                lambda engine, p=params: _timed(
-                    engine.synthesize, text, engine.prepare_voice(ref), p
-                ),
+            audio, seconds, similarity = self.manager.call(
+                lambda engine, p=params: _take(engine, text, ref, p, self.judge.wants_similarity),
                 timeout=self.settings.scene_timeout_seconds,
             )
-            engine_seconds += seconds  # time on the model thread only, not waiting in its queue
-            if self.checker is None:
-                return audio, engine_seconds, None
-            wer = self.checker.word_error_rate(audio, text)
-            if best is None or wer < best[0]:
-                best = (wer, audio)
-            if wer <= self.settings.quality_max_wer:
+            engine_seconds += seconds  # synthesis on the model thread, not the queue or the check
+            take = self.judge.judge(audio, text, number, similarity)
+            kept = self.judge.better(kept, take)
+            if self.judge.passes(take):
                 break
-        assert best is not None
-        return best[1], engine_seconds, {"wer": round(best[0], 3), "takes": take + 1}
+        assert kept is not None
+        return kept, number, engine_seconds
 
     def _voice_ref(self, voice: str | None) -> VoiceRef | None:
         if voice in (None, BUILTIN):
@@ -336,10 +341,16 @@ class JobRunner:
             self._drop(job_id)
 
 
-def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+def _take(
+    engine: Engine, text: str, ref: VoiceRef | None, params: SynthesisParams, similarity: bool
+) -> tuple[Audio, float, float | None]:
+    """One take on the model thread: the audio, its synthesis seconds, and (when asked) how much
+    it sounds like the voice. One call, so the voice handle is the same and nothing interleaves."""
+    handle = engine.prepare_voice(ref)
     started = time.perf_counter()
-    result = fn(*args)
-    return result, time.perf_counter() - started
+    audio = engine.synthesize(text, handle, params)
+    seconds = time.perf_counter() - started
+    return audio, seconds, engine.speaker_similarity(audio, handle) if similarity else None
 
 
 class _Stopped(Exception):

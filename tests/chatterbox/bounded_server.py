@@ -6,7 +6,10 @@ come from CHATTERBOX_* variables as usual; the instruments from these:
   otherwise run to the 1000-token cap; see backend.tools.bounded_generation);
 - BOUNDED_CALL_LOG: a file that gets one line per `prepare_conditionals` call (a voice embedding);
 - INJECT_OOM_OVER_CHARS: a generate whose text is longer than this raises CUDA out-of-memory in
-  T3's transformer, as a too-small card would.
+  T3's transformer, as a too-small card would;
+- SIMILARITY_LOG: a file that gets one line per speaker check, the score the real code computed;
+- FORCE_LOW_SIMILARITY_EVERY: N makes the 1st, (N+1)th, (2N+1)th... speaker check answer -1.0
+  (after computing the real score), so with N=2 every scene's first take fails the check.
 Everything else is the product's code, unchanged.
 """
 
@@ -25,6 +28,8 @@ from backend.tools.bounded_generation import bound_tokens
 
 
 class InstrumentedChatterbox(ChatterboxEngine):
+    similarity_calls = 0
+
     def load(self) -> None:
         super().load()
         model = self._model
@@ -35,6 +40,17 @@ class InstrumentedChatterbox(ChatterboxEngine):
         _log_embeddings(model, Path(os.environ["BOUNDED_CALL_LOG"]))
         if limit := os.environ.get("INJECT_OOM_OVER_CHARS"):
             _inject_oom(model, int(limit))
+
+    def speaker_similarity(self, audio: Any, handle: Any) -> float | None:
+        score = super().speaker_similarity(audio, handle)
+        if log := os.environ.get("SIMILARITY_LOG"):
+            with Path(log).open("a") as scores:
+                scores.write(f"{score!r}\n")
+        self.similarity_calls += 1
+        every = int(os.environ.get("FORCE_LOW_SIMILARITY_EVERY", "0"))
+        if every and (self.similarity_calls - 1) % every == 0:
+            return -1.0
+        return score
 
 
 def _log_embeddings(model: Any, log: Path) -> None:

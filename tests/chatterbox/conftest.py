@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import ROOT, LiveServer, wait_for, wait_for_answer
+from tests.helpers.audio import clip_bytes
 
 HERE = Path(__file__).resolve().parent
 TOKENS = 16  # speech tokens per generate call: 16 x 40 ms = 0.64 s of audio
@@ -110,6 +111,14 @@ class ChatterboxServer(LiveServer):
 
     def post(self, path: str, **kwargs) -> requests.Response:
         return requests.post(self.url + path, timeout=300, **kwargs)
+
+    def add_voice(self, name: str, pitch: float) -> str:
+        """Upload a 3.2 s speech-like clip as a library voice; short clips keep the S3Gen
+        prompt, and the tests, short."""
+        clip = clip_bytes(3.2, pitch=pitch)
+        response = self.post("/voices", files={"file": (f"{name}.wav", clip)}, data={"name": name})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
 
     def embeddings(self) -> int:
         """How many times the real `prepare_conditionals` ran in the server."""

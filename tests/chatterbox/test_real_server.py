@@ -10,7 +10,6 @@ import pytest
 import soundfile as sf
 
 from tests.chatterbox.conftest import SAMPLES_PER_TOKEN, TOKENS
-from tests.helpers.audio import clip_bytes
 
 TEXT = "Hello there, this is a test."
 
@@ -22,13 +21,6 @@ def speak(server, **body) -> np.ndarray:
     assert rate == 24000
     assert response.headers["x-tts-engine"] == "chatterbox"
     return samples
-
-
-def add_voice(server, name: str, pitch: float) -> str:
-    clip = clip_bytes(3.2, pitch=pitch)  # short clips keep the S3Gen prompt, and the test, short
-    response = server.post("/voices", files={"file": (f"{name}.wav", clip)}, data={"name": name})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
 
 
 def rss(server) -> int:
@@ -48,7 +40,7 @@ def cold_rss(server) -> int:
 
 @pytest.fixture(scope="module")
 def voices(server, cold_rss) -> dict[str, str]:
-    return {"alice": add_voice(server, "alice", 140.0), "bob": add_voice(server, "bob", 230.0)}
+    return {"alice": server.add_voice("alice", 140.0), "bob": server.add_voice("bob", 230.0)}
 
 
 def test_health_shows_chatterbox_on_cpu_with_random_test_weights(server, cold_rss):
@@ -138,7 +130,7 @@ def test_out_of_memory_on_an_unsplittable_text_is_a_clear_503(server, voices):
 
 def test_low_vram_mode_runs_t3_and_the_flow_in_bfloat16_with_finite_output(start_server):
     low = start_server(CHATTERBOX_LOW_VRAM="on")
-    voice = add_voice(low, "carol", 180.0)
+    voice = low.add_voice("carol", 180.0)
 
     builtin = speak(low, seed=5, exaggeration=0.7)
     cloned = speak(low, voice=voice, seed=5, exaggeration=0.7)  # embedded with T3 in bfloat16

@@ -87,6 +87,7 @@ def _scene(job_id: str, idx: int, page: int | None, text: str) -> dict[str, Any]
         "started_at": None,
         "finished_at": None,
         "quality": None,
+        "speaker_similarity": None,
     }
 
 

@@ -225,6 +225,45 @@ def test_new_narration_closes_the_job(fake: FakeApi, open_app: OpenApp):
     assert labelled(at.main.button, "Generate narration")
 
 
+def checked(fake: FakeApi, job_id: str, idx: int, similarity: float, takes: int = 1) -> None:
+    """Scene `idx` as the server stores it after the speaker check (minimum 0.75)."""
+    scene = fake.records[job_id]["scenes"][idx - 1]
+    scene.update(speaker_similarity=similarity)
+    scene.update(quality={"takes": takes, "speaker_min_similarity": 0.75})
+
+
+def headings(at) -> list[str]:
+    return [line for line in values(at.main.markdown) if line.startswith("**Scene")]
+
+
+def test_a_checked_scene_shows_its_voice_match_next_to_its_heading(
+    fake: FakeApi, open_app: OpenApp
+):
+    job_id = fake.add_job(scenes=3, completed=2)
+    checked(fake, job_id, 1, 0.9137)
+
+    at = open_app(job=job_id)
+
+    assert not at.exception
+    assert headings(at)[:2] == ["**Scene 1** · page 1 · voice match 0.91", "**Scene 2** · page 2"]
+
+
+def test_a_voice_match_below_the_minimum_is_flagged_with_the_takes_it_needed(
+    fake: FakeApi, open_app: OpenApp
+):
+    job_id = fake.add_job(scenes=2, completed=2)
+    checked(fake, job_id, 1, 0.62, takes=3)
+    checked(fake, job_id, 2, 0.8, takes=2)
+
+    at = open_app(job=job_id)
+
+    assert headings(at) == [
+        "**Scene 1** · page 1 · :orange[:material/warning: voice match 0.62, below 0.75]"
+        " · best of 3 takes",
+        "**Scene 2** · page 2 · voice match 0.80 · best of 2 takes",
+    ]
+
+
 # -- estimate_seconds_left ----------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """The fake chatterbox package on sys.path, a checkpoint folder for it, and small helpers.
 
 The fake encodes a voice as the dominant frequency of its reference clip and speaks a sine at that
-frequency, so the dominant frequency of the output tells which voice spoke.
+frequency, so the dominant frequency of the output tells which voice spoke. The fake package has
+no voice encoder; FakeVoiceEncoder stands in for one where a test needs the speaker check.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import soundfile as sf
 from backend.core.settings import Settings
 from backend.engines.base import SynthesisParams, VoiceRef
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine
+from tests.helpers.audio import dominant_hz
 
 FAKE_PKG = Path(__file__).resolve().parents[1] / "fakes" / "chatterbox_pkg"
 SR = 24000
@@ -71,3 +73,46 @@ def write_voice(tmp_path: Path, voice_id: str, hz: float, seconds: float = 3.0) 
 
 def speak(engine: ChatterboxEngine, handle, **params) -> np.ndarray:
     return engine.synthesize(TEXT, handle, SynthesisParams(**params)).samples
+
+
+class FakeVoiceEncoder:
+    """Stands in for chatterbox's VoiceEncoder (`model.ve`): embeds a clip as the unit vector at
+    the angle of its dominant frequency, one turn per TURN_HZ, so the cosine of two tones is
+    cos(2 pi (f1 - f2) / TURN_HZ). Records (sample_rate, samples) of every clip it embeds;
+    `error` makes it raise instead, as an odd clip can upstream."""
+
+    TURN_HZ = 1000.0
+
+    def __init__(self, error: Exception | None = None):
+        self.error = error
+        self.calls: list[tuple[int, int]] = []
+
+    @classmethod
+    def embedding(cls, hz: float) -> np.ndarray:
+        angle = 2 * np.pi * hz / cls.TURN_HZ
+        return np.array([np.cos(angle), np.sin(angle)], dtype=np.float32)
+
+    def embeds_from_wavs(self, wavs: list[np.ndarray], sample_rate: int, **_: object) -> np.ndarray:
+        """(len(wavs), 2) float32 utterance embeddings, as upstream's returns (B, 256)."""
+        if self.error is not None:
+            raise self.error
+        self.calls += [(sample_rate, len(wav)) for wav in wavs]
+        return np.stack([self.embedding(dominant_hz(wav, sample_rate)) for wav in wavs])
+
+
+def add_voice_encoder(fake, **kwargs) -> FakeVoiceEncoder:
+    """Give the fake model the engine loaded last a FakeVoiceEncoder, as upstream's has a `ve`."""
+    encoder = FakeVoiceEncoder(**kwargs)
+    fake.ChatterboxTTS.last_instance().ve = encoder
+    return encoder
+
+
+def embedded_voice(fake, hz: float):
+    """Conditionals for a voice speaking at `hz` whose speaker_emb is FakeVoiceEncoder's
+    embedding of it, as upstream's prepare_conditionals stores the voice encoder's."""
+    import torch
+
+    speaker_emb = torch.from_numpy(FakeVoiceEncoder.embedding(hz)).unsqueeze(0)
+    return fake.Conditionals(
+        fake.T3Cond(speaker_emb=speaker_emb), {"embedding": torch.tensor([hz, 0.35])}
+    )

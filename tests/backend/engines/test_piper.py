@@ -38,6 +38,13 @@ def test_piper_rate_changes_speaking_speed(engine):
     assert slow > normal * 1.5
 
 
+def test_piper_cannot_judge_the_speaker_so_the_speaker_check_skips_it(engine):
+    handle = engine.prepare_voice(None)
+    audio = engine.synthesize("Hello there.", handle, SynthesisParams())
+
+    assert engine.speaker_similarity(audio, handle) is None
+
+
 def test_piper_refuses_an_uploaded_voice_with_an_install_hint(engine, tmp_path):
     ref = VoiceRef("someone", tmp_path / "reference.wav", tmp_path)
     with pytest.raises(VoiceCloningUnavailable) as caught:

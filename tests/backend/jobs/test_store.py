@@ -21,7 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from backend.core.errors import JobNotFound, SceneNotFound
 from backend.jobs.store import JobStore
-from backend.jobs.store_schema import SCHEMA_VERSION
+from backend.jobs.store_schema import MIGRATIONS, SCHEMA_VERSION
 
 REPO = Path(__file__).resolve().parents[3]
 STATES = {"pending", "processing", "completed", "failed"}
@@ -100,6 +100,57 @@ def test_a_database_from_a_newer_server_is_refused(tmp_path: Path) -> None:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError, match="newer"):
         JobStore(path)
+
+
+def test_a_version_1_database_gains_the_speaker_similarity_column_and_keeps_its_scenes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    with sqlite3.connect(path) as old:  # as a server from before the speaker check left it
+        for statement in MIGRATIONS[0]:
+            old.execute(statement)
+        old.execute(
+            "INSERT INTO jobs (id, title, source_kind, created_at, updated_at)"
+            " VALUES ('j1', 'Old', 'text', '2025-01-01', '2025-01-01')"
+        )
+        old.execute(
+            "INSERT INTO scenes (job_id, idx, text, audio_status, audio_path, quality)"
+            " VALUES ('j1', 1, 'Said before.', 'completed', '/a/1.wav', ?)",
+            ('{"wer": 0.1, "takes": 1}',),
+        )
+        old.execute("PRAGMA user_version = 1")
+    old.close()
+
+    store = JobStore(path)
+    store.add_scenes("j1", [{"text": "Said after."}])
+    store.complete_scene("j1", store.claim_next_scene("j1")["idx"], "/a/2.wav", 1.0, 0.1, None, 0.9)
+
+    before, after = store.get_job("j1")["scenes"]
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert (before["speaker_similarity"], before["quality"]) == (None, {"wer": 0.1, "takes": 1})
+    assert after["speaker_similarity"] == 0.9
+    assert store.integrity_check() == "ok"
+
+
+def test_a_completed_scene_keeps_its_speaker_similarity_and_null_means_unchecked(
+    store: JobStore,
+) -> None:
+    job_id = new_job(store, scenes=2)
+    quality = {"takes": 2, "speaker_min_similarity": 0.75}
+    store.complete_scene(
+        job_id,
+        store.claim_next_scene(job_id)["idx"],
+        "/a/1.wav",
+        1.0,
+        0.2,
+        quality,
+        speaker_similarity=0.8125,
+    )
+    store.complete_scene(job_id, store.claim_next_scene(job_id)["idx"], "/a/2.wav", 1.0, 0.1)
+
+    checked, unchecked = store.get_job(job_id)["scenes"]
+    assert (checked["speaker_similarity"], checked["quality"]) == (0.8125, quality)
+    assert (unchecked["speaker_similarity"], unchecked["quality"]) == (None, None)
 
 
 # ---- jobs and scenes ------------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""The takes of one scene: the checks each take is judged by, which take is kept, what is recorded.
+
+Two checks, each optional: Whisper's word error rate (at most `quality_max_wer`) and the speaker
+check, the engine's cosine similarity between the take and the job's voice (at least
+`speaker_min_similarity`). A check that did not run (off, or the engine could not judge) neither
+passes nor fails. The worker re-takes a scene with a new seed while its latest take fails a check,
+at most `quality_retakes` times, and keeps the best take: the one failing the fewest checks, then
+the most similar to the voice (a judged take before an unjudged one), then the lowest word error
+rate, then the earliest.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from backend.core.settings import Settings
+from backend.engines.base import Audio
+from backend.jobs.quality import QualityChecker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Take:
+    """One synthesis of a scene; `wer` and `similarity` are None where that check did not run."""
+
+    audio: Audio
+    number: int  # 1 for the first take
+    wer: float | None = None
+    similarity: float | None = None
+
+
+class TakeJudge:
+    """Judges takes against the settings. Used by the job worker's one synthesis thread."""
+
+    def __init__(self, settings: Settings, checker: QualityChecker | None):
+        self.checker = checker
+        self.speaker_check = settings.speaker_check
+        self.max_wer = settings.quality_max_wer
+        self.min_similarity = settings.speaker_min_similarity
+        self.max_takes = 1 + settings.quality_retakes
+        self._warned = False
+
+    @property
+    def wants_similarity(self) -> bool:
+        return self.speaker_check != "off"
+
+    def judge(self, audio: Audio, text: str, number: int, similarity: float | None) -> Take:
+        """The take with its word error rate measured (Whisper check on) and its similarity."""
+        if similarity is None and self.speaker_check == "on" and not self._warned:
+            self._warned = True  # once: the engine will not learn to judge between scenes
+            log.warning("CHATTERBOX_SPEAKER_CHECK=on, but this engine cannot judge the speaker")
+        wer = self.checker.word_error_rate(audio, text) if self.checker is not None else None
+        return Take(audio, number, wer, similarity if self.wants_similarity else None)
+
+    def failures(self, take: Take) -> int:
+        """How many checks the take fails (0, 1 or 2)."""
+        bad_words = take.wer is not None and take.wer > self.max_wer
+        bad_voice = take.similarity is not None and take.similarity < self.min_similarity
+        return int(bad_words) + int(bad_voice)
+
+    def passes(self, take: Take) -> bool:
+        return self.failures(take) == 0
+
+    def better(self, kept: Take | None, take: Take) -> Take:
+        """The better of the take kept so far and a new one (see the module docstring)."""
+        if kept is None or self._rank(take) < self._rank(kept):
+            return take
+        return kept
+
+    def _rank(self, take: Take) -> tuple[int, float, float, int]:
+        unlike = -take.similarity if take.similarity is not None else math.inf
+        return self.failures(take), unlike, take.wer or 0.0, take.number
+
+    def quality(self, kept: Take, takes: int) -> dict[str, Any] | None:
+        """The scene's stored quality: takes made and, per check that ran, its score or bar.
+
+        None when no check ran. The similarity itself is its own column (`speaker_similarity`).
+        """
+        if kept.wer is None and kept.similarity is None and takes == 1:
+            return None
+        quality: dict[str, Any] = {"takes": takes}
+        if kept.wer is not None:
+            quality["wer"] = round(kept.wer, 3)
+        if kept.similarity is not None:
+            quality["speaker_min_similarity"] = self.min_similarity
+        return quality

@@ -1,0 +1,56 @@
+"""The FakeEngine's speaker check (backend/engines/fake.py): it hears the tone each voice speaks."""
+
+from __future__ import annotations
+
+from backend.engines.base import Engine, SynthesisParams
+from backend.engines.fake import FakeEngine
+
+TEXT = "A sentence of a few words."
+
+
+def speak(engine: FakeEngine, handle: str | None):
+    engine.load()
+    return engine.synthesize(TEXT, handle, SynthesisParams())
+
+
+def test_the_fake_engine_still_implements_the_engine_protocol():
+    assert isinstance(FakeEngine(), Engine)
+
+
+def test_audio_in_a_voices_own_tone_matches_that_voice_fully():
+    engine = FakeEngine()
+
+    assert engine.speaker_similarity(speak(engine, "rose"), "rose") == 1.0
+    assert engine.speaker_similarity(speak(engine, None), None) == 1.0  # the built-in voice
+
+
+def test_audio_in_another_voices_tone_does_not_match():
+    engine = FakeEngine()
+
+    assert engine.speaker_similarity(speak(engine, "rose"), "basil") == 0.0
+    assert engine.speaker_similarity(speak(engine, "rose"), None) == 0.0
+
+
+def test_the_same_audio_always_gets_the_same_score():
+    engine = FakeEngine()
+    audio = speak(engine, "rose")
+
+    scores = {engine.speaker_similarity(audio, handle) for handle in ("basil", "basil", "basil")}
+
+    assert scores == {0.0}
+
+
+def test_a_forced_score_replaces_the_tone_comparison_by_call_number():
+    engine = FakeEngine(similarity_when=lambda call: 0.25 if call == 0 else None)
+    audio = speak(engine, "rose")
+
+    first, second = (engine.speaker_similarity(audio, "rose") for _ in range(2))
+
+    assert (first, second) == (0.25, 1.0)
+    assert engine.similarities == [0.25, 1.0]
+
+
+def test_an_engine_that_cannot_judge_returns_none_as_piper_does():
+    engine = FakeEngine(judges_speaker=False, similarity_when=lambda call: 0.1)
+
+    assert engine.speaker_similarity(speak(engine, "rose"), "rose") is None
