@@ -71,9 +71,11 @@ class Settings(BaseSettings):
     # The engine's voice encoder compares each scene with the job's voice (cosine similarity) and
     # re-takes a scene below the minimum, sharing quality_retakes with the Whisper check. "auto":
     # on where the engine can judge (Chatterbox; Piper cannot); "on" also warns where it cannot.
-    # The 0.75 minimum is uncalibrated: no real Chatterbox weights could be downloaded here.
+    # The 0.6 minimum is uncalibrated (no real Chatterbox weights could be downloaded here). It
+    # is set low on purpose: to catch gross failures (another voice, hiss, silence) rather than
+    # fine differences, because every re-take costs a whole synthesis on a small GPU.
     speaker_check: Literal["auto", "on", "off"] = "auto"
-    speaker_min_similarity: float = Field(0.75, ge=-1.0, le=1.0)
+    speaker_min_similarity: float = Field(0.6, ge=-1.0, le=1.0)
 
     # Joining chunks of one request.
     crossfade_ms: float = 10.0

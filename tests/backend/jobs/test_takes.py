@@ -52,7 +52,7 @@ def test_every_scene_stores_its_similarity_to_the_voice_after_one_passing_take(t
     assert job["status"] == "completed"
     assert [s["speaker_similarity"] for s in job["scenes"]] == [1.0, 1.0]
     assert [s["quality"] for s in job["scenes"]] == [
-        {"takes": 1, "speaker_min_similarity": 0.75}
+        {"takes": 1, "speaker_min_similarity": 0.6}
     ] * 2
     assert len(engine.calls) == 2
 
@@ -75,15 +75,15 @@ def test_a_scene_whose_first_take_sounds_unlike_the_voice_is_retaken_and_the_pas
 def test_a_scene_always_below_the_minimum_ends_after_the_retakes_with_the_best_take_kept(
     tmp_path,
 ):
-    scores = (0.3, 0.6, 0.5)
+    scores = (0.3, 0.55, 0.5)
     engine = FakeEngine(similarity_when=lambda call: scores[call])
 
     job = run_job(tmp_path, engine, quality_retakes=2)
 
     [scene] = job["scenes"]
     assert len(engine.calls) == 3  # 1 + quality_retakes, and no more
-    assert scene["speaker_similarity"] == 0.6
-    assert scene["quality"] == {"takes": 3, "speaker_min_similarity": 0.75}
+    assert scene["speaker_similarity"] == 0.55
+    assert scene["quality"] == {"takes": 3, "speaker_min_similarity": 0.6}
     assert job["status"] == "completed"  # the narration goes on with the best take
 
 
