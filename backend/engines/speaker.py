@@ -3,6 +3,7 @@ whole (`speak`) or piece by piece as each chunk is ready (`stream`)."""
 
 from __future__ import annotations
 
+import contextlib
 import unicodedata
 from collections.abc import AsyncIterator
 
@@ -47,23 +48,7 @@ class Speaker:
         Chunks are separate calls so other work (jobs, other requests) interleaves between them;
         `hold` keeps the model resident for the whole text even with keep-alive 0.
         """
-        text = clean_text(text, self.settings.max_text_chars)
-        # Sentence splitting of a long text takes tenths of a second: keep it off the event loop.
-        chunks = await run_in_threadpool(
-            split_text, text, self.manager.engine.capabilities.max_chars
-        )
-        if not chunks:
-            raise TextEmpty()
-        parts: list[Audio] = []
-        with self.manager.admit(), self.manager.hold():
-            for chunk in chunks:
-                parts.append(
-                    await self.manager.run(
-                        lambda engine, chunk=chunk: engine.synthesize(
-                            chunk, engine.prepare_voice(ref), params
-                        )
-                    )
-                )
+        parts = [part async for _, _, part in self._parts(text, ref, params, first_alone=False)]
         return join(parts, self.settings.crossfade_ms, self.settings.pause_ms)
 
     async def stream(
@@ -78,13 +63,22 @@ class Speaker:
         Closing the iterator early (a client that went away) submits no further chunk: the
         chunk being synthesised finishes and the engine is not called again.
         """
+        # aclosing: a consumer that stops early releases the model at once, not at collection
+        async with contextlib.aclosing(self._parts(text, ref, params, first_alone=True)) as parts:
+            async for index, last, part in parts:
+                yield self._piece(part, index, last)
+
+    async def _parts(
+        self, text: str, ref: VoiceRef | None, params: SynthesisParams, first_alone: bool
+    ) -> AsyncIterator[tuple[int, int, Audio]]:
+        """(index, last index, audio) of each chunk, synthesised one model call at a time."""
         text = clean_text(text, self.settings.max_text_chars)
+        # Sentence splitting of a long text takes tenths of a second: keep it off the event loop.
         chunks = await run_in_threadpool(
-            split_text, text, self.manager.engine.capabilities.max_chars, True
+            split_text, text, self.manager.engine.capabilities.max_chars, first_alone
         )
         if not chunks:
             raise TextEmpty()
-        last = len(chunks) - 1
         with self.manager.admit(), self.manager.hold():
             for index, chunk in enumerate(chunks):
                 part = await self.manager.run(
@@ -92,7 +86,7 @@ class Speaker:
                         chunk, engine.prepare_voice(ref), params
                     )
                 )
-                yield self._piece(part, index, last)
+                yield index, len(chunks) - 1, part
 
     def _piece(self, part: Audio, index: int, last: int) -> Audio:
         """`part` as `join` places it: faded at inner edges, after a pause unless it is first."""
