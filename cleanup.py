@@ -4,7 +4,8 @@ Standard library only; run it with any Python 3.11+ (best not the project's own 
 can go too):  python cleanup.py --dry-run  |  python cleanup.py  |  python cleanup.py --yes
 
 Safety: nothing outside the project and its known caches is removed (the Chatterbox entry of the
-Hugging Face cache, pip's own cache folders, the configured model and data folders), never "/",
+Hugging Face cache, pip's own cache folders, the configured model and data folders, the test
+checkpoints in ~/.cache/chatterbox-studio), never "/",
 the home folder or a folder holding the project. Links are never followed: a link inside an item
 is removed as a link and its target stays; an item that is itself a link (say model_cache ->
 D:\\models) is reported and left alone. Your voice recordings go only when you choose them.
@@ -30,6 +31,7 @@ from backend.setup.machine import human  # standard library only, like this scri
 
 HF_REPO = "models--ResembleAI--chatterbox"
 VENV = ".venv_chatterbox"
+TEST_VENV = ".venv_real_chatterbox"  # the README's test command makes it for tests/chatterbox/
 PIP_OWN = ("http", "http-v2", "wheels", "selfcheck")  # pip's folders; anything else there stays
 TOOL_CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".mypy_cache"}
 # Outside the project a configured model folder may hold other things: only these files go there.
@@ -51,6 +53,7 @@ ABOUT = {  # key: (label, what it is / what removing it means)
     "jobs": ("Narration jobs", "audio, page images and history of every narration"),
     "pip": ("pip download cache", "shared by your Python projects; pip fetches again as needed"),
     "artifacts": ("Test artifacts", "screenshots and logs of test runs"),
+    "tests": ("Chatterbox test tier", "its venv and random-weight checkpoints; tests rebuild them"),
     "caches": ("Python and tool caches", "rebuilt by themselves"),
     "voices": ("Your voice recordings", "removed only when you choose them"),
 }
@@ -191,6 +194,11 @@ def pip_cache_dir(venv: Path) -> Path:
     return user_cache() / "pip"
 
 
+def test_checkpoints() -> Path:
+    """Where backend/tools/make_test_checkpoint.py caches its random-weight checkpoints."""
+    return Path.home() / ".cache" / "chatterbox-studio"
+
+
 def tool_caches(project: Path) -> list[Path]:
     """__pycache__ and test/lint caches in the project, outside .git and the venvs."""
     found, stack = [], [project]
@@ -219,10 +227,11 @@ def discover(project: Path, args: argparse.Namespace, config: dict[str, str]) ->
     venv, models = project / VENV, configured("CHATTERBOX_MODEL_CACHE_DIR", "model_cache")
     data, hub = configured("CHATTERBOX_DATA_DIR", "data"), location(hf_hub_dir())
     pip_dir, voices = location(pip_cache_dir(venv)), data / "voices"
+    checkpoints = location(test_checkpoints())
     # A cache root may not be a drive, nor hold home or the project; one that is a link: unused.
     roots = [project] + [
         r
-        for r in (models, data, hub, pip_dir)
+        for r in (models, data, hub, pip_dir, checkpoints)
         if not is_link(r) and r != Path(r.anchor) and not holds(r, [HOME, project])
     ]
 
@@ -243,6 +252,11 @@ def discover(project: Path, args: argparse.Namespace, config: dict[str, str]) ->
         Item("jobs", [data / "jobs", *sorted(data.glob("jobs.db*"))], shown(data / "jobs*"), data),
         Item("pip", [pip_dir / name for name in PIP_OWN], shown(pip_dir), pip_dir),
         Item("artifacts", [project / "test-artifacts"], "test-artifacts"),
+        Item(
+            "tests",
+            [project / TEST_VENV, checkpoints / "test-checkpoints"],
+            f"{TEST_VENV}, {shown(checkpoints / 'test-checkpoints')}",
+        ),
         Item("caches", tool_caches(project), "__pycache__, .pytest_cache, ..."),
         Item("voices", [voices], shown(voices), data, default=False),
     ]

@@ -17,6 +17,9 @@ from tests.scripts.script_helpers import torch_blocker as make_torch_blocker
 
 KB = 1024
 HF = "models--ResembleAI--chatterbox"
+CHECKPOINT = (
+    "home/.cache/chatterbox-studio/test-checkpoints/chatterbox-tts-0.1.7-seed0/t3_cfg.safetensors"
+)
 ITEMS = (
     "Python environment",
     "Chatterbox model files",
@@ -24,6 +27,7 @@ ITEMS = (
     "Narration jobs",
     "pip download cache",
     "Test artifacts",
+    "Chatterbox test tier",
     "Python and tool caches",
     "Your voice recordings",
 )
@@ -76,6 +80,7 @@ def tree(tmp_path: Path) -> Tree:
     put(project / "data" / "voices" / "v1" / "reference.wav", 8 * KB)
     put(project / "data" / "voices" / "v2" / "reference.wav", 8 * KB)
     put(project / "test-artifacts" / "screenshots" / "narrate.png", 3 * KB)
+    put(project / ".venv_real_chatterbox" / "bin" / "python", 2 * KB)
     put(project / "backend" / "__pycache__" / "main.cpython-311.pyc", 1 * KB)
     put(project / ".pytest_cache" / "v" / "lastfailed", 512)
     put(project / ".ruff_cache" / "content", 512)
@@ -89,6 +94,7 @@ def tree(tmp_path: Path) -> Tree:
     put(pip / "wheels" / "c.whl", 1 * KB)
     put(pip / "my-notes.txt", 10)
     put(home / "important.txt", 10)
+    put(tmp_path / CHECKPOINT, 3 * KB)  # backend/tools/make_test_checkpoint.py's cache
     outside = put(tmp_path / "outside" / "precious.bin", 2 * KB).parent
     env = {
         "HOME": str(home),
@@ -119,11 +125,12 @@ def test_the_report_shows_every_item_with_its_size_and_a_dry_run_removes_nothing
         "Narration jobs": "7.0 KB",
         "pip download cache": "4.0 KB",
         "Test artifacts": "3.0 KB",
+        "Chatterbox test tier": "5.0 KB",
         "Python and tool caches": "2.0 KB",
         "Your voice recordings": "16.0 KB",
     }
     assert "data/voices, 2 voices" in result.stdout
-    assert "Removable: 31.0 KB (your voice recordings not counted)." in result.stdout
+    assert "Removable: 36.0 KB (your voice recordings not counted)." in result.stdout
     assert "Dry run: nothing was removed." in result.stdout
     assert tree.files() == before
 
@@ -144,11 +151,12 @@ def test_yes_removes_the_defaults_but_keeps_voices_the_model_readme_and_other_fi
     ]
     assert [p for p in left if p.startswith("pip-cache/")] == ["pip-cache/my-notes.txt"]
     assert "home/important.txt" in left
+    assert CHECKPOINT not in left
     assert "outside/precious.bin" in left
     for label in ITEMS[:-1]:
         assert f"  {label}: removed (" in result.stdout
     assert "Your voice recordings: removed" not in result.stdout
-    assert "Reclaimed 31.0 KB." in result.stdout
+    assert "Reclaimed 36.0 KB." in result.stdout
 
 
 def test_include_voices_with_yes_removes_the_recordings_too(tree: Tree):
@@ -156,7 +164,7 @@ def test_include_voices_with_yes_removes_the_recordings_too(tree: Tree):
 
     assert result.returncode == 0, result.stderr
     assert not (tree.project / "data" / "voices").exists()
-    assert "Reclaimed 47.0 KB." in result.stdout
+    assert "Reclaimed 52.0 KB." in result.stdout
 
 
 def test_keep_models_and_keep_jobs_leave_those_items_alone(tree: Tree):
@@ -170,15 +178,15 @@ def test_keep_models_and_keep_jobs_leave_those_items_alone(tree: Tree):
     assert not (tree.project / ".venv_chatterbox").exists()
     assert result.stdout.count("kept (--keep-models)") == 2
     assert "kept (--keep-jobs)" in result.stdout
-    assert "Reclaimed 12.0 KB." in result.stdout
+    assert "Reclaimed 17.0 KB." in result.stdout
 
 
 def test_each_item_is_asked_for_and_only_a_yes_removes_it(tree: Tree):
-    # Order: venv, model files, HF copy, jobs, pip, test artifacts, caches, voices.
-    result = tree.run(stdin="y\nn\nyes\n\nN\ny\nn\ny\n")
+    # Order: venv, model files, HF copy, jobs, pip, test artifacts, test tier, caches, voices.
+    result = tree.run(stdin="y\nn\nyes\n\nN\ny\nn\nn\ny\n")
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.count("[y/N]") == 8
+    assert result.stdout.count("[y/N]") == 9
     assert (
         "Your voice recordings (16.0 KB, data/voices, 2 voices): remove? This cannot be undone."
         in result.stdout
@@ -189,6 +197,7 @@ def test_each_item_is_asked_for_and_only_a_yes_removes_it(tree: Tree):
     assert (tree.project / "data" / "jobs.db").exists()
     assert (tree.pip / "wheels" / "c.whl").exists()
     assert not (tree.project / "test-artifacts").exists()
+    assert (tree.project / ".venv_real_chatterbox").exists()
     assert (tree.project / "backend" / "__pycache__").exists()
     assert not (tree.project / "data" / "voices").exists()
     assert "Reclaimed 29.0 KB." in result.stdout
@@ -309,6 +318,7 @@ def test_cache_folders_that_hold_the_project_or_home_are_never_emptied(tree: Tre
         f"hf-hub/.locks/{HF}/abc123.lock",
         f"hf-hub/{HF}/blobs/abc123",
         f"hf-hub/{HF}/snapshots/main/t3_cfg.safetensors",
+        CHECKPOINT,
     ]
     assert "project/backend/main.py" in left
     assert result.stdout.count("skipped: not safely inside the project or its caches") == 2
