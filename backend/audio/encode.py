@@ -44,7 +44,7 @@ def encode(audio: Audio, fmt: str) -> bytes:
     samples = np.clip(np.asarray(audio.samples, dtype=np.float32), -1.0, 1.0)
     rate = audio.sample_rate
     if fmt == "mp3" and rate not in MP3_SAMPLE_RATES:
-        target = min(MP3_SAMPLE_RATES, key=lambda r: abs(r - rate))
+        target = mp3_rate(rate)
         samples = np.clip(soxr.resample(samples, rate, target), -1.0, 1.0)
         rate = target
     if len(samples) == 0:
@@ -55,6 +55,11 @@ def encode(audio: Audio, fmt: str) -> bytes:
         for start in range(0, len(samples), _WRITE_BLOCK):
             out.write(samples[start : start + _WRITE_BLOCK])
     return buffer.getvalue()
+
+
+def mp3_rate(rate: int) -> int:
+    """The MPEG layer III sample rate nearest to `rate` (Hz)."""
+    return min(MP3_SAMPLE_RATES, key=lambda r: abs(r - rate))
 
 
 def decode(data: bytes) -> Audio:

@@ -10,7 +10,7 @@ import av
 import numpy as np
 import soxr
 
-from backend.audio.encode import MP3_SAMPLE_RATES
+from backend.audio.encode import mp3_rate
 
 STREAM_FORMATS: dict[str, str] = {
     "mp3": "audio/mpeg",
@@ -60,7 +60,7 @@ def stream_rate(fmt: str, sample_rate: int) -> int:
     if fmt == "pcm":
         return PCM_SAMPLE_RATE
     if fmt == "mp3":
-        return min(MP3_SAMPLE_RATES, key=lambda r: abs(r - sample_rate))
+        return mp3_rate(sample_rate)
     return sample_rate
 
 
