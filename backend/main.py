@@ -19,6 +19,7 @@ from backend.api import (
     routes_model,
     routes_openai,
     routes_pdf,
+    routes_scenes,
     routes_tts,
     routes_voices,
 )
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     routes = (routes_health, routes_model, routes_voices, routes_tts, routes_jobs, routes_pdf)
     for module in (*routes, routes_openai):
         app.include_router(module.router)
+    app.include_router(routes_scenes.router)
     app.add_middleware(EngineHeadersMiddleware)
     app.add_middleware(
         BodyLimitMiddleware, upload_limit=settings.max_upload_bytes, json_limit=JSON_BODY_LIMIT

@@ -347,3 +347,36 @@ class JobStore:
         with self._read() as db:
             sql.fetch_job(db, job_id)
             return db.execute(query, (job_id,)).fetchone()[0]
+
+    # ---- paged scenes (appended for GET /jobs/{id}/scenes) ----------------------------------
+
+    def list_scenes(self, job_id: str, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        """Up to `limit` scenes with idx > `after`, in order, read in one snapshot with the job.
+
+        Returns {job (with progress, no scenes), scenes, next_after (the last idx returned when
+        more follow, else None), total, unsettled_from}. A scene is settled when nothing will
+        change it unless something first unsettles it: audio failed, or audio completed and its
+        image completed or failed. `unsettled_from` is the lowest idx not settled (None: all
+        are), so a reader holding settled scenes below it need not read them again; a retry
+        moves a failed scene back to pending, which lowers it.
+        """
+        with self._read() as db:
+            job = self.get_job(job_id, scenes=False)
+            rows = db.execute(
+                "SELECT * FROM scenes WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT ?",
+                (job_id, after, limit + 1),  # one more than asked: is there a next page?
+            ).fetchall()
+            unsettled = db.execute(
+                "SELECT MIN(idx) FROM scenes WHERE job_id = ? AND audio_status != 'failed'"
+                " AND NOT (audio_status = 'completed' AND image_status IN ('completed', 'failed'))",
+                (job_id,),
+            ).fetchone()[0]
+        scenes = [sql.scene_row(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return {
+            "job": job,
+            "scenes": scenes,
+            "next_after": scenes[-1]["idx"] if more else None,
+            "total": job["progress"]["total"],
+            "unsettled_from": unsettled,
+        }
