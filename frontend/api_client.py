@@ -124,6 +124,11 @@ class ApiClient:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._json("GET", f"/jobs/{job_id}")
 
+    def job_scenes(self, job_id: str, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        """A page of the job's scenes (idx > after), with the job itself and where to go on."""
+        params = {"after": after, "limit": limit}
+        return self._json("GET", f"/jobs/{job_id}/scenes", params=params)
+
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         return self._json("POST", f"/jobs/{job_id}/cancel")
 

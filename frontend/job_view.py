@@ -1,8 +1,9 @@
 """One narration job on the page: progress, every scene (playable when done), downloads, controls.
 
 While the job runs, a fragment polls the server every POLL_SECONDS and redraws only itself; a
-scene that is already playing keeps playing, because its player is redrawn unchanged. At a
-terminal state the page reruns once into a still view that no longer polls.
+poll reads the job and only the scenes that can still change (frontend/scene_feed.py). A scene
+that is already playing keeps playing, because its player is redrawn unchanged. At a terminal
+state the page reruns once into a still view that no longer polls.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import streamlit as st
 from frontend import format as fmt
 from frontend.api_client import ApiClient, ApiError
 from frontend.notices import act, show_error
-from frontend.state import client, set_open_job
+from frontend.state import client, scene_feed, set_open_job
 
 POLL_SECONDS = 2.0
 SCENES_PER_PAGE = 10
@@ -32,7 +33,7 @@ STATUS_LABELS = {
 def render(job_id: str) -> bool:
     """Show the job; False when there is none to show (the error is on the page instead)."""
     try:
-        job = client().job(job_id)
+        job = scene_feed(job_id).poll(client())
     except ApiError as error:
         show_error(error)
         if error.code == "job_not_found":
@@ -66,7 +67,7 @@ def _extracting(job: dict[str, Any]) -> bool:
 def _draw(job_id: str) -> dict[str, Any] | None:
     api = client()
     try:
-        job = api.job(job_id)
+        job = scene_feed(job_id).poll(api)
     except ApiError as error:
         show_error(error)
         return None

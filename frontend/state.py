@@ -1,4 +1,4 @@
-"""Per-user state of the studio: the API client, the open job (kept in the URL), server limits."""
+"""Per-user state of the studio: the API client, the open job (in the URL), its scenes, limits."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from typing import Any
 import streamlit as st
 
 from frontend.api_client import ApiClient
+from frontend.scene_feed import SceneFeed
 
 API_KEY = "api"  # tests put a fake client here before the first run
 HEALTH_KEY = "health"
 JOB_PARAM = "job"
 OPEN_JOB_KEY = "open_job"
+FEED_KEY = "scene_feed"
 
 # The server's defaults, used only until its /health has answered once.
 DEFAULT_LIMITS: dict[str, Any] = {
@@ -60,3 +62,11 @@ def set_open_job(job_id: str | None) -> None:
         st.query_params[JOB_PARAM] = job_id
     elif JOB_PARAM in st.query_params:
         del st.query_params[JOB_PARAM]
+
+
+def scene_feed(job_id: str) -> SceneFeed:
+    """The scenes this session holds of job `job_id`; opening another job starts afresh."""
+    feed = st.session_state.get(FEED_KEY)
+    if feed is None or feed.job_id != job_id:
+        feed = st.session_state[FEED_KEY] = SceneFeed(job_id)
+    return feed

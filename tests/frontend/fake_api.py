@@ -40,7 +40,8 @@ class FakeApi:
     answer the 503 body (and every other call raise it); `fail_next(method, error)` queues an
     ApiError for the next call of one method. Jobs advance only when a test says so
     (`add_job`, `complete_scene`, `fail_scene`, `finish_job`). Each call, failed ones included,
-    is appended to `calls` as (method, {argument: value}).
+    is appended to `calls` as (method, {argument: value}); `scenes_sent` lists the idx of every
+    scene row that `job_scenes` returned.
     """
 
     def __init__(self, *, engine: str = "piper", can_clone: bool | None = None, **limits: Any):
@@ -60,6 +61,7 @@ class FakeApi:
         self.current: str | None = None
         self.clips: dict[str, bytes] = {}
         self.records: dict[str, dict[str, Any]] = {}
+        self.scenes_sent: list[int] = []  # the idx of every scene row job_scenes answered with
         self._queued: dict[str, list[ApiError]] = defaultdict(list)
 
     # -- scripting -----------------------------------------------------------------------------
@@ -220,6 +222,12 @@ class FakeApi:
     def job(self, job_id: str) -> dict[str, Any]:
         self._enter("job", job_id=job_id)
         return fake_jobs.public(self._job(job_id))
+
+    def job_scenes(self, job_id: str, after: int = 0, limit: int = 100) -> dict[str, Any]:
+        self._enter("job_scenes", job_id=job_id, after=after, limit=limit)
+        body = fake_jobs.page(self._job(job_id), after, limit)
+        self.scenes_sent += [scene["idx"] for scene in body["scenes"]]
+        return body
 
     def cancel_job(self, job_id: str) -> dict[str, Any]:
         self._enter("cancel_job", job_id=job_id)

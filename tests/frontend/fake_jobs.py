@@ -91,6 +91,13 @@ def _scene(job_id: str, idx: int, page: int | None, text: str) -> dict[str, Any]
     }
 
 
+def append_scene(job: dict[str, Any], text: str, page: int | None = None) -> int:
+    """A scene the document gave since (extraction reads on): pending, after the last."""
+    idx = len(job["scenes"]) + 1
+    job["scenes"].append(_scene(job["id"], idx, page, text))
+    return idx
+
+
 def public(job: dict[str, Any], scenes: bool = True) -> dict[str, Any]:
     """The job as GET /jobs/{id} answers it (with scenes) or GET /jobs lists it (without)."""
     body = copy.deepcopy(job)
@@ -98,6 +105,32 @@ def public(job: dict[str, Any], scenes: bool = True) -> dict[str, Any]:
     if not scenes:
         del body["scenes"]
     return body
+
+
+def page(job: dict[str, Any], after: int, limit: int) -> dict[str, Any]:
+    """GET /jobs/{id}/scenes: the scenes after `after`, the job without them, where to go on."""
+    if not 1 <= limit <= 500 or not 0 <= after <= 2**31 - 1:
+        field = "limit" if not 1 <= limit <= 500 else "after"
+        raise server_errors.invalid_request(
+            f"The request is not valid: query.{field}: out of range."
+        )
+    later = [scene for scene in job["scenes"] if scene["idx"] > after]
+    scenes = copy.deepcopy(later[:limit])
+    unsettled = [scene["idx"] for scene in job["scenes"] if not _settled(scene)]
+    return {
+        "job": public(job, scenes=False),
+        "scenes": scenes,
+        "next_after": scenes[-1]["idx"] if len(later) > limit else None,
+        "total": len(job["scenes"]),
+        "unsettled_from": min(unsettled, default=None),
+    }
+
+
+def _settled(scene: dict[str, Any]) -> bool:
+    """The server's rule (JobStore.list_scenes): failed, or spoken with its image done."""
+    if scene["audio_status"] == "failed":
+        return True
+    return scene["audio_status"] == "completed" and scene["image_status"] in ("completed", "failed")
 
 
 def progress(job: dict[str, Any]) -> dict[str, int]:
@@ -135,6 +168,8 @@ def complete_scene(job: dict[str, Any], idx: int, duration: float = 2.9) -> None
     )
     if job["source_kind"] == "pdf":
         scene.update(image_status="completed", image_path=f"jobs/{job['id']}/pages/{idx:04d}.png")
+    else:  # the server settles a text scene's image step too, with no image
+        scene.update(image_status="completed")
     if job["status"] == "pending":
         job.update(status="processing", started_at=stamp())
 

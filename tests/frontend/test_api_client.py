@@ -15,6 +15,7 @@ from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from frontend.api_client import UNREACHABLE, ApiClient, ApiError
 from frontend.notices import too_large
+from frontend.scene_feed import SceneFeed
 from tests.e2e.conftest import free_port
 from tests.helpers.audio import clip_bytes
 from tests.helpers.live import serving
@@ -118,6 +119,32 @@ def test_a_text_job_can_be_cancelled_and_retried(api: ApiClient):
     assert cancelled["status"] in ("cancelled", "completed")
     retried = api.retry_job(job["id"])
     assert "requeued" in retried
+
+
+def test_a_jobs_scenes_come_a_page_at_a_time_and_a_poll_feed_holds_them_all(api: ApiClient):
+    job = api.create_job(text=" ".join(f"Sentence {n} is short." for n in range(30)))
+    done = wait_for(api, job["id"], "completed")
+    walked, after = [], 0
+    while after is not None:
+        page = api.job_scenes(job["id"], after=after, limit=2)
+        assert len(page["scenes"]) <= 2 and page["total"] == len(done["scenes"])
+        assert page["job"]["status"] == "completed" and "scenes" not in page["job"]
+        walked += page["scenes"]
+        after = page["next_after"]
+    assert walked == done["scenes"]
+    assert page["unsettled_from"] is None  # spoken, and a text scene's image step is settled
+    assert SceneFeed(job["id"]).poll(api) == api.job(job["id"])
+
+
+def test_a_bad_page_of_scenes_is_the_servers_422_and_a_missing_job_its_404(api: ApiClient):
+    job = api.create_job(text="One short sentence.")
+    with pytest.raises(ApiError) as caught:
+        api.job_scenes(job["id"], limit=0)
+    assert (caught.value.code, caught.value.status) == ("invalid_request", 422)
+    assert "limit" in caught.value.message
+    with pytest.raises(ApiError) as caught:
+        api.job_scenes("nope")
+    assert (caught.value.code, caught.value.status) == ("job_not_found", 404)
 
 
 def test_a_missing_job_is_the_servers_404(api: ApiClient):

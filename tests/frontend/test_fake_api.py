@@ -108,6 +108,21 @@ def test_job_calls_answer_with_the_servers_keys(both):
     assert set(fake.delete_job(fake_job["id"])) == set(real.delete_job(real_job["id"]))
 
 
+def test_a_page_of_scenes_answers_with_the_servers_keys_and_paging(both):
+    text = "The river runs past the mill. Children play on the bank. Evening turns the water gold."
+    pairs = [(api, api.create_job(text=text, params=PARAMS)["id"]) for api in both]
+
+    real, fake = (api.job_scenes(job_id, after=0, limit=1) for api, job_id in pairs)
+    assert set(fake) == set(real) == {"job", "scenes", "next_after", "total", "unsettled_from"}
+    assert set(fake["job"]) == set(real["job"]) and "scenes" not in fake["job"]
+    assert set(fake["scenes"][0]) == set(real["scenes"][0])
+    for page in (real, fake):
+        assert [s["idx"] for s in page["scenes"]] == [1]
+        assert page["next_after"] == (1 if page["total"] > 1 else None)
+    last = [api.job_scenes(job_id, after=10_000) for api, job_id in pairs]
+    assert [(p["scenes"], p["next_after"]) for p in last] == [([], None), ([], None)]
+
+
 def test_a_pdf_preview_answers_with_the_servers_keys_and_pages(both):
     real, fake = (api.preview_pdf("book.pdf", text_pdf(4), pages="2-4") for api in both)
 
@@ -115,6 +130,10 @@ def test_a_pdf_preview_answers_with_the_servers_keys_and_pages(both):
     assert [page["number"] for page in fake["pages"]] == [page["number"] for page in real["pages"]]
     for key in ("page_count", "selected_pages", "encrypted", "truncated"):
         assert fake[key] == real[key], key
+
+
+def _a_job(api) -> str:
+    return api.create_job(text="A job to page through.", params=PARAMS)["id"]
 
 
 REFUSALS: dict[str, Callable[[Any], Any]] = {
@@ -131,6 +150,10 @@ REFUSALS: dict[str, Callable[[Any], Any]] = {
     ),
     "a job of empty text": lambda api: api.create_job(text="   ", params=PARAMS),
     "an unknown job": lambda api: api.job("0" * 32),
+    "the scenes of an unknown job": lambda api: api.job_scenes("0" * 32),
+    "a page of no scenes": lambda api: api.job_scenes(_a_job(api), limit=0),
+    "a page of too many scenes": lambda api: api.job_scenes(_a_job(api), limit=501),
+    "a page before the first scene": lambda api: api.job_scenes(_a_job(api), after=-1),
     "selecting an unknown voice": lambda api: api.select_voice("nobody-00000000"),
     "deleting an unknown voice": lambda api: api.delete_voice("nobody-00000000"),
     "speaking in an unknown voice": lambda api: api.speak("Hi.", "nobody-00000000", PARAMS),

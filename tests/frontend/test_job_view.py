@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from frontend.job_view import estimate_seconds_left
-from tests.frontend import server_errors
+from frontend.scene_feed import WINDOW
+from tests.frontend import fake_jobs, server_errors
 from tests.frontend.conftest import OpenApp
 from tests.frontend.elements import labelled, labels, text_of, values
 from tests.frontend.fake_api import FakeApi
@@ -51,6 +52,39 @@ def test_a_scene_finished_since_the_last_poll_starts_playing(fake: FakeApi, open
     assert len(at.get("audio")) == 2
     assert at.main.get("progress")[0].text.startswith("2 of 5 scenes narrated")
     assert [call["index"] for call in fake.calls_to("scene_audio")] == [1, 2]  # scene 1 cached
+
+
+def test_each_poll_of_a_long_job_reads_only_the_scenes_that_can_still_change(
+    fake: FakeApi, open_app: OpenApp
+):
+    job_id = fake.add_job(scenes=1000, completed=990, processing=1)
+    at = open_app(job=job_id)
+    assert sorted(set(fake.scenes_sent)) == list(range(1, 1001))  # a new session reads them all
+    first = len(fake.scenes_sent)
+    fake.complete_scene(job_id, 991)
+
+    at.run()  # the fragment's poll (run_every) does not fire in AppTest; a rerun stands in
+
+    assert not at.exception
+    assert at.main.get("progress")[0].text.startswith("991 of 1000 scenes narrated")
+    read = fake.scenes_sent[first:]
+    assert read and set(read) <= set(range(991, 1001))  # none of the 990 completed before
+    assert len(read) <= 2 * WINDOW  # the page and its fragment each read one short page
+    assert not fake.calls_to("job")  # never the whole job with its 1,000 scenes
+
+
+def test_a_poll_shows_the_scenes_the_document_gave_since(fake: FakeApi, open_app: OpenApp):
+    job_id = fake.add_job(scenes=2, completed=2)
+    fake.records[job_id].update(status="processing", extraction_status="processing")
+    at = open_app(job=job_id)
+    record = fake.records[job_id]
+    fake_jobs.append_scene(record, "Scene 3 came with page 3.", page=3)
+
+    at.run()
+
+    assert not at.exception
+    assert "Waiting its turn — Scene 3 came with page 3." in values(at.main.caption)
+    assert at.main.get("progress")[0].text.startswith("2 of 3+ scenes narrated")
 
 
 def test_progress_says_how_many_scenes_are_narrated_and_time_left(fake: FakeApi, open_app: OpenApp):
