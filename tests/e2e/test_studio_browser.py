@@ -125,14 +125,26 @@ def test_a_pdf_becomes_narration_heard_in_the_browser(
     shot(page, "03-scene-1-playable-while-rendering-desktop")
     shot(page, "03b-pending-scenes-desktop", at=".st-key-scene_3")
 
-    # It keeps playing through the page's progress polling (a redraw would restart it).
-    first.evaluate("audio => audio.play()")
-    page.wait_for_timeout(5_000)
-    playing = first.evaluate("audio => ({time: audio.currentTime, paused: audio.paused})")
-    assert not playing["paused"]
-    assert playing["time"] > 3.0
-    later = requests.get(f"{backend.url}/jobs/{job_id}", timeout=5).json()["progress"]
-    assert later["completed"] > job["progress"]["completed"]  # scenes finished meanwhile
+    # It keeps playing through the page's polling, which draws the next scene's player meanwhile
+    # (a redraw of scene 1 would make a new element, or restart this one from 0).
+    first.evaluate("audio => { audio.dataset.watched = 'yes'; return audio.play(); }")
+    expect(page.locator(".st-key-scene_2 audio")).to_have_count(1, timeout=120_000)
+    playing = first.evaluate(
+        "audio => ({time: audio.currentTime, paused: audio.paused, ended: audio.ended,"
+        " watched: audio.dataset.watched})"
+    )
+    assert playing["watched"] == "yes"  # the very element that started playing
+    assert playing["time"] > 0 and (not playing["paused"] or playing["ended"])
+
+    # Each poll read a short page from the first unsettled scene, never the whole job again.
+    polls = re.findall(
+        rf'"GET /jobs/{job_id}/scenes\?after=(\d+)&limit=(\d+) ', backend.log_path.read_text()
+    )
+    assert any(int(after) > 0 for after, _ in polls)
+    assert max(int(limit) for _, limit in polls) <= 500
+    assert (
+        backend.log_path.read_text().count(f'"GET /jobs/{job_id} HTTP') == 1
+    )  # this test's own, above
 
     # A refresh shows the same job, from the URL.
     page.reload()
