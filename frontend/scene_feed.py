@@ -1,11 +1,4 @@
-"""The scenes of one open job, held between polls and refreshed by reading only what can change.
-
-A scene is settled once its audio failed, or its audio and its page image are both done: the
-server changes a settled scene only by first unsettling it (a retry sends failed scenes back to
-pending). So each poll asks for the scenes after the last of the leading settled ones, one short
-page, and reads further only when that page does not reach past the changing part, when the job
-has scenes the feed does not hold, or when a settled scene it holds has become stale.
-"""
+"""The scenes of one open job, held between polls and refreshed by reading only what can change."""
 
 from __future__ import annotations
 
@@ -18,6 +11,7 @@ PAGE = 500  # the server's largest page, for the first read and for catching up
 
 
 def settled(scene: dict[str, Any]) -> bool:
+    """Audio failed, or audio and page image both done (the server's rule, JobStore.list_scenes)."""
     audio = scene["audio_status"]
     return audio == "failed" or (
         audio == "completed" and scene["image_status"] in ("completed", "failed")
@@ -25,7 +19,13 @@ def settled(scene: dict[str, Any]) -> bool:
 
 
 class SceneFeed:
-    """The scenes of job `job_id`, by idx. Not thread-safe: one per browser session."""
+    """The scenes of job `job_id`, by idx. Not thread-safe: one per browser session.
+
+    The server changes a settled scene only by first unsettling it (a retry sends failed scenes
+    back to pending). So a poll asks for the scenes after the last of the leading settled ones,
+    one short page, and reads on only when that page does not reach past the changing part, when
+    the job has scenes the feed does not hold, or when a settled scene it holds has gone stale.
+    """
 
     def __init__(self, job_id: str):
         self.job_id = job_id
