@@ -173,7 +173,7 @@ def _decode_mono(
     return kept[:filled], rate, channels
 
 
-def _check_header(name: str, rate: int, channels: int, frames: int, max_raw_seconds: float):
+def _check_header(name: str, rate: int, channels: int, frames: int, max_raw_seconds: float) -> None:
     """Refuse, from the header alone, a clip too long or too large to decode."""
     if rate <= 0 or channels <= 0:
         raise AudioUnreadable(f"'{name}' declares {rate} Hz and {channels} channels.")
