@@ -13,6 +13,7 @@ before its body is read. With `api_token` set, every route but /health needs
 from __future__ import annotations
 
 import hmac
+import logging
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
@@ -21,6 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.api.errors import error_response
 from backend.core.errors import AppError, CrossSiteRequest, HostNotAllowed, TokenRequired
 from backend.core.settings import LOOPBACK_NAMES, Settings, is_loopback
+
+log = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/health",)
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -41,6 +44,13 @@ class AccessMiddleware:
         studio = [f"http://{name}:{settings.studio_port}" for name in ("127.0.0.1", "localhost")]
         self.origins = {parse_origin(origin) for origin in (*studio, *settings.allowed_origins)}
         self.origins.discard(None)
+        for origin in settings.allowed_origins:
+            if parse_origin(origin) is None:
+                log.warning(
+                    "CHATTERBOX_ALLOWED_ORIGINS entry %r is not an origin such as "
+                    "http://localhost:3000 (scheme://host[:port]); it allows nothing.",
+                    origin,
+                )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):

@@ -220,3 +220,12 @@ def test_reading_from_another_site_is_answered_but_never_shared(settings):
     assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
     assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_an_allowed_origin_without_a_scheme_allows_nothing_and_is_logged(settings, caplog):
+    odd = Settings(
+        _env_file=None, **(settings.model_dump() | {"allowed_origins": ["evil.example"]})
+    )
+    with live(odd) as client:
+        refused(client.post("/tts", json=TEXT, headers={"origin": EVIL}))
+    assert "'evil.example' is not an origin" in caplog.text
