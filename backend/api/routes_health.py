@@ -1,8 +1,12 @@
-"""GET /health: can the server serve, with which engine and device, and how much memory is used."""
+"""GET /health: can the server serve, with which engine and device, and how much memory is used.
+
+It needs no token, so a server with a token tells a caller without it only whether it serves
+(`status`, `model_loaded`) and its `limits`: no paths, memory figures or engine details.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from backend.api.deps import get_manager, get_settings
@@ -24,9 +28,14 @@ MEMORY_KEYS = (
 
 @router.get("/health")
 async def health(
-    manager: ModelManager = Depends(get_manager), settings: Settings = Depends(get_settings)
+    request: Request,
+    manager: ModelManager = Depends(get_manager),
+    settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
     engine = manager.engine
+    # The access middleware records whether the request carried the token.
+    if settings.api_token is not None and not getattr(request.state, "authenticated", False):
+        return _outline(manager, settings)
     try:
         engine.check_environment()
     except AppError as exc:
@@ -46,6 +55,17 @@ async def health(
         "limits": limits(settings),
     }
     return JSONResponse(body)
+
+
+def _outline(manager: ModelManager, settings: Settings) -> JSONResponse:
+    """The health answer for a caller without the token: serving or not, and the limits."""
+    try:
+        manager.engine.check_environment()
+    except AppError:
+        body = {"status": "unavailable", "model_loaded": False, "limits": limits(settings)}
+        return JSONResponse(body, status_code=503)
+    body = {"status": "healthy", "model_loaded": manager.status()["model_loaded"]}
+    return JSONResponse({**body, "limits": limits(settings)})
 
 
 def limits(settings: Settings) -> dict[str, int | float]:

@@ -247,3 +247,17 @@ class ServerBusy(AppError):
         "Try again after the number of seconds in the Retry-After header; long texts are better "
         "sent as a narration job (POST /jobs), which has no such limit."
     )
+
+
+class CrossSiteRequest(AppError):
+    status_code = 403
+    code = "cross_site_request"
+    default_message = (
+        "A web page on another site asked this server to change something; it only takes such "
+        "requests from its own pages, the studio and programs that send no Origin header."
+    )
+    default_solution = (
+        "If you trust that page, add its origin (for example http://localhost:3000) to "
+        "CHATTERBOX_ALLOWED_ORIGINS on the server and restart it. Scripts, curl and API clients "
+        "(which send no Origin header) are not affected."
+    )

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     # Host header names answered besides localhost, 127.0.0.1 and [::1] (DNS-rebinding defence);
     # "*" answers any name.
     allowed_hosts: list[str] = []
+    # Origins (scheme://host[:port]) whose web pages may POST, PUT, PATCH or DELETE, besides this
+    # server's own and the studio's; any other Origin is refused (cross-site request forgery).
+    allowed_origins: list[str] = []
+    # The studio's port (the start scripts' FRONTEND_PORT): its pages, http://127.0.0.1:<port>
+    # and http://localhost:<port>, are trusted origins.
+    studio_port: int = Field(8501, ge=1, le=65535)
 
     # Engine and where its files live.
     engine: EngineName = "auto"
@@ -88,14 +94,30 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     def exposure_problem(self) -> str | None:
-        """Why this configuration must not start (a non-loopback bind without a token), or None."""
-        if is_loopback(self.host) or self.api_token is not None:
+        """Why this configuration must not start (a non-loopback bind or allowed Host name
+        without a token), or None."""
+        if self.api_token is not None:
             return None
+        if is_loopback(self.host):
+            return self.allowed_hosts_problem()
         return (
             f"CHATTERBOX_HOST={self.host} would let other machines reach the server, and no "
             "CHATTERBOX_API_TOKEN is set. Set a token (for example the output of: python -c "
             '"import secrets; print(secrets.token_urlsafe(32))"), '
             "or keep CHATTERBOX_HOST=127.0.0.1."
+        )
+
+    def allowed_hosts_problem(self) -> str | None:
+        """Host names other than this machine's (or "*") answered without a token, or None."""
+        reachable = [name for name in self.allowed_hosts if not is_loopback(name)]
+        if not reachable:
+            return None
+        names = ", ".join("'*' (any name)" if name == "*" else name for name in reachable)
+        return (
+            f"CHATTERBOX_ALLOWED_HOSTS answers {names}, a name other machines or web pages can "
+            "reach this server by, and no CHATTERBOX_API_TOKEN is set. Set a token (for example "
+            'the output of: python -c "import secrets; print(secrets.token_urlsafe(32))"), '
+            "or keep only localhost, 127.0.0.1 and [::1] in CHATTERBOX_ALLOWED_HOSTS."
         )
 
     @property

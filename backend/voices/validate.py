@@ -1,12 +1,17 @@
 """Reference-clip validation: turns an uploaded file into a clean mono clip for voice cloning.
 
 Pure and synchronous (CPU-bound: decoding and resampling); callers keep it off the event loop.
+Memory is bounded before decoding: the header's length, rate and channels are checked first,
+and the clip is mixed to mono and resampled to the target rate block by block, so one upload
+holds at most voice_max_raw_seconds of mono audio at the target rate (57.6 MB at the defaults),
+whatever rate and channels the file has.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import math
 
 import numpy as np
 import soundfile as sf
@@ -36,7 +41,10 @@ TOKEN_SECONDS = 0.04
 QUIET_DB = -12.0  # peaks below this are raised to TARGET_PEAK_DB
 TARGET_PEAK_DB = -1.0
 BLOCK_SAMPLES = 1 << 20  # decoded per step and mixed to mono, so many channels never sit whole
-MAX_RATE = 192_000  # with voice_max_raw_seconds, bounds the memory one upload can take
+MAX_RATE = 192_000
+# Samples (frames x channels) one upload may decode, whatever its length: ten minutes of 192 kHz
+# stereo. It bounds the decoding work, as voice_max_raw_seconds bounds the audio kept.
+MAX_DECODED_SAMPLES = 600 * MAX_RATE * 2
 
 
 def sniff_container(data: bytes) -> str | None:
@@ -88,12 +96,14 @@ def validate_reference(
             f"The content of '{name}' is not audio (no WAV, MP3, FLAC or OGG header), "
             "whatever its extension says."
         )
-    mono, rate, channels = _decode_mono(data, name, container, settings.voice_max_raw_seconds)
-    raw_seconds = len(mono) / rate
+    mono, rate, channels = _decode_mono(
+        data, name, container, settings.voice_max_raw_seconds, target_rate
+    )
+    raw_seconds = len(mono) / target_rate
 
-    start, end = _speech_bounds(mono, rate, name)
+    start, end = _speech_bounds(mono, target_rate, name)
     clip = mono[start:end]
-    seconds = len(clip) / rate
+    seconds = len(clip) / target_rate
     if seconds < settings.voice_min_seconds:
         raise AudioTooShort(
             f"'{name}' holds {seconds:.2f} s of sound after trimming silence; "
@@ -109,8 +119,6 @@ def validate_reference(
             max_seconds=settings.voice_max_seconds,
         )
 
-    if rate != target_rate:
-        clip = soxr.resample(clip, rate, target_rate, quality="HQ")
     clip, gain_db = _normalise(np.ascontiguousarray(clip, dtype=np.float32))
     clip = _pad_to_whole_tokens(clip, target_rate)
     meta: dict[str, object] = {
@@ -127,39 +135,80 @@ def validate_reference(
 
 
 def _decode_mono(
-    data: bytes, name: str, container: str, max_raw_seconds: float
+    data: bytes, name: str, container: str, max_raw_seconds: float, target_rate: int
 ) -> tuple[np.ndarray, int, int]:
-    """Decode to mono float32, refusing from the header alone a clip longer than max_raw_seconds."""
+    """Decode to mono float32 at `target_rate`; return it with the file's rate and channels.
+
+    The header's length, rate and channels are checked before any sample is decoded; decoding
+    then stops where the header said the audio ends, should the decoder find more.
+    """
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
             rate, channels, frames = f.samplerate, f.channels, f.frames
-            if rate <= 0 or channels <= 0:
-                raise AudioUnreadable(f"'{name}' declares {rate} Hz and {channels} channels.")
-            if rate > MAX_RATE:
-                raise UnsupportedAudioFormat(
-                    f"'{name}' is sampled at {rate} Hz; rates up to {MAX_RATE} Hz are accepted."
-                )
-            if frames / rate > max_raw_seconds:
-                raise AudioTooLong(
-                    f"'{name}' is {frames / rate:.0f} s long by its header; files over "
-                    f"{max_raw_seconds:g} s are refused before decoding.",
-                    seconds=round(frames / rate, 2),
-                    max_seconds=max_raw_seconds,
-                )
-            # soundfile reads no more than the frame count just checked, so memory stays bounded.
-            mono, filled = np.empty(frames, dtype=np.float32), 0
-            step = max(1, BLOCK_SAMPLES // channels)
-            for block in f.blocks(blocksize=step, dtype="float32", always_2d=True):
-                mono[filled : filled + len(block)] = block.mean(axis=1, dtype=np.float32)
-                filled += len(block)
+            _check_header(name, rate, channels, frames, max_raw_seconds)
+            kept = np.empty(math.ceil(frames * target_rate / rate) + 16, dtype=np.float32)
+            filled = decoded = 0
+            resampler = None
+            if rate != target_rate:
+                resampler = soxr.ResampleStream(rate, target_rate, 1, "float32", quality="HQ")
+            # One buffer for every block (blocks() would copy each one otherwise).
+            buffer = np.empty((max(1, min(BLOCK_SAMPLES // channels, frames)), channels), "float32")
+            for block in f.blocks(out=buffer, dtype="float32", always_2d=True):
+                decoded += len(block)
+                if decoded > frames:
+                    raise AudioUnreadable(
+                        f"'{name}' holds more audio than its header declares "
+                        f"({frames / rate:.0f} s); it was not decoded further."
+                    )
+                mono = block.mean(axis=1, dtype=np.float32)
+                filled = _append(kept, filled, _resampled(resampler, mono))
+            if resampler is not None:
+                tail = resampler.resample_chunk(np.empty(0, np.float32), last=True)
+                filled = _append(kept, filled, tail)
     except (RuntimeError, ValueError, OSError, EOFError) as exc:
         reason = getattr(exc, "error_string", None) or str(exc)
         raise AudioUnreadable(
             f"'{name}' has a {container.upper()} header but could not be decoded ({reason})."
         ) from exc
+    return kept[:filled], rate, channels
+
+
+def _check_header(name: str, rate: int, channels: int, frames: int, max_raw_seconds: float) -> None:
+    """Refuse, from the header alone, a clip too long or too large to decode."""
+    if rate <= 0 or channels <= 0:
+        raise AudioUnreadable(f"'{name}' declares {rate} Hz and {channels} channels.")
+    if rate > MAX_RATE:
+        raise UnsupportedAudioFormat(
+            f"'{name}' is sampled at {rate} Hz; rates up to {MAX_RATE} Hz are accepted."
+        )
+    if frames / rate > max_raw_seconds:
+        raise AudioTooLong(
+            f"'{name}' is {frames / rate:.0f} s long by its header; files over "
+            f"{max_raw_seconds:g} s are refused before decoding.",
+            seconds=round(frames / rate, 2),
+            max_seconds=max_raw_seconds,
+        )
+    if frames * channels > MAX_DECODED_SAMPLES:
+        raise AudioTooLong(
+            f"'{name}' holds {frames * channels / 1e6:.0f} million samples by its header "
+            f"({frames / rate:.0f} s x {rate} Hz x {channels} channels); at most "
+            f"{MAX_DECODED_SAMPLES / 1e6:.0f} million (ten minutes of {MAX_RATE} Hz stereo) "
+            "are decoded for one upload.",
+            seconds=round(frames / rate, 2),
+        )
+
+
+def _resampled(resampler: soxr.ResampleStream | None, mono: np.ndarray) -> np.ndarray:
     # Float files may carry NaN, infinities or peaks above full scale.
-    np.nan_to_num(mono[:filled], copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
-    return mono[:filled], rate, channels
+    np.nan_to_num(mono, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
+    return mono if resampler is None else resampler.resample_chunk(mono)
+
+
+def _append(kept: np.ndarray, filled: int, chunk: np.ndarray) -> int:
+    """Copy `chunk` into `kept` at `filled` (the resampler's last few samples may not fit)."""
+    room = min(len(chunk), len(kept) - filled)
+    kept[filled : filled + room] = chunk[:room]
+    return filled + room
 
 
 def _speech_bounds(mono: np.ndarray, rate: int, name: str) -> tuple[int, int]:

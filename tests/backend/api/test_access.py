@@ -1,4 +1,5 @@
-"""backend/api/access.py: the Host allow-list, the API token, and no token-less network answers."""
+"""backend/api/access.py: the Host allow-list, the API token, and no token-less network answers
+(cross-site requests: test_cross_site.py)."""
 
 from __future__ import annotations
 
@@ -59,15 +60,17 @@ def test_another_host_name_is_refused_as_dns_rebinding(settings, host):
 
 
 def test_names_added_to_allowed_hosts_are_answered(settings):
-    settings = with_(settings, allowed_hosts=["backend"])
+    settings = with_(settings, allowed_hosts=["backend"], api_token=TOKEN)
     with client_for(settings) as client:
+        client.headers["authorization"] = f"Bearer {TOKEN}"
         assert client.get("/voices", headers={"host": "backend:8000"}).status_code == 200
         assert client.get("/voices", headers={"host": "other:8000"}).status_code == 421
 
 
 def test_a_star_answers_any_host_name(settings):
-    settings = with_(settings, allowed_hosts=["*"])
+    settings = with_(settings, allowed_hosts=["*"], api_token=TOKEN)
     with client_for(settings) as client:
+        client.headers["authorization"] = f"Bearer {TOKEN}"
         assert client.get("/voices", headers={"host": "anything.example"}).status_code == 200
 
 
@@ -125,23 +128,75 @@ def test_a_non_loopback_host_without_a_token_is_a_configuration_problem():
     assert Settings(_env_file=None, host="localhost").exposure_problem() is None
 
 
-def test_the_server_refuses_to_start_on_all_interfaces_without_a_token(tmp_path):
-    env = {"CHATTERBOX_HOST": "0.0.0.0", "CHATTERBOX_DATA_DIR": str(tmp_path), "PATH": ""}
-    done = subprocess.run(
+@pytest.mark.parametrize(
+    "names", [["backend"], ["*"], ["localhost", "studio.lan"], ["192.168.1.20"], ["localhost."]]
+)
+def test_a_host_name_other_machines_can_use_needs_a_token_as_a_network_bind_does(names):
+    problem = Settings(_env_file=None, allowed_hosts=names).exposure_problem()
+    assert problem is not None
+    assert "CHATTERBOX_ALLOWED_HOSTS answers" in problem
+    assert "no CHATTERBOX_API_TOKEN is set" in problem
+    assert Settings(_env_file=None, allowed_hosts=names, api_token=TOKEN).exposure_problem() is None
+
+
+def test_allowed_host_names_of_this_machine_need_no_token():
+    names = ["localhost", "LOCALHOST", "127.0.0.1", "127.0.1.1", "::1", "[::1]"]
+    assert Settings(_env_file=None, allowed_hosts=names).exposure_problem() is None
+
+
+def test_a_star_is_named_as_any_name_in_the_refusal():
+    problem = Settings(_env_file=None, allowed_hosts=["*"]).exposure_problem()
+    assert "'*' (any name)" in problem
+
+
+def test_the_compose_backends_access_settings_pass_the_exposure_rule(monkeypatch):
+    import yaml
+
+    access = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["x-backend-access"]
+    for name, value in access.items():
+        monkeypatch.setenv(name, TOKEN if name == "CHATTERBOX_API_TOKEN" else value)
+    settings = Settings(_env_file=None)
+    assert settings.allowed_hosts == ["backend"]
+    assert settings.exposure_problem() is None
+    monkeypatch.delenv("CHATTERBOX_API_TOKEN")
+    assert Settings(_env_file=None).exposure_problem() is not None
+
+
+def run_backend(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, "-m", "backend"],
         cwd=ROOT,
-        env=env,
+        env={"CHATTERBOX_DATA_DIR": str(tmp_path), "PATH": "", **env},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_the_server_refuses_to_start_on_all_interfaces_without_a_token(tmp_path):
+    done = run_backend(tmp_path, CHATTERBOX_HOST="0.0.0.0")
     assert done.returncode == 1
     assert "Refusing to start: CHATTERBOX_HOST=0.0.0.0 would let other machines" in done.stderr
+
+
+def test_the_server_refuses_to_start_answering_any_host_name_without_a_token(tmp_path):
+    done = run_backend(tmp_path, CHATTERBOX_ALLOWED_HOSTS='["*"]')
+    assert done.returncode == 1
+    assert "Refusing to start: CHATTERBOX_ALLOWED_HOSTS answers '*' (any name)" in done.stderr
 
 
 def test_the_app_refuses_to_start_up_on_all_interfaces_without_a_token(tmp_path):
     settings = Settings(_env_file=None, host="0.0.0.0", data_dir=tmp_path)
     with pytest.raises(RuntimeError, match="no CHATTERBOX_API_TOKEN is set"), client_for(settings):
+        pass
+
+
+def test_the_app_refuses_to_start_up_answering_a_lan_name_without_a_token(tmp_path):
+    settings = Settings(_env_file=None, allowed_hosts=["studio.lan"], data_dir=tmp_path)
+    with (
+        pytest.raises(RuntimeError, match=r"ALLOWED_HOSTS answers studio\.lan"),
+        client_for(settings),
+    ):
         pass
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from backend.core.errors import EnvironmentNotSetup
 from backend.core.settings import Settings
 from backend.engines.base import EngineMemory
@@ -166,3 +168,70 @@ def test_health_503_names_the_cache_directory_when_only_model_files_are_missing(
             },
         )
         assert str(model_dir) == str(cache.resolve())
+
+
+TOKEN = "health-test-token"
+REDACTED_KEYS = {"status", "model_loaded", "limits"}
+
+
+def test_with_a_token_health_without_it_says_only_status_model_loaded_and_limits(make_client):
+    client = make_client(api_token=TOKEN)
+    client.post("/model/load", headers={"x-api-key": TOKEN})
+
+    response = client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "healthy", "model_loaded": True, "limits": DEFAULT_LIMITS}
+    assert "x-tts-engine" not in response.headers and "x-tts-device" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "credentials", [{"authorization": f"Bearer {TOKEN}"}, {"x-api-key": TOKEN}]
+)
+def test_with_a_token_health_with_it_says_everything(make_client, credentials):
+    client = make_client(api_token=TOKEN)
+
+    response = client.get("/health", headers=credentials)
+
+    body = response.json()
+    assert body["engine"] == "fake" and body["device"] == "cpu"
+    assert body["memory"]["rss_bytes"] > 0
+    assert body["limits"] == DEFAULT_LIMITS
+    assert response.headers["x-tts-engine"] == "fake"
+
+
+def test_with_a_token_a_wrong_one_gets_the_short_health(make_client):
+    client = make_client(api_token=TOKEN)
+    body = client.get("/health", headers={"authorization": "Bearer guess"}).json()
+    assert set(body) == REDACTED_KEYS
+
+
+def test_with_a_token_an_unset_up_engine_names_no_paths_to_a_caller_without_it(
+    make_client, tmp_path
+):
+    problem = EnvironmentNotSetup(f"The model files are missing from {tmp_path}.")
+    client = make_client(FakeEngine(environment_error=problem), api_token=TOKEN)
+
+    response = client.get("/health")
+    full = client.get("/health", headers={"x-api-key": TOKEN})
+
+    assert response.status_code == 503
+    body = response.json()
+    assert body == {"status": "unavailable", "model_loaded": False, "limits": DEFAULT_LIMITS}
+    assert str(tmp_path) not in response.text
+    assert full.status_code == 503
+    assert str(tmp_path) in full.json()["message"]
+
+
+def test_the_studio_sends_the_token_and_gets_the_full_health(tmp_path, monkeypatch):
+    from frontend.api_client import ApiClient
+    from tests.helpers.live import serving
+
+    settings = Settings(_env_file=None, data_dir=tmp_path, load_on_startup=False, api_token=TOKEN)
+    monkeypatch.delenv("CHATTERBOX_API_TOKEN", raising=False)
+    with serving(create_app(settings, FakeEngine())) as url:
+        outline = ApiClient(url).health()
+        monkeypatch.setenv("CHATTERBOX_API_TOKEN", TOKEN)  # as the studio has it
+        full = ApiClient(url).health()
+    assert set(outline) == REDACTED_KEYS
+    assert full["engine"] == "fake" and "memory" in full and "sample_rate" in full

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -19,7 +20,8 @@ from backend.core.errors import (
     UploadTooLarge,
 )
 from backend.core.settings import Settings
-from backend.voices.validate import sniff_container, validate_reference
+from backend.voices import validate
+from backend.voices.validate import BLOCK_SAMPLES, sniff_container, validate_reference
 from tests.helpers.audio import wav_header
 
 RATE = 16000
@@ -299,3 +301,99 @@ def test_arbitrary_bytes_only_ever_raise_app_errors(prefix: bytes, body: bytes, 
         validate_reference(prefix + body, "fuzz" + ext, Settings(_env_file=None))
     except AppError as error:
         assert error.status_code in (413, 415, 422)
+
+
+def long_high_rate_flac(seconds: int, rate: int = 192_000, speech_seconds: float = 5.0) -> bytes:
+    """A stereo FLAC of `seconds` at `rate`: silence with speech in the middle. Silence packs
+    small, so a long high-rate clip fits a small upload and decodes to a large one."""
+    buf = io.BytesIO()
+    voice = speech(speech_seconds, rate=rate)
+    with sf.SoundFile(buf, "w", rate, 2, format="FLAC", subtype="PCM_16") as f:
+        half_seconds = np.zeros((rate // 2, 2), np.float32)
+        each_side = round(seconds - speech_seconds)  # half seconds, either side of the speech
+        for _ in range(each_side):
+            f.write(half_seconds)
+        f.write(np.stack([voice, 0.5 * voice], axis=1))
+        for _ in range(each_side):
+            f.write(half_seconds)
+    return buf.getvalue()
+
+
+def test_a_long_high_rate_clip_is_kept_at_the_target_rate_while_it_is_decoded(
+    config: Settings,
+) -> None:
+    # 100 s of 192 kHz stereo: 77 MB as mono float32 at its own rate, which the old decoder
+    # held whole. Mixed and resampled block by block, only 100 s at 24 kHz (9.6 MB) is kept.
+    data = long_high_rate_flac(100)
+    assert len(data) < 5 * 2**20
+    kept_at_target, decoded_at_source = 100 * 24_000 * 4, 100 * 192_000 * 4
+
+    tracemalloc.start()
+    try:
+        audio, meta = validate_reference(data, "long.flac", config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < kept_at_target + 4 * BLOCK_SAMPLES * 4 < decoded_at_source / 2
+    assert meta["original_sample_rate"] == 192_000 and meta["channels"] == 2
+    assert meta["duration_seconds"] == pytest.approx(5.0, abs=0.1)
+    assert meta["trimmed_seconds"] == pytest.approx(95.0, abs=0.1)
+    assert np.max(np.abs(audio.samples)) == pytest.approx(0.375, abs=0.02)  # mean of 0.5, 0.25
+
+
+def test_decoding_block_by_block_gives_the_same_clip_as_decoding_it_whole(
+    config: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stereo = np.stack([padded(6.0, lead=1.0, tail=1.0, rate=48000)] * 2, axis=1)
+    data = encode(stereo, "FLAC", rate=48000)  # 8 s x 48 kHz: several 512 k-frame blocks
+    in_blocks, _ = validate_reference(data, "a.flac", config)
+    monkeypatch.setattr(validate, "BLOCK_SAMPLES", 1 << 30)
+    whole, _ = validate_reference(data, "a.flac", config)
+
+    np.testing.assert_array_equal(in_blocks.samples, whole.samples)
+
+
+def test_a_header_declaring_more_samples_than_one_upload_may_decode_is_refused_first(
+    config: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The cap is ten minutes of 192 kHz stereo; here it is five seconds of 16 kHz stereo, so a
+    # six-second clip passes as mono and is refused as stereo, with nothing decoded.
+    monkeypatch.setattr(validate, "MAX_DECODED_SAMPLES", 5 * RATE * 2)
+    voice = speech(6.0)
+    assert validate_reference(encode(voice, "FLAC"), "mono.flac", config)[1]["channels"] == 1
+
+    def no_decoding(*args: object, **kwargs: object) -> None:
+        raise AssertionError("samples were decoded")
+
+    monkeypatch.setattr(sf.SoundFile, "blocks", no_decoding)
+    monkeypatch.setattr(sf.SoundFile, "read", no_decoding)
+    with pytest.raises(AudioTooLong) as caught:
+        validate_reference(encode(np.stack([voice, voice], axis=1), "FLAC"), "st.flac", config)
+
+    assert caught.value.status_code == 422
+    assert "6 s x 16000 Hz x 2 channels" in caught.value.message
+    assert "ten minutes of 192000 Hz stereo" in caught.value.message
+
+
+def test_decoding_stops_where_the_header_says_the_audio_ends(
+    config: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_blocks = sf.SoundFile.blocks
+    pulled: list[int] = []
+
+    def endless(self, *args, **kwargs):
+        # A decoder that ignores the header's length and never ends.
+        block = None
+        for block in real_blocks(self, *args, **kwargs):
+            pulled.append(len(block))
+            yield block
+        while True:
+            pulled.append(len(block))
+            yield block
+
+    monkeypatch.setattr(sf.SoundFile, "blocks", endless)
+    with pytest.raises(AudioUnreadable, match="more audio than its header declares"):
+        validate_reference(encode(speech(4.0)), "endless.wav", config)
+
+    assert sum(pulled) <= 4 * RATE + BLOCK_SAMPLES
