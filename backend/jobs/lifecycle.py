@@ -118,12 +118,12 @@ def settle(db: sqlite3.Connection, job_id: str) -> str | None:
 
     Needs extraction 'completed' or 'failed' and no pending or processing scene. Then
     'completed' if every scene completed; otherwise 'failed' with the extraction's error,
-    'scenes_failed' (some scene failed) or 'no_scenes' (nothing to narrate). A cancelled or
-    already ended job is left alone.
+    'scenes_failed' (some scene failed) or 'no_scenes' (nothing to narrate). A cancelled job
+    is left alone; an ended one settles to the same status again.
     """
     job = sql.fetch_job(db, job_id)
     extraction = job["extraction_status"]
-    if job["status"] in ENDED or extraction not in ("completed", "failed"):
+    if job["status"] == "cancelled" or extraction not in ("completed", "failed"):
         return None
     counts = sql.progress(db, job_id)
     if counts["pending"] or counts["processing"]:
@@ -279,7 +279,7 @@ def resplit(db: sqlite3.Connection, job_id: str, max_chars: int) -> bool:
             run.append(row)
         elif row is not None:
             out.append(row)
-    if [s["text"] for s in out] == [r["text"] for r in rows] and all("idx" in s for s in out):
+    if [s["text"] for s in out] == [r["text"] for r in rows]:  # already split this way
         return False
     offset = 1 + max(len(out), *(r["idx"] for r in rows))  # above every old and new number
     db.execute("UPDATE scenes SET idx = idx + ? WHERE job_id = ?", (offset, job_id))
@@ -319,8 +319,7 @@ def _split_run(run: list[dict[str, Any]], max_chars: int) -> list[dict[str, Any]
 
 def recover(db: sqlite3.Connection) -> list[str]:
     """After a restart: processing scenes -> pending, processing extractions -> pending and
-    processing jobs -> pending; a text job whose scenes were never stored fails with a reason.
-    Returns the unfinished (pending) job ids, oldest first."""
+    processing jobs -> pending. Returns the unfinished (pending) job ids, oldest first."""
     db.execute(
         "UPDATE scenes SET audio_status = 'pending', started_at = NULL"
         " WHERE audio_status = 'processing'"
@@ -333,16 +332,12 @@ def recover(db: sqlite3.Connection) -> list[str]:
         "UPDATE jobs SET status = 'pending', updated_at = ? WHERE status = 'processing'",
         (sql.now(),),
     )
-    lost = db.execute(
-        "SELECT id FROM jobs WHERE status = 'pending' AND source_kind = 'text'"
-        " AND extraction_status != 'completed'"
-    ).fetchall()
-    for row in lost:  # the server stopped between the job's row and its scenes
-        fail(db, row["id"], *INTERRUPTED)
     query = "SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, rowid"
     return [row["id"] for row in db.execute(query)]
 
 
+# A text job's scenes are stored in one call after its row: a restart that finds a text job
+# without them (the server stopped in between) fails it with this reason.
 INTERRUPTED = (
     "job_interrupted",
     "The server stopped before the job's text was stored.",

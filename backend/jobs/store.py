@@ -260,8 +260,7 @@ class JobStore:
 
         Unfinished means status pending or processing; those jobs are set to 'pending', and an
         extraction of theirs left 'processing' back to 'pending', so the caller re-extracts each
-        returned job whose extraction_status is 'pending', after page `pages_done`. A text job
-        whose scenes were never stored fails (lifecycle.recover).
+        returned job whose extraction_status is 'pending', after page `pages_done`.
         """
         with self._write() as db:
             return lifecycle.recover(db)

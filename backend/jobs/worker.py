@@ -22,7 +22,7 @@ from pathlib import Path
 from backend.core.errors import AppError
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
-from backend.jobs import files
+from backend.jobs import files, lifecycle
 from backend.jobs.assembly import assemble
 from backend.jobs.extraction import Extractor, PageSource
 from backend.jobs.narrator import SceneNarrator
@@ -69,8 +69,11 @@ class JobRunner:
 
     def start(self) -> None:
         for job_id in self.store.recover():
-            self._adopt(job_id)
             job = self.store.get_job(job_id, scenes=False)
+            if job["source_kind"] == "text" and job["extraction_status"] != "completed":
+                self.store.fail_job(job_id, *lifecycle.INTERRUPTED)  # stopped before its scenes
+                continue
+            self._adopt(job_id)
             if job["source_kind"] == "pdf" and job["extraction_status"] == "pending":
                 self.extractor.start(job_id)
             self._enqueue(job_id)
