@@ -16,7 +16,6 @@ import logging
 import shutil
 import threading
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 
 from backend.core.errors import AppError
@@ -62,8 +61,9 @@ class JobRunner:
         judge = TakeJudge(settings, QualityChecker() if enabled else None)
         self.judge = judge
         self.narrator = SceneNarrator(store, manager, voices, settings, judge, self._stopping)
-        max_chars: Callable[[], int] = lambda: manager.engine.capabilities.max_chars  # noqa: E731
-        self.extractor = Extractor(store, settings, max_chars, self._stopping, self._notify, pages)
+        self.extractor = Extractor(
+            store, settings, self._max_chars, self._stopping, self._notify, pages
+        )
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -134,6 +134,9 @@ class JobRunner:
         self.store.delete_job(job_id)
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
         self._notify()
+
+    def _max_chars(self) -> int:
+        return self.manager.engine.capabilities.max_chars
 
     # ---- engine record --------------------------------------------------------------------
 
