@@ -67,9 +67,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         try:
             yield
         finally:
+            # Jobs stop first (a running take may finish and is recorded), then the model
+            # (queued calls are dropped: their scenes stay pending), then the store, last.
             app.state.jobs.stop()
             manager.close()
-            app.state.jobs.store.close()
+            app.state.jobs.close()
 
     app = FastAPI(
         title="Chatterbox Studio",

@@ -1,7 +1,8 @@
 """Narration jobs (/jobs): a PDF or a long text becomes scenes spoken one by one.
 
 POST /jobs answers 202 as soon as the first page is read, so the first scene plays while the rest
-are still being made.
+are still being made. The store is SQLite: its calls never run on the event loop (plain `def`
+handlers run in the thread pool; async ones go through run_in_threadpool).
 """
 
 from __future__ import annotations
@@ -18,14 +19,17 @@ from starlette.concurrency import run_in_threadpool
 from backend.api.deps import get_settings, get_store
 from backend.core.errors import (
     InvalidRequest,
+    JobNotFound,
     NotReady,
     PdfUnreadable,
     SceneNotFound,
-    TextEmpty,
     TextTooLong,
+    error_for,
 )
 from backend.core.settings import Settings
+from backend.engines.speaker import clean_text
 from backend.jobs.assembly import to_mp3
+from backend.jobs.files import remove_if_orphan
 from backend.jobs.pdf import decrypted, open_info, parse_page_range
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
@@ -71,20 +75,15 @@ async def create_job(
         "temperature": temperature,
         "seed": seed,
     }
-    store = runner.store
+    voice_id = ref.voice_id if ref else BUILTIN
     if text is not None:
-        if not text.strip():
-            raise TextEmpty()
         if len(text) > settings.max_job_chars:
             raise TextTooLong(
                 f"The text has {len(text)} characters; a job takes at most "
                 f"{settings.max_job_chars}."
             )
-        job = store.create_job(
-            title or _title_of(text), "text", None, ref.voice_id if ref else BUILTIN, params, None
-        )
-        await run_in_threadpool(runner.submit_text, job["id"], text)
-        return store.get_job(job["id"])
+        text = clean_text(text, settings.max_job_chars)  # the same cleaning /tts applies
+        return await run_in_threadpool(_create_text_job, runner, title, text, voice_id, params)
 
     data = await file.read()
     if b"%PDF" not in data[:1024]:
@@ -94,51 +93,70 @@ async def create_job(
     if info["encrypted"]:  # keep an unlocked copy rather than the password
         data = await run_in_threadpool(decrypted, data, password or "")
     name = (file.filename or "document.pdf").rsplit("/", 1)[-1]
-    job = store.create_job(
-        title or name.removesuffix(".pdf"),
-        "pdf",
-        None,
-        ref.voice_id if ref else BUILTIN,
-        params,
-        pages,
-    )
-    job_id = job["id"]
-    source = runner.job_dir(job_id) / "source.pdf"
-    await run_in_threadpool(_save, source, data)
-    store.set_source_path(job_id, str(source))
-    runner.submit_pdf(job_id)
+    title = title or name.removesuffix(".pdf")
+    job_id = await run_in_threadpool(_create_pdf_job, runner, title, data, voice_id, params, pages)
     return await _first_page(job_id, runner, settings.first_page_timeout_seconds)
 
 
+def _create_text_job(
+    runner: JobRunner, title: str | None, text: str, voice: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    job = runner.store.create_job(title or _title_of(text), "text", None, voice, params, None)
+    runner.submit_text(job["id"], text)
+    return runner.store.get_job(job["id"])
+
+
+def _create_pdf_job(
+    runner: JobRunner,
+    title: str,
+    data: bytes,
+    voice: str,
+    params: dict[str, Any],
+    pages: str | None,
+) -> str:
+    """The job's row, then its file, then its path on the row; a failure in between leaves no
+    job behind (and a crash there fails the job at the next start: job_source_missing)."""
+    job_id = runner.store.create_job(title, "pdf", None, voice, params, pages)["id"]
+    source = runner.job_dir(job_id) / "source.pdf"
+    try:
+        _save(source, data)
+        runner.store.set_source_path(job_id, str(source))
+    except BaseException:
+        runner.delete(job_id)
+        raise
+    runner.submit_pdf(job_id)
+    return job_id
+
+
 async def _first_page(job_id: str, runner: JobRunner, timeout: float) -> dict[str, Any]:
-    """Wait until the first page has given scenes (or extraction ended); errors come back now."""
+    """Wait until the first page has given scenes (or extraction ended); errors come back now,
+    as the store recorded them (code, message and solution)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        job = runner.store.get_job(job_id)
+        job = await run_in_threadpool(runner.store.get_job, job_id)
         if job["scenes"] or job["extraction_status"] == "completed":
             return job
         if job["extraction_status"] == "failed":
-            error = runner.extraction_error(job_id)
             await run_in_threadpool(runner.delete, job_id)  # nothing to narrate: nothing kept
-            if error is not None:
-                raise error
-            raise PdfUnreadable(job.get("error_message") or None)
+            if not job["error_code"]:
+                raise PdfUnreadable(job["error_message"] or None)
+            raise error_for(job["error_code"], job["error_message"], job["error_solution"])
         await asyncio.sleep(0.05)
-    return runner.store.get_job(job_id)
+    return await run_in_threadpool(runner.store.get_job, job_id)
 
 
 @router.get("")
-async def list_jobs(store: JobStore = Depends(get_job_store)) -> dict[str, Any]:
+def list_jobs(store: JobStore = Depends(get_job_store)) -> dict[str, Any]:
     return {"jobs": store.list_jobs()}
 
 
 @router.get("/{job_id}")
-async def get_job(job_id: str, store: JobStore = Depends(get_job_store)) -> dict[str, Any]:
+def get_job(job_id: str, store: JobStore = Depends(get_job_store)) -> dict[str, Any]:
     return store.get_job(job_id)
 
 
 @router.get("/{job_id}/scenes/{index}/audio", response_class=FileResponse)
-async def scene_audio(job_id: str, index: int, store: JobStore = Depends(get_job_store)):
+def scene_audio(job_id: str, index: int, store: JobStore = Depends(get_job_store)):
     scene = _scene(store, job_id, index)
     if scene["audio_status"] != "completed" or not scene["audio_path"]:
         raise NotReady(f"Scene {index} is {scene['audio_status']}.")
@@ -148,7 +166,7 @@ async def scene_audio(job_id: str, index: int, store: JobStore = Depends(get_job
 
 
 @router.get("/{job_id}/scenes/{index}/image", response_class=FileResponse)
-async def scene_image(job_id: str, index: int, store: JobStore = Depends(get_job_store)):
+def scene_image(job_id: str, index: int, store: JobStore = Depends(get_job_store)):
     scene = _scene(store, job_id, index)
     if scene["image_status"] != "completed" or not scene["image_path"]:
         raise NotReady(
@@ -159,7 +177,7 @@ async def scene_image(job_id: str, index: int, store: JobStore = Depends(get_job
 
 
 @router.get("/{job_id}/audio", response_class=FileResponse)
-async def job_audio(
+def job_audio(
     job_id: str,
     format: str = Query("wav", pattern="^(wav|mp3)$"),
     store: JobStore = Depends(get_job_store),
@@ -173,7 +191,9 @@ async def job_audio(
         )
     path = Path(job["final_audio_path"])
     if format == "mp3":
-        path = await run_in_threadpool(to_mp3, path, path.with_suffix(".mp3"))
+        path = to_mp3(path, path.with_suffix(".mp3"))
+        if remove_if_orphan(path.parent, lambda: store.exists(job_id)):
+            raise JobNotFound()  # deleted while it was being encoded
     return FileResponse(
         path,
         media_type="audio/mpeg" if format == "mp3" else "audio/wav",
@@ -182,21 +202,21 @@ async def job_audio(
 
 
 @router.post("/{job_id}/cancel")
-async def cancel_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
-    await run_in_threadpool(runner.cancel, job_id)
+def cancel_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
+    runner.cancel(job_id)
     return runner.store.get_job(job_id)
 
 
 @router.post("/{job_id}/retry")
-async def retry_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
-    requeued = await run_in_threadpool(runner.retry, job_id)
+def retry_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
+    requeued = runner.retry(job_id)
     return {"requeued": requeued, "job": runner.store.get_job(job_id)}
 
 
 @router.delete("/{job_id}")
-async def delete_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
+def delete_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
     runner.store.get_job(job_id)  # 404 before anything is touched
-    await run_in_threadpool(runner.delete, job_id)
+    runner.delete(job_id)
     return {"deleted": job_id}
 
 

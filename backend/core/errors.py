@@ -261,3 +261,27 @@ class CrossSiteRequest(AppError):
         "CHATTERBOX_ALLOWED_ORIGINS on the server and restart it. Scripts, curl and API clients "
         "(which send no Origin header) are not affected."
     )
+
+
+class JobSourceMissing(AppError):
+    status_code = 422
+    code = "job_source_missing"
+    default_message = "The job's document is missing."
+    default_solution = (
+        "The uploaded PDF was never saved, or was moved or deleted from the job's folder. Delete "
+        "this job and upload the PDF again."
+    )
+
+
+def error_for(code: str, message: str | None, solution: str | None) -> AppError:
+    """The AppError a stored (code, message, solution) stands for: the class with that code (an
+    unknown code gets the base class's status), so a recorded error reads as it did when raised."""
+    pending: list[type[AppError]] = [AppError]
+    while pending:
+        cls = pending.pop()
+        if cls.code == code:
+            return cls(message, solution)
+        pending.extend(cls.__subclasses__())
+    error = AppError(message, solution)
+    error.code = code  # type: ignore[misc]  # an instance attribute shadows the ClassVar
+    return error

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyloudnorm
 import soundfile as sf
+import soxr
 
 from backend.audio.assemble import fade_edges
 from backend.engines.base import Audio
+from backend.jobs.files import fsync_dir, fsync_file
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +46,30 @@ def normalise_loudness(audio: Audio, target_lufs: float = TARGET_LUFS) -> Audio:
 
 
 def assemble(
-    scenes: list[dict[str, Any]], out_path: Path, crossfade_ms: float, pause_ms: float
+    scenes: list[dict[str, Any]],
+    out_path: Path,
+    crossfade_ms: float,
+    pause_ms: float,
+    rate: int | None = None,
 ) -> tuple[float, list[dict[str, Any]]]:
-    """Write the scenes' audio (dicts with audio_path, chapter, idx) in order to a WAV file.
+    """Write the scenes' audio (dicts with audio_path, chapter, idx) in order to a WAV file at
+    `rate` (default: the first scene's), resampling any scene spoken at another rate (a job
+    resumed under another engine), so nothing plays off-speed. The file is fsynced before it
+    takes its name.
 
     Returns the duration in seconds and the chapter markers [{title, start_seconds, scene}].
     """
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    tmp = _temp_beside(out_path)
     chapters: list[dict[str, Any]] = []
     position = 0.0
     output: sf.SoundFile | None = None
     try:
         for number, scene in enumerate(scenes):
-            samples, rate = sf.read(scene["audio_path"], dtype="float32", always_2d=False)
+            samples, scene_rate = sf.read(scene["audio_path"], dtype="float32", always_2d=False)
+            rate = rate or scene_rate
+            if scene_rate != rate:
+                samples = soxr.resample(samples, scene_rate, rate).astype(np.float32)
             if output is None:
                 output = sf.SoundFile(tmp, "w", rate, 1, "PCM_16", format="WAV")
             elif number:
@@ -73,23 +86,56 @@ def assemble(
             part = normalise_loudness(Audio(samples, rate))
             output.write(fade_edges(part, crossfade_ms, number > 0, number < len(scenes) - 1))
             position += part.seconds
-    finally:
+    except BaseException:
         if output is not None:
             output.close()
-    os.replace(tmp, out_path)
+        tmp.unlink(missing_ok=True)
+        raise
+    if output is not None:
+        output.close()
+    _publish(tmp, out_path)
     return position, chapters
 
 
 def to_mp3(wav_path: Path, mp3_path: Path) -> Path:
-    """Encode the narration WAV as MP3 block by block (once; later calls reuse the file)."""
-    if mp3_path.exists() and mp3_path.stat().st_mtime >= wav_path.stat().st_mtime:
+    """Encode the narration WAV as MP3 block by block (once; later calls reuse the file).
+
+    Each encoder writes its own temporary file and renames it into place, so concurrent
+    exports never share one; the first to finish publishes, the others' identical files
+    replace it atomically. A reader sees a whole MP3 or none.
+    """
+    if _fresh(mp3_path, wav_path):
         return mp3_path
-    tmp = mp3_path.with_name(f".{mp3_path.name}.tmp")
-    with (
-        sf.SoundFile(wav_path) as source,
-        sf.SoundFile(tmp, "w", source.samplerate, 1, format="MP3") as target,
-    ):
-        for block in source.blocks(blocksize=MP3_BLOCK, dtype="float32"):
-            target.write(block)
-    os.replace(tmp, mp3_path)
+    tmp = _temp_beside(mp3_path)
+    try:
+        with (
+            sf.SoundFile(wav_path) as source,
+            sf.SoundFile(tmp, "w", source.samplerate, 1, format="MP3") as target,
+        ):
+            for block in source.blocks(blocksize=MP3_BLOCK, dtype="float32"):
+                target.write(block)
+        _publish(tmp, mp3_path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return mp3_path
+
+
+def _fresh(path: Path, source: Path) -> bool:
+    try:
+        return path.stat().st_mtime >= source.stat().st_mtime
+    except FileNotFoundError:
+        return False
+
+
+def _temp_beside(path: Path) -> Path:
+    """A new, unique temporary name in the target's folder (so the rename stays atomic)."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(name)
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """fsync, then rename: a row pointing at `path` never points at a partial file."""
+    fsync_file(tmp)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)

@@ -3,9 +3,8 @@
 Thread-safety: one JobStore holds one connection (check_same_thread=False) guarded by a lock, so
 any thread may call any method and calls within a process are serialised. Every mutation is one
 `BEGIN IMMEDIATE` transaction, so claims stay atomic across processes and across several
-JobStores on one file as well (WAL, busy_timeout 5 s). A scene's audio_status moves
-pending -> processing -> completed | failed; only `requeue_scene`, `recover` and `retry_job`
-move it back to pending, and nothing moves a completed scene.
+JobStores on one file as well (WAL, busy_timeout 5 s). Which moves between statuses exist is
+backend.jobs.lifecycle's business: every status change here is one of its transitions.
 """
 
 from __future__ import annotations
@@ -18,9 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from backend.jobs import lifecycle
 from backend.jobs import store_schema as sql
 
-ENDED = ("completed", "failed", "cancelled")
+ENDED = lifecycle.ENDED
 
 
 class JobStore:
@@ -88,18 +88,21 @@ class JobStore:
             db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
         return job
 
+    def exists(self, job_id: str) -> bool:
+        with self._read() as db:
+            return db.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone() is not None
+
     def set_job_status(
         self,
         job_id: str,
         status: str,
         error_code: str | None = None,
         error_message: str | None = None,
+        error_solution: str | None = None,
     ) -> None:
         """Set status and error fields; stamp started_at (first processing) or finished_at."""
-        sql.check(status, sql.JOB_STATUSES)
         with self._write() as db:
-            sql.fetch_job(db, job_id)
-            sql.set_status(db, job_id, status, error_code, error_message)
+            lifecycle.move_job(db, job_id, status, error_code, error_message, error_solution)
 
     def cancel_job(self, job_id: str) -> str:
         """pending/processing -> cancelled; other statuses stay. Returns the status now.
@@ -108,11 +111,7 @@ class JobStore:
         it (or `recover` runs at the next start).
         """
         with self._write() as db:
-            status = sql.fetch_job(db, job_id)["status"]
-            if status in ("pending", "processing"):
-                sql.set_status(db, job_id, "cancelled", None, None)
-                status = "cancelled"
-        return status
+            return lifecycle.cancel(db, job_id)
 
     def retry_job(self, job_id: str) -> int:
         """Failed scenes -> pending, errors cleared; a failed or cancelled job -> pending.
@@ -120,47 +119,31 @@ class JobStore:
         Completed scenes and completed jobs are never touched. Returns the number requeued.
         """
         with self._write() as db:
-            status = sql.fetch_job(db, job_id)["status"]
-            if status == "completed":
-                return 0
-            requeued = db.execute(
-                "UPDATE scenes SET audio_status = 'pending', error_code = NULL,"
-                " error_message = NULL, started_at = NULL, finished_at = NULL"
-                " WHERE job_id = ? AND audio_status = 'failed'",
-                (job_id,),
-            ).rowcount
-            if status in ("failed", "cancelled"):
-                sql.set_status(db, job_id, "pending", None, None)
-        return requeued
+            return lifecycle.retry(db, job_id)
 
     def finish_job_if_done(self, job_id: str) -> str | None:
-        """Settle the job once nothing is left to narrate; return the new status, else None.
-
-        Needs extraction 'completed' or 'failed' and no pending or processing scene. Then
-        'completed' if every scene completed; otherwise 'failed' with the extraction's error,
-        'scenes_failed' (some scene failed) or 'no_scenes' (nothing to narrate). A cancelled
-        job is left alone.
-        """
+        """Settle the job once nothing is left to narrate (lifecycle.settle); the new status."""
         with self._write() as db:
-            job = sql.fetch_job(db, job_id)
-            extraction = job["extraction_status"]
-            if job["status"] == "cancelled" or extraction not in ("completed", "failed"):
-                return None
-            counts = sql.progress(db, job_id)
-            if counts["pending"] or counts["processing"]:
-                return None
-            code = message = None
-            if extraction == "failed":
-                code = job["error_code"] or "extraction_failed"
-                message = job["error_message"] or "The document could not be read."
-            elif counts["failed"]:
-                code = "scenes_failed"
-                message = f"{counts['failed']} of {counts['total']} scenes failed."
-            elif not counts["total"]:
-                code, message = "no_scenes", "The document has no text to narrate."
-            status = "failed" if code else "completed"
-            sql.set_status(db, job_id, status, code, message)
-        return status
+            return lifecycle.settle(db, job_id)
+
+    def fail_job(self, job_id: str, code: str, message: str, solution: str) -> None:
+        """Fail the job and its open extraction now, with a reason a user can act on."""
+        with self._write() as db:
+            lifecycle.fail(db, job_id, code, message, solution)
+
+    def record_engine(
+        self, job_id: str, engine: str, model: str, sample_rate: int, max_chars: int
+    ) -> None:
+        """The engine, model, sample rate and scene length the unfinished scenes are split for."""
+        with self._write() as db:
+            sql.fetch_job(db, job_id)
+            lifecycle.record_engine(db, job_id, engine, model, sample_rate, max_chars)
+
+    def resplit(self, job_id: str, max_chars: int) -> bool:
+        """Re-split the pending and failed scenes to `max_chars` (lifecycle.resplit); True when
+        any scene changed."""
+        with self._write() as db:
+            return lifecycle.resplit(db, job_id, max_chars)
 
     def set_source_path(self, job_id: str, path: str | Path) -> None:
         self._update(job_id, source_path=str(path))
@@ -177,15 +160,18 @@ class JobStore:
         total_pages: int | None = None,
         error_code: str | None = None,
         error_message: str | None = None,
+        error_solution: str | None = None,
     ) -> None:
         """Set extraction_status, total_pages when given, and on 'failed' the job's error."""
-        sql.check(status, sql.STEP_STATUSES)
-        fields: dict[str, Any] = {"extraction_status": status}
-        if total_pages is not None:
-            fields["total_pages"] = total_pages
-        if status == "failed":
-            fields |= {"error_code": error_code, "error_message": error_message}
-        self._update(job_id, **fields)
+        with self._write() as db:
+            lifecycle.move_extraction(
+                db, job_id, status, total_pages, error_code, error_message, error_solution
+            )
+
+    def pause_extraction(self, job_id: str) -> None:
+        """An extraction stopped between pages goes back to pending, to resume later."""
+        with self._write() as db:
+            lifecycle.pause_extraction(db, job_id)
 
     def set_chapters(self, job_id: str, chapters: list[dict[str, Any]]) -> None:
         self._update(job_id, chapters=sql.dumps(chapters))
@@ -201,15 +187,7 @@ class JobStore:
             query = "SELECT COALESCE(MAX(idx), 0) FROM scenes WHERE job_id = ?"
             last = db.execute(query, (job_id,)).fetchone()[0]
             numbers = list(range(last + 1, last + 1 + len(scenes)))
-            rows = [
-                (job_id, n, s["text"], s.get("page"), sql.dumps(s.get("bbox")), s.get("chapter"))
-                for n, s in zip(numbers, scenes, strict=True)
-            ]
-            db.executemany(
-                "INSERT INTO scenes (job_id, idx, text, page, bbox, chapter)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            sql.insert_scenes(db, job_id, numbers, scenes)
             sql.update_job(db, job_id)
         return numbers
 
@@ -233,25 +211,7 @@ class JobStore:
         'processing'. The scene's attempts count goes up by one.
         """
         with self._write() as db:
-            job = sql.fetch_job(db, job_id)
-            if job["status"] in ENDED:
-                return None
-            row = db.execute(
-                "SELECT idx FROM scenes WHERE job_id = ? AND audio_status = 'pending'"
-                " ORDER BY idx LIMIT 1",
-                (job_id,),
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE scenes SET audio_status = 'processing', attempts = attempts + 1,"
-                " started_at = ?, finished_at = NULL, error_code = NULL, error_message = NULL"
-                " WHERE job_id = ? AND idx = ?",
-                (sql.now(), job_id, row["idx"]),
-            )
-            if job["status"] != "processing":
-                sql.set_status(db, job_id, "processing", None, None)
-            return sql.fetch_scene(db, job_id, row["idx"])
+            return lifecycle.claim_scene(db, job_id)
 
     def complete_scene(
         self,
@@ -268,31 +228,30 @@ class JobStore:
         fields = {"audio_path": str(audio_path), "quality": sql.dumps(quality)}
         fields["speaker_similarity"] = speaker_similarity
         fields |= {"duration_seconds": duration_seconds, "engine_seconds": engine_seconds}
-        cleared = {"error_code": None, "error_message": None, "finished_at": sql.now()}
-        self._update(job_id, idx, audio_status="completed", **fields, **cleared)
+        with self._write() as db:
+            lifecycle.complete_scene(db, job_id, idx, **fields)
 
     def fail_scene(self, job_id: str, idx: int, code: str, message: str) -> None:
-        fields = {"error_code": code, "error_message": message, "finished_at": sql.now()}
-        self._update(job_id, idx, audio_status="failed", **fields)
+        with self._write() as db:
+            lifecycle.fail_scene(db, job_id, idx, code, message)
 
     def set_scene_image(
-        self, job_id: str, idx: int, status: str, image_path: str | Path | None = None
+        self,
+        job_id: str,
+        idx: int,
+        status: str,
+        image_path: str | Path | None = None,
+        error: str | None = None,
     ) -> None:
-        sql.check(status, sql.STEP_STATUSES)
+        """The scene's image: its file when completed, the reason (`error`) when failed."""
         path = None if image_path is None else str(image_path)
-        self._update(job_id, idx, image_status=status, image_path=path)
+        with self._write() as db:
+            lifecycle.set_image(db, job_id, idx, status, path, error)
 
     def requeue_scene(self, job_id: str, idx: int) -> bool:
         """processing -> pending (cancelled mid-scene, worker stopping); False if not processing."""
         with self._write() as db:
-            sql.fetch_scene(db, job_id, idx)
-            changed = db.execute(
-                "UPDATE scenes SET audio_status = 'pending', started_at = NULL"
-                " WHERE job_id = ? AND idx = ? AND audio_status = 'processing'",
-                (job_id, idx),
-            ).rowcount
-            sql.update_job(db, job_id)
-        return bool(changed)
+            return lifecycle.requeue_scene(db, job_id, idx)
 
     # ---- start-up ---------------------------------------------------------------------------
 
@@ -304,7 +263,7 @@ class JobStore:
         returned job whose extraction_status is 'pending', after page `pages_done`.
         """
         with self._write() as db:
-            return sql.requeue_interrupted(db)
+            return lifecycle.recover(db)
 
     def integrity_check(self) -> str:
         """'ok', or SQLite's list of problems one per line."""

@@ -78,8 +78,19 @@ _V1 = (
 # The speaker check: a completed scene's cosine similarity to the job's voice (NULL: unchecked).
 _V2 = ("ALTER TABLE scenes ADD COLUMN speaker_similarity REAL",)
 
+# What a job's scenes were split for (so a resume under another engine re-splits and resamples
+# instead of playing off-speed), the solution of a job's error, and why a scene has no image.
+_V3 = (
+    "ALTER TABLE jobs ADD COLUMN engine TEXT",
+    "ALTER TABLE jobs ADD COLUMN model TEXT",
+    "ALTER TABLE jobs ADD COLUMN sample_rate INTEGER",
+    "ALTER TABLE jobs ADD COLUMN max_chars INTEGER",
+    "ALTER TABLE jobs ADD COLUMN error_solution TEXT",
+    "ALTER TABLE scenes ADD COLUMN image_error TEXT",
+)
+
 # MIGRATIONS[n] takes the database from user_version n to n + 1. Append; never edit.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -180,40 +191,23 @@ def update_job(db: sqlite3.Connection, job_id: str, **fields: Any) -> None:
     db.execute(query, (*fields.values(), now(), job_id))
 
 
+def insert_scenes(
+    db: sqlite3.Connection, job_id: str, numbers: list[int], scenes: list[dict[str, Any]]
+) -> None:
+    """New pending scenes ({text, page, bbox, chapter}) numbered `numbers`."""
+    rows = [
+        (job_id, n, s["text"], s.get("page"), dumps(s.get("bbox")), s.get("chapter"))
+        for n, s in zip(numbers, scenes, strict=True)
+    ]
+    db.executemany(
+        "INSERT INTO scenes (job_id, idx, text, page, bbox, chapter) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
 def update_scene(db: sqlite3.Connection, job_id: str, idx: int, **fields: Any) -> None:
     """Set fields on one scene and bump its job's updated_at."""
     sets = ", ".join(f"{name} = ?" for name in fields)
     query = f"UPDATE scenes SET {sets} WHERE job_id = ? AND idx = ?"
     db.execute(query, (*fields.values(), job_id, idx))
     update_job(db, job_id)
-
-
-def set_status(
-    db: sqlite3.Connection, job_id: str, status: str, code: str | None, message: str | None
-) -> None:
-    """Status and error fields; started_at on the first 'processing', finished_at when ended."""
-    stamp = now()
-    db.execute(
-        "UPDATE jobs SET status = ?, error_code = ?, error_message = ?, updated_at = ?,"
-        " started_at = CASE WHEN ? = 'processing' THEN COALESCE(started_at, ?) ELSE started_at END,"
-        " finished_at = CASE WHEN ? IN ('completed', 'failed', 'cancelled') THEN ? ELSE NULL END"
-        " WHERE id = ?",
-        (status, code, message, stamp, status, stamp, status, stamp, job_id),
-    )
-
-
-def requeue_interrupted(db: sqlite3.Connection) -> list[str]:
-    """Start-up repair: see JobStore.recover. Completed scenes are never touched."""
-    db.execute(
-        "UPDATE scenes SET audio_status = 'pending', started_at = NULL"
-        " WHERE audio_status = 'processing'"
-    )
-    db.execute(
-        "UPDATE jobs SET extraction_status = 'pending'"
-        " WHERE extraction_status = 'processing' AND status IN ('pending', 'processing')"
-    )
-    db.execute(
-        "UPDATE jobs SET status = 'pending', updated_at = ? WHERE status = 'processing'", (now(),)
-    )
-    query = "SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, rowid"
-    return [row["id"] for row in db.execute(query)]

@@ -1,7 +1,8 @@
 """The real server (Piper), set to die at a chosen point around a scene write, for the crash tests.
 
 CRASH_AT picks the point: `after_file` (scene audio written, its row not yet completed),
-`after_commit` (row committed) or `after_claim` (scene claimed, nothing spoken yet). CRASH_ON
+`after_commit` (row committed), `after_claim` (scene claimed, nothing spoken yet) or
+`before_source` (a PDF job's row made, its source path not yet recorded). CRASH_ON
 is which occurrence (1 = the first scene). The process ends with os._exit(70): no shutdown code
 runs, as with a power cut. Everything else is the product's code.
 """
@@ -28,6 +29,7 @@ def _count() -> bool:
 
 
 complete_scene, claim_next_scene = JobStore.complete_scene, JobStore.claim_next_scene
+set_source_path = JobStore.set_source_path
 
 
 def crashing_complete(self, *args, **kwargs):
@@ -46,7 +48,14 @@ def crashing_claim(self, *args, **kwargs):
     return scene
 
 
+def crashing_source(self, *args, **kwargs):
+    if POINT == "before_source" and _count():
+        os._exit(70)
+    return set_source_path(self, *args, **kwargs)
+
+
 JobStore.complete_scene = crashing_complete
+JobStore.set_source_path = crashing_source
 JobStore.claim_next_scene = crashing_claim
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import requests
 
 from tests.e2e.conftest import ROOT, LiveServer, wait_for
 from tests.e2e.test_jobs_piper import job, page_texts, sqlite_scenes
+from tests.helpers.pdfs import pdf_from_pages
 
 TEXT = "\n\n".join(page_texts(40))  # about 9 scenes of up to 600 characters
 
@@ -77,3 +78,35 @@ def test_a_crash_around_a_scene_write_loses_nothing_and_repeats_nothing(
     assert files == sorted(
         Path(s["audio_path"]).name for s in scenes
     )  # one file each, no leftovers
+
+
+def test_a_crash_between_a_pdf_jobs_row_and_its_file_fails_it_with_a_reason(tmp_path):
+    server = LiveServer(
+        tmp_path,
+        command=[sys.executable, str(ROOT / "tests" / "e2e" / "crash_server.py")],
+        CHATTERBOX_ENGINE="piper",
+        CHATTERBOX_QUALITY_CHECK="off",
+        CRASH_AT="before_source",
+    )
+    try:
+        server.wait_ready()
+        pdf = pdf_from_pages(page_texts(2))
+        with pytest.raises(requests.ConnectionError):  # the server died inside the request
+            requests.post(f"{server.url}/jobs", files={"file": ("book.pdf", pdf)}, timeout=30)
+        assert server.process.wait(timeout=60) == 70
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+        server.log.close()
+
+    server = LiveServer(tmp_path, CHATTERBOX_ENGINE="piper", CHATTERBOX_QUALITY_CHECK="off")
+    try:
+        server.wait_ready()
+        (left,) = wait_for(
+            lambda: requests.get(f"{server.url}/jobs", timeout=10).json()["jobs"], 30
+        )
+        failed = wait_for(lambda: (j := job(server, left["id"]))["status"] == "failed" and j, 60)
+    finally:
+        server.stop()
+    assert failed["error_code"] == "job_source_missing"
+    assert "upload the PDF again" in failed["error_solution"]

@@ -62,6 +62,7 @@ def test_sigterm_answers_the_request_in_flight_and_leaves_the_job_resumable(tmp_
         again.wait_ready()
         left = job(again, job_id)
         assert left["status"] in ("pending", "processing")  # resumable, not failed
+        assert [s for s in left["scenes"] if s["audio_status"] == "failed"] == []
         final = wait_for(lambda: (j := job(again, job_id))["status"] == "completed" and j, 240, 0.2)
     finally:
         again.stop()

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import asyncio
 import io
+import threading
 import time
+import traceback
 from pathlib import Path
 
 import soundfile as sf
 
+from backend.core.errors import PdfNoText
 from backend.engines.fake import FakeEngine
+from backend.jobs.store import JobStore
 from tests.helpers.api import assert_error
 from tests.helpers.pdfs import image_only_pdf, text_pdf
 
@@ -191,6 +196,7 @@ def test_job_errors_are_clear(client):
     assert wrong.status_code == 400 and wrong.json()["error"] == "pdf_encrypted"
     scanned = post_pdf(client, image_only_pdf())
     assert scanned.status_code == 422 and scanned.json()["error"] == "pdf_no_text"
+    assert scanned.json()["solution"] == PdfNoText.default_solution  # as the store recorded it
     bad_range = post_pdf(client, text_pdf(pages=3), pages="5-9")
     assert bad_range.status_code == 422 and bad_range.json()["error"] == "invalid_request"
     voice = client.post("/jobs", data={"text": "Hello.", "voice": "nobody"})
@@ -229,3 +235,67 @@ def test_a_hundred_page_pdf_is_accepted_well_under_ten_seconds(make_client):
     assert response.json()["scenes"], "the first page's scenes come with the answer"
     assert elapsed < 10
     client.post(f"/jobs/{response.json()['id']}/cancel")
+
+
+def test_emoji_only_text_is_refused_as_tts_refuses_it_and_control_characters_go(client):
+    emoji = "\U0001f389\U0001f680 \u2728"
+    job = client.post("/jobs", data={"text": emoji})
+    tts = client.post("/tts", json={"text": emoji})
+    assert job.status_code == tts.status_code == 422
+    assert job.json()["error"] == tts.json()["error"] == "text_empty"
+    assert job.json()["message"] == tts.json()["message"]
+    assert client.get("/jobs").json()["jobs"] == []
+    made = client.post("/jobs", data={"text": "Bell\x07 and null\x00 are not read."}).json()
+    assert [s["text"] for s in made["scenes"]] == ["Bell and null are not read."]
+
+
+def test_no_job_route_touches_sqlite_on_the_event_loop(client, monkeypatch):
+    on_loop: list[str] = []
+    transaction = JobStore._transaction
+
+    def probed(self, begin):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # a worker thread: where SQLite belongs
+            return transaction(self, begin)
+        on_loop.append(traceback.extract_stack(limit=3)[0].name)
+        return transaction(self, begin)
+
+    monkeypatch.setattr(JobStore, "_transaction", probed)
+    job = client.post("/jobs", data={"text": STORY})
+    assert job.status_code == 202
+    job_id = job.json()["id"]
+    wait_job(client, job_id)
+    for url in ("/jobs", f"/jobs/{job_id}", f"/jobs/{job_id}/scenes/1/audio"):
+        assert client.get(url).status_code == 200, url
+    assert client.get(f"/jobs/{job_id}/scenes/1/image").status_code == 409
+    assert client.get(f"/jobs/{job_id}/audio?format=mp3").status_code == 200
+    assert client.post(f"/jobs/{job_id}/cancel").status_code == 200
+    assert client.post(f"/jobs/{job_id}/retry").status_code == 200
+    pdf = post_pdf(client, text_pdf(pages=2))
+    assert pdf.status_code == 202
+    assert client.delete(f"/jobs/{pdf.json()['id']}").status_code == 200
+    assert client.delete(f"/jobs/{job_id}").status_code == 200
+    assert on_loop == []
+
+
+def test_concurrent_mp3_exports_all_answer_the_same_whole_file(client):
+    job = client.post("/jobs", data={"text": STORY}).json()
+    wait_job(client, job["id"])
+    start = threading.Barrier(4)
+    answers: list[tuple[int, bytes]] = []
+
+    def export() -> None:
+        start.wait()
+        response = client.get(f"/jobs/{job['id']}/audio?format=mp3")
+        answers.append((response.status_code, response.content))
+
+    threads = [threading.Thread(target=export) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [status for status, _ in answers] == [200] * 4
+    wav = sf.info(io.BytesIO(client.get(f"/jobs/{job['id']}/audio").content)).duration
+    for _, body in answers:
+        assert abs(sf.info(io.BytesIO(body)).duration - wav) < 0.2

@@ -259,13 +259,16 @@ def test_images_final_audio_chapters_and_extraction_are_recorded(store: JobStore
     assert job["final_audio_path"] == "/j/narration.wav"
     assert job["source_path"] == "/j/source.pdf"
 
-    store.set_extraction(job_id, "failed", error_code="pdf_encrypted", error_message="Locked.")
-    job = store.get_job(job_id)
+    other = new_job(store, source_kind="pdf")
+    store.set_extraction(other, "processing")
+    store.set_extraction(other, "failed", 12, "pdf_encrypted", "Locked.", "Give the password.")
+    job = store.get_job(other)
     assert (job["total_pages"], job["error_code"], job["error_message"]) == (
         12,
         "pdf_encrypted",
         "Locked.",
     )
+    assert job["error_solution"] == "Give the password."
 
 
 def test_set_job_status_stamps_start_and_finish_times(store: JobStore) -> None:
@@ -756,3 +759,49 @@ class JobStoreModel(RuleBasedStateMachine):
 
 TestJobStoreModel = JobStoreModel.TestCase
 TestJobStoreModel.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+
+
+# ---- version 3: what a job was split for, error solutions, image errors ---------------------
+
+
+def test_a_version_2_database_gains_the_engine_record_and_image_error_and_keeps_its_jobs(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    with sqlite3.connect(path) as old:  # as a server from before jobs recorded their engine
+        for statements in MIGRATIONS[:2]:
+            for statement in statements:
+                old.execute(statement)
+        old.execute(
+            "INSERT INTO jobs (id, title, source_kind, created_at, updated_at)"
+            " VALUES ('j1', 'Old', 'pdf', '2025-01-01', '2025-01-01')"
+        )
+        old.execute("INSERT INTO scenes (job_id, idx, text) VALUES ('j1', 1, 'Said before.')")
+        old.execute("PRAGMA user_version = 2")
+    old.close()
+
+    store = JobStore(path)
+    job = store.get_job("j1")
+    assert (job["engine"], job["model"], job["sample_rate"], job["max_chars"]) == (None,) * 4
+    assert job["error_solution"] is None and job["scenes"][0]["image_error"] is None
+    store.record_engine("j1", "piper", "en_US-joe-medium", 22050, 600)
+    job = store.get_job("j1")
+    assert (job["engine"], job["model"], job["sample_rate"], job["max_chars"]) == (
+        "piper",
+        "en_US-joe-medium",
+        22050,
+        600,
+    )
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    store.close()
+
+
+def test_a_failed_image_keeps_its_reason_and_a_rendered_one_clears_it(store: JobStore) -> None:
+    job_id = new_job(store, scenes=1, source_kind="pdf")
+    store.set_scene_image(job_id, 1, "failed", error="The renderer stopped after 30 s.")
+    scene = store.get_job(job_id)["scenes"][0]
+    assert (scene["image_status"], scene["image_path"]) == ("failed", None)
+    assert scene["image_error"] == "The renderer stopped after 30 s."
+    store.set_scene_image(job_id, 1, "completed", Path("/j/images/1.png"))
+    scene = store.get_scene(job_id, 1)
+    assert (scene["image_status"], scene["image_error"]) == ("completed", None)
