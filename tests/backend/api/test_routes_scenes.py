@@ -26,7 +26,19 @@ def seeded(client, scenes: int = SCENES, source_kind: str = "pdf") -> str:
     return job["id"]
 
 
+def claimed(store: JobStore, job_id: str, idx: int) -> None:
+    """Claim scene `idx` the way the worker does (the lowest pending one): scenes move only
+    pending -> processing -> completed | failed (backend/jobs/lifecycle.py)."""
+    assert store.claim_next_scene(job_id)["idx"] == idx
+
+
+def failed(store: JobStore, job_id: str, idx: int) -> None:
+    claimed(store, job_id, idx)
+    store.fail_scene(job_id, idx, "synthesis_failed", "The engine stopped.")
+
+
 def spoken(store: JobStore, job_id: str, idx: int, image: str | None = "completed") -> None:
+    claimed(store, job_id, idx)
     store.complete_scene(job_id, idx, f"/tmp/{idx}.wav", 1.0, 0.1)
     if image is not None:
         store.set_scene_image(job_id, idx, image)
@@ -57,7 +69,7 @@ def test_walking_every_page_gives_exactly_the_scenes_of_get_job(client):
     store = store_of(client)
     for idx in range(1, 40):
         spoken(store, job_id, idx)
-    store.fail_scene(job_id, 40, "synthesis_failed", "The engine stopped.")
+    failed(store, job_id, 40)
 
     walked, after = [], 0
     while after is not None:
@@ -130,7 +142,7 @@ def test_a_failed_scene_is_settled_until_a_retry_makes_it_pending_again(client):
     job_id = seeded(client, scenes=4)
     store = store_of(client)
     spoken(store, job_id, 1)
-    store.fail_scene(job_id, 2, "synthesis_failed", "The engine stopped.")
+    failed(store, job_id, 2)
     for idx in (3, 4):
         spoken(store, job_id, idx)
     assert page(client, job_id)["unsettled_from"] is None
