@@ -53,12 +53,17 @@ def new_job(
         "total_pages": total_pages,
         "error_code": None,
         "error_message": None,
+        "error_solution": None,
         "chapters": [],
         "created_at": created,
         "updated_at": created,
         "started_at": None,
         "finished_at": None,
         "final_audio_path": None,
+        "engine": "fake",  # what the scenes were split for (backend/jobs/lifecycle.py)
+        "model": None,
+        "sample_rate": 24000,
+        "max_chars": 300,
         "scenes": [],
     }
     for idx, (page, text) in enumerate(texts, start=1):
@@ -88,6 +93,7 @@ def _scene(job_id: str, idx: int, page: int | None, text: str) -> dict[str, Any]
         "finished_at": None,
         "quality": None,
         "speaker_similarity": None,
+        "image_error": None,
     }
 
 
