@@ -67,17 +67,23 @@ async def load_voice(
     manager: ModelManager = Depends(get_manager),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
-    """Make a library voice (by voice_id) or a file in the store/import folder (by path) current."""
-    _require_cloning(manager)
+    """Make a library voice (by voice_id) or a file in the store/import folder (by path) current.
+
+    What is asked for is checked first (an unknown id is 400 voice_not_found, a bad path the one
+    400 voice_file_not_found), then whether the engine can clone (400 voice_cloning_unavailable),
+    so every engine answers a path that does not exist the same way.
+    """
     if request.voice_id is not None:
         try:
             voice_id = store.get(request.voice_id)["id"]
         except UnknownVoiceId:
             caps = manager.engine.capabilities
             raise unknown_voice(request.voice_id, store, caps, settings.voice_aliases) from None
+        _require_cloning(manager)
     else:
         path = store.resolve_path(request.path or "")
         voice_id = store.voice_id_for_path(path)
+        _require_cloning(manager)  # before an import-folder clip is read or added
         if voice_id is None:  # a clip in the import folder: validate it into the library
             data = await run_in_threadpool(path.read_bytes)
             audio, meta = await run_in_threadpool(validate_reference, data, path.name, settings)
