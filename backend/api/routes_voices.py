@@ -26,11 +26,14 @@ async def list_voices(
     manager: ModelManager = Depends(get_manager),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
+    """The library, the current voice, the engine's own named voices (Piper voice models,
+    selectable by id wherever a voice is asked for), aliases, and whether the engine can clone."""
     caps = manager.engine.capabilities
     return {
         "voices": store.list(),
         "current": store.current(),
         "builtin_available": caps.has_builtin_voice,
+        "engine_voices": [{"id": name, "name": name} for name in caps.voices],
         "can_clone": caps.can_clone,
         "aliases": settings.voice_aliases,
     }
@@ -89,6 +92,14 @@ async def load_voice(
             audio, meta = await run_in_threadpool(validate_reference, data, path.name, settings)
             voice_id = store.add(path.stem, audio, meta)["id"]
     return await _make_current(voice_id, store, manager)
+
+
+@router.delete("/load_voice", summary="Clear the current voice")
+async def clear_current_voice(store: VoiceStore = Depends(get_store)) -> dict[str, Any]:
+    """Forget the current voice, on every engine: requests that name no voice (and OpenAI's voice
+    names) speak in the built-in voice again. Idempotent; the library keeps the voice."""
+    await run_in_threadpool(store.set_current, None)
+    return {"current": None}
 
 
 @router.post("/load_voice_upload")
