@@ -4,11 +4,13 @@ import io
 
 import soundfile as sf
 
+from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine, voice_frequency
 from backend.engines.piper import PiperEngine
 from tests.helpers import audio
 from tests.helpers.api import assert_error
 from tests.helpers.audio import clip_bytes
+from tests.helpers.piper_voices import make_voice
 
 
 def dominant_hz(response) -> float:
@@ -263,3 +265,30 @@ def test_a_current_voice_whose_clip_is_gone_is_passed_over_with_a_warning(client
     assert response.headers["x-voice"] == "builtin"
     assert "reference clip" in response.headers["x-voice-warning"]
     assert abs(dominant_hz(response) - voice_frequency(None)) < 5
+
+
+def test_every_piper_voice_is_listed_and_selectable_by_name(make_client, tmp_path):
+    """A folder of Piper voices (a copy of the bundled one that speaks slower) besides the
+    built-in voice: listed by /voices and /v1/audio/voices, chosen per request by name."""
+    make_voice(tmp_path / "piper", "en_US-slow-medium", inference={"length_scale": 1.6})
+    engine = PiperEngine(Settings(_env_file=None, piper_voices_dir=tmp_path / "piper"))
+    client = make_client(engine)
+    text = {"text": "Which voice is this?"}
+
+    slow = client.post("/tts", json=text | {"voice": "en_US-slow-medium"})
+    builtin = client.post("/tts", json=text)
+    openai = client.post(
+        "/v1/audio/speech",
+        json={"model": "piper", "voice": "en_US-slow-medium", "input": text["text"]},
+    )
+
+    assert client.get("/voices").json()["engine_voices"] == [
+        {"id": "en_US-slow-medium", "name": "en_US-slow-medium"}
+    ]
+    v1_ids = [voice["id"] for voice in client.get("/v1/audio/voices").json()["voices"]]
+    assert v1_ids[:2] == ["builtin", "en_US-slow-medium"]
+    assert (slow.headers["x-voice"], builtin.headers["x-voice"]) == ("en_US-slow-medium", "builtin")
+    assert float(slow.headers["x-audio-seconds"]) / float(builtin.headers["x-audio-seconds"]) > 1.3
+    assert openai.status_code == 200 and openai.headers["x-voice"] == "en_US-slow-medium"
+    unknown = client.post("/tts", json=text | {"voice": "en_US-nobody"})
+    assert "en_US-slow-medium" in unknown.json()["available_voices"]
