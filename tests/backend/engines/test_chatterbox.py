@@ -20,9 +20,10 @@ import torch
 
 from backend.core.errors import EnvironmentNotSetup, ModelLoadFailed, NoVoiceLoaded, SynthesisFailed
 from backend.core.settings import Settings
-from backend.engines.base import Engine, SynthesisParams
+from backend.engines.base import Audio, Engine, SynthesisParams
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine, model_files_present
 from backend.engines.piper import PiperEngine
+from backend.voices.store import VoiceStore
 from tests.helpers.audio import dominant_hz, speech_seconds
 from tests.helpers.fake_chatterbox import (
     BUILTIN_HZ,
@@ -320,6 +321,30 @@ def test_rate_scales_the_duration_of_real_speech_to_within_five_percent(
     ratios = {rate: seconds(rate) * rate / normal for rate in (0.5, 0.75, 0.9, 1.25, 1.5, 2.0)}
 
     assert all(abs(ratio - 1) <= 0.05 for ratio in ratios.values()), ratios
+
+
+def test_a_voice_deleted_while_it_is_embedded_does_not_come_back(
+    tmp_path, model_dir, fake, monkeypatch
+):
+    """DELETE /voices/{id} runs beside the model thread: here it lands inside the embed, after
+    the clip was read and before conds.pt is persisted. No folder, no conds.pt, no leftovers."""
+    store = VoiceStore(tmp_path / "voices")
+    added = store.add("Doomed", Audio(np.sin(np.arange(72000) / 10).astype(np.float32), SR), {})
+    ref = store.ref(added["id"])
+    embed = fake.ChatterboxTTS.prepare_conditionals
+
+    def embed_then_delete(self, wav_fpath, exaggeration=0.5):
+        embed(self, wav_fpath, exaggeration)
+        store.delete(added["id"])
+
+    monkeypatch.setattr(fake.ChatterboxTTS, "prepare_conditionals", embed_then_delete)
+    engine = make_engine(tmp_path, model_dir)
+
+    engine.prepare_voice(ref)
+
+    assert not ref.cache_dir.exists()
+    assert list(store.root.iterdir()) == []
+    assert store.list() == []
 
 
 def test_a_failing_generate_becomes_synthesis_failed(tmp_path, model_dir, fake, monkeypatch):
