@@ -100,11 +100,13 @@ async def list_voices(
     store: VoiceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
-    """Every name `voice` accepts: library voices (id and name), aliases, OpenAI's names."""
-    caps = speaker.manager.engine.capabilities
+    """Every name `voice` accepts: the engine's own voices (built-in, Piper voice models),
+    library voices (id and name), aliases, OpenAI's names."""
+    engine = speaker.manager.engine
+    caps = engine.capabilities
     names = {voice["id"]: voice.get("name") or voice["id"] for voice in store.list()}
     voices = [{"id": BUILTIN, "name": "Built-in voice"}] if caps.has_builtin_voice else []
-    voices += [{"id": name, "name": f"{name} (a voice of the engine)"} for name in caps.voices]
+    voices += [{"id": name, "name": f"{name} ({engine.name} voice)"} for name in caps.voices]
     voices += [{"id": voice_id, "name": name} for voice_id, name in names.items()]
     voices += [{"id": alias, "name": f"{alias} ({target})"} for alias, target in
                sorted(settings.voice_aliases.items())]  # fmt: skip
