@@ -110,7 +110,10 @@ async def list_voices(
     voices += [{"id": voice_id, "name": name} for voice_id, name in names.items()]
     voices += [{"id": alias, "name": f"{alias} ({target})"} for alias, target in
                sorted(settings.voice_aliases.items())]  # fmt: skip
-    current = store.current() or BUILTIN
+    try:  # the voice OpenAI's names really speak in: a stale current voice is passed over
+        current = resolve(None, store, caps, settings.voice_aliases).voice_id
+    except AppError:  # no current voice and no built-in one: naming one fails the same way
+        current = BUILTIN
     voices += [
         {"id": name, "name": f"{name} (the current voice, {current})"}
         for name in OPENAI_VOICES

@@ -242,12 +242,14 @@ def test_a_stale_current_voice_never_breaks_v1_and_can_be_cleared(make_client):
     client = make_client(PiperEngine())
 
     alloy = speech(client, input="Hello there.", model="piper", response_format="wav")
+    listed = {v["id"]: v["name"] for v in client.get("/v1/audio/voices").json()["voices"]}
     explicit = speech(client, input="Hello there.", voice=voice_id)
     cleared = client.delete("/load_voice")
     after = speech(client, input="Hello there.", response_format="wav")
 
     assert alloy.status_code == 200, alloy.text
     assert alloy.headers["x-voice"] == "builtin"
+    assert listed["alloy"] == "alloy (the current voice, builtin)"
     assert voice_id in alloy.headers["x-voice-warning"]
     assert len(decode_stream(alloy.content, "wav")[0]) > 0
     envelope(explicit, 400, "voice_cloning_unavailable")
