@@ -1,5 +1,8 @@
 # syntax=docker/dockerfile:1
-# The narration server (backend/): `python -m backend` on port 8000.
+# The narration server (backend/): `python -m backend`, on the port in CHATTERBOX_PORT or PORT
+# (default 8000), e.g. docker run -e PORT=5000 -p 127.0.0.1:5000:5000 ...
+# A Piper voice of your own: -e MODEL_PATH=/models/en_US-jenny-medium.onnx (its .onnx.json
+# beside it) makes it the built-in voice; CHATTERBOX_PIPER_VOICES_DIR adds a folder of them.
 #
 # Base: python:3.11-slim, not an nvidia/cuda image. The torch 2.6.0 wheels for Linux x86_64 on the
 # ordinary package index are the CUDA 12.4 build and bring the CUDA runtime, cuBLAS and cuDNN as
@@ -55,4 +58,5 @@ RUN pip install --no-deps . && rm -rf build ./*.egg-info
 
 USER studio
 EXPOSE 8000
+# Exec form, so the server is PID 1 and gets SIGTERM; it reads its port from the environment.
 CMD ["python", "-m", "backend"]

@@ -27,9 +27,9 @@ from backend.api.schemas import OPENAI_ERROR_RESPONSES, SpeechRequest
 from backend.audio.stream_encode import STREAM_FORMATS, StreamEncoder
 from backend.core.errors import AppError, ModelNotFound, SynthesisFailed, VoiceNotFound
 from backend.core.settings import Settings
-from backend.engines.base import Audio, Capabilities, SynthesisParams, VoiceRef
+from backend.engines.base import Audio, Capabilities, SynthesisParams
 from backend.engines.speaker import Speaker
-from backend.voices.resolve import BUILTIN, resolve_voice
+from backend.voices.resolve import BUILTIN, Resolved, resolve, warning_headers
 from backend.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
@@ -61,13 +61,14 @@ async def create_speech(
 ) -> StreamingResponse:
     engine = speaker.manager.engine
     check_model(body.model, engine.name)
-    ref = openai_voice(body.voice_name, store, engine.capabilities, settings.voice_aliases)
-    pieces = speaker.stream(body.input, ref, SynthesisParams(rate=body.speed))
+    voice = openai_voice(body.voice_name, store, engine.capabilities, settings.voice_aliases)
+    pieces = speaker.stream(body.input, voice.ref, SynthesisParams(rate=body.speed))
     first = await anext(pieces)  # errors up to here are JSON; the response starts after it
     encoder = StreamEncoder(body.response_format, first.sample_rate)
     chunks = _encoded(first, pieces, encoder)
     headers = {
-        "X-Voice": ref.voice_id if ref else BUILTIN,
+        "X-Voice": voice.voice_id,
+        **warning_headers(voice),
         "X-Sample-Rate": str(encoder.rate),
         "Cache-Control": "no-store",
     }
@@ -99,18 +100,24 @@ async def list_voices(
     store: VoiceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
-    """Every name `voice` accepts: library voices (id and name), aliases, OpenAI's names."""
-    caps = speaker.manager.engine.capabilities
+    """Every name `voice` accepts: the engine's own voices (built-in, Piper voice models),
+    library voices (id and name), aliases, OpenAI's names."""
+    engine = speaker.manager.engine
+    caps = engine.capabilities
     names = {voice["id"]: voice.get("name") or voice["id"] for voice in store.list()}
     voices = [{"id": BUILTIN, "name": "Built-in voice"}] if caps.has_builtin_voice else []
+    voices += [{"id": name, "name": f"{name} ({engine.name} voice)"} for name in caps.voices]
     voices += [{"id": voice_id, "name": name} for voice_id, name in names.items()]
     voices += [{"id": alias, "name": f"{alias} ({target})"} for alias, target in
                sorted(settings.voice_aliases.items())]  # fmt: skip
-    current = store.current() or BUILTIN
+    try:  # the voice OpenAI's names really speak in: a stale current voice is passed over
+        current = resolve(None, store, caps, settings.voice_aliases).voice_id
+    except AppError:  # no current voice and no built-in one: naming one fails the same way
+        current = BUILTIN
     voices += [
         {"id": name, "name": f"{name} (the current voice, {current})"}
         for name in OPENAI_VOICES
-        if name not in names and name not in settings.voice_aliases
+        if name not in names and name not in settings.voice_aliases and name not in caps.voices
     ]
     return {"voices": voices}
 
@@ -133,15 +140,16 @@ def check_model(model: str, engine: str) -> None:
 
 def openai_voice(
     requested: str, store: VoiceStore, caps: Capabilities, aliases: dict[str, str]
-) -> VoiceRef | None:
-    """resolve_voice, but an unclaimed OpenAI voice name means the current voice."""
+) -> Resolved:
+    """`resolve`, but an unclaimed OpenAI voice name means the current voice (passed over with
+    a warning, for the built-in voice, when the engine cannot speak it)."""
     try:
-        return resolve_voice(requested, store, caps, aliases)
+        return resolve(requested, store, caps, aliases)
     except VoiceNotFound as error:
         if requested.strip().lower() not in OPENAI_VOICES:
             error.extra["param"] = "voice"
             raise
-    return resolve_voice(None, store, caps, aliases)
+    return resolve(None, store, caps, aliases)
 
 
 def _model(name: str) -> dict[str, Any]:

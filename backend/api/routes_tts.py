@@ -11,7 +11,7 @@ from backend.api.schemas import TTSRequest
 from backend.audio.encode import CONTENT_TYPES, encode
 from backend.core.settings import Settings
 from backend.engines.speaker import Speaker
-from backend.voices.resolve import BUILTIN, resolve_voice
+from backend.voices.resolve import resolve, warning_headers
 from backend.voices.store import VoiceStore
 
 router = APIRouter(tags=["tts"])
@@ -28,15 +28,18 @@ async def tts(
     store: VoiceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> Response:
+    """Speak `text`. Without `voice`, the current voice speaks; one the engine cannot speak is
+    passed over for the built-in voice, and X-Voice-Warning says why."""
     caps = speaker.manager.engine.capabilities
-    ref = resolve_voice(body.voice, store, caps, settings.voice_aliases)
-    audio = await speaker.speak(body.text, ref, body.params())
+    voice = resolve(body.voice, store, caps, settings.voice_aliases)
+    audio = await speaker.speak(body.text, voice.ref, body.params())
     data = await run_in_threadpool(encode, audio, body.format)
     return Response(
         data,
         media_type=CONTENT_TYPES[body.format],
         headers={
-            "X-Voice": ref.voice_id if ref else BUILTIN,
+            "X-Voice": voice.voice_id,
+            **warning_headers(voice),
             "X-Audio-Seconds": f"{audio.seconds:.3f}",
             "Content-Disposition": f'inline; filename="speech.{body.format}"',
         },

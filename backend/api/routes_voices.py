@@ -26,11 +26,14 @@ async def list_voices(
     manager: ModelManager = Depends(get_manager),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
+    """The library, the current voice, the engine's own named voices (Piper voice models,
+    selectable by id wherever a voice is asked for), aliases, and whether the engine can clone."""
     caps = manager.engine.capabilities
     return {
         "voices": store.list(),
         "current": store.current(),
         "builtin_available": caps.has_builtin_voice,
+        "engine_voices": [{"id": name, "name": name} for name in caps.voices],
         "can_clone": caps.can_clone,
         "aliases": settings.voice_aliases,
     }
@@ -67,22 +70,36 @@ async def load_voice(
     manager: ModelManager = Depends(get_manager),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
-    """Make a library voice (by voice_id) or a file in the store/import folder (by path) current."""
-    _require_cloning(manager)
+    """Make a library voice (by voice_id) or a file in the store/import folder (by path) current.
+
+    What is asked for is checked first (an unknown id is 400 voice_not_found, a bad path the one
+    400 voice_file_not_found), then whether the engine can clone (400 voice_cloning_unavailable),
+    so every engine answers a path that does not exist the same way.
+    """
     if request.voice_id is not None:
         try:
             voice_id = store.get(request.voice_id)["id"]
         except UnknownVoiceId:
             caps = manager.engine.capabilities
             raise unknown_voice(request.voice_id, store, caps, settings.voice_aliases) from None
+        _require_cloning(manager)
     else:
         path = store.resolve_path(request.path or "")
         voice_id = store.voice_id_for_path(path)
+        _require_cloning(manager)  # before an import-folder clip is read or added
         if voice_id is None:  # a clip in the import folder: validate it into the library
             data = await run_in_threadpool(path.read_bytes)
             audio, meta = await run_in_threadpool(validate_reference, data, path.name, settings)
             voice_id = store.add(path.stem, audio, meta)["id"]
     return await _make_current(voice_id, store, manager)
+
+
+@router.delete("/load_voice", summary="Clear the current voice")
+async def clear_current_voice(store: VoiceStore = Depends(get_store)) -> dict[str, Any]:
+    """Forget the current voice, on every engine: requests that name no voice (and OpenAI's voice
+    names) speak in the built-in voice again. Idempotent; the library keeps the voice."""
+    await run_in_threadpool(store.set_current, None)
+    return {"current": None}
 
 
 @router.post("/load_voice_upload")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["auto", "chatterbox", "piper"]
@@ -15,12 +15,18 @@ DeviceName = Literal["auto", "cuda", "mps", "cpu"]
 class Settings(BaseSettings):
     """Server configuration. Paths are resolved against the working directory at start-up."""
 
-    model_config = SettingsConfigDict(env_prefix="CHATTERBOX_", env_file=".env", extra="ignore")
+    # populate_by_name: fields with an unprefixed alias (port, piper_model) keep their own name too.
+    model_config = SettingsConfigDict(
+        env_prefix="CHATTERBOX_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     # Network: loopback only unless the user says otherwise. Another address needs api_token too
     # (start-up refuses otherwise). With a token, every route but /health requires it.
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
+    # PORT too: the variable container platforms (and `docker run -e PORT=5000`) give a server.
+    port: int = Field(
+        8000, ge=1, le=65535, validation_alias=AliasChoices("CHATTERBOX_PORT", "PORT")
+    )
     api_token: SecretStr | None = None
     # Host header names answered besides localhost, 127.0.0.1 and [::1] (DNS-rebinding defence);
     # "*" answers any name.
@@ -92,6 +98,17 @@ class Settings(BaseSettings):
 
     debug: bool = False
     log_level: str = "INFO"
+
+    # Piper voices. piper_model (also MODEL_PATH, as the seed's deployment sets it) is an .onnx
+    # voice with its .onnx.json beside it, spoken as the built-in voice instead of the bundled
+    # one. piper_voices_dir holds more such pairs, each selectable by its file name without
+    # .onnx. Each voice is about 60 MB in memory: at most piper_voice_cache_size of them stay
+    # loaded besides the built-in one, the least recently used going first.
+    piper_model: Path | None = Field(
+        None, validation_alias=AliasChoices("CHATTERBOX_PIPER_MODEL", "MODEL_PATH")
+    )
+    piper_voices_dir: Path | None = None
+    piper_voice_cache_size: int = Field(2, ge=1)
 
     def exposure_problem(self) -> str | None:
         """Why this configuration must not start (a non-loopback bind or allowed Host name

@@ -15,11 +15,16 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What an engine can do. `max_chars` is the longest text one synthesize call handles well."""
+    """What an engine can do. `max_chars` is the longest text one synthesize call handles well.
+
+    `voices` names the engine's own voices besides the built-in one (Piper voice models), each
+    spoken when `prepare_voice` is given an EngineVoice of that name.
+    """
 
     can_clone: bool
     has_builtin_voice: bool
     max_chars: int
+    voices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -27,12 +32,20 @@ class VoiceRef:
     """A reference voice: a library id and its normalised reference clip on disk.
 
     `cache_dir` is where an engine may persist what it derives from the clip (Chatterbox saves its
-    conditionals there) so a restart does not re-embed.
+    conditionals there) so a restart does not re-embed. It exists while the voice does: an engine
+    never creates it, and a missing one means the voice was deleted, so there is nothing to keep.
     """
 
     voice_id: str
     audio_path: Path
     cache_dir: Path
+
+
+@dataclass(frozen=True)
+class EngineVoice:
+    """One of the engine's own named voices (see Capabilities.voices): no reference clip."""
+
+    voice_id: str
 
 
 @dataclass
@@ -87,7 +100,8 @@ class Engine(Protocol):
     - `load()` / `unload()` are idempotent. `unload()` drops every reference to weights and cached
       voices so their memory can be reclaimed.
     - `prepare_voice(ref)` returns a handle for `synthesize`; `ref=None` asks for the built-in
-      voice. Engines that cannot clone raise VoiceCloningUnavailable for a non-None ref.
+      voice. Engines that cannot clone raise VoiceCloningUnavailable for a VoiceRef. An
+      EngineVoice names one of `capabilities.voices`.
     - `synthesize` returns mono float32 audio at `sample_rate`.
     - `speaker_similarity(audio, handle)` is the cosine similarity, in [-1, 1], between the
       speaker embedding of `audio` and that of the voice `handle` (from `prepare_voice`): near 1
@@ -114,7 +128,7 @@ class Engine(Protocol):
 
     def is_loaded(self) -> bool: ...
 
-    def prepare_voice(self, ref: VoiceRef | None) -> Any: ...
+    def prepare_voice(self, ref: VoiceRef | EngineVoice | None) -> Any: ...
 
     def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio: ...
 

@@ -264,12 +264,16 @@ class ChatterboxEngine:
         conds = model.conds
         path = ref.cache_dir / CONDS_FILE
         tmp = path.with_name(f".{CONDS_FILE}.{os.getpid()}.tmp")
+        # The folder is never created here: one that is gone was deleted with its voice (perhaps
+        # while this embed ran), and writing into it would bring it back as an orphan.
         try:
-            ref.cache_dir.mkdir(parents=True, exist_ok=True)
             conds.save(tmp)
             os.replace(tmp, path)  # atomic: a crash never leaves a half-written conds.pt
         except Exception as exc:  # persisting only saves time on the next start
-            log.warning("Could not persist conditionals to %s: %s", path, _short(exc))
+            if not ref.cache_dir.is_dir():
+                log.info("Voice %s was deleted while it was embedded; not persisted", ref.voice_id)
+            else:
+                log.warning("Could not persist conditionals to %s: %s", path, _short(exc))
             tmp.unlink(missing_ok=True)
         return conds
 

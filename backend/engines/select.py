@@ -33,4 +33,4 @@ def build_engine(settings: Settings) -> Engine:
         return ChatterboxEngine(settings)
     from backend.engines.piper import PiperEngine
 
-    return PiperEngine()
+    return PiperEngine(settings)

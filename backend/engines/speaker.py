@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.audio.assemble import fade_edges, join
 from backend.core.errors import TextEmpty, TextTooLong
 from backend.core.settings import Settings
-from backend.engines.base import Audio, SynthesisParams, VoiceRef
+from backend.engines.base import Audio, EngineVoice, SynthesisParams, VoiceRef
 from backend.engines.manager import ModelManager
 from backend.jobs.chunking import split_text
 
@@ -42,17 +42,19 @@ class Speaker:
         self.manager = manager
         self.settings = settings
 
-    async def speak(self, text: str, ref: VoiceRef | None, params: SynthesisParams) -> Audio:
+    async def speak(
+        self, text: str, ref: VoiceRef | EngineVoice | None, params: SynthesisParams
+    ) -> Audio:
         """Chunks at sentence boundaries (the engine's safe length), one model call per chunk.
 
         Chunks are separate calls so other work (jobs, other requests) interleaves between them;
         `hold` keeps the model resident for the whole text even with keep-alive 0.
         """
         parts = [part async for _, _, part in self._parts(text, ref, params, first_alone=False)]
-        return join(parts, self.settings.crossfade_ms, self.settings.pause_ms)
+        return join(parts, self.settings.crossfade_ms, self._pause_ms(params))
 
     async def stream(
-        self, text: str, ref: VoiceRef | None, params: SynthesisParams
+        self, text: str, ref: VoiceRef | EngineVoice | None, params: SynthesisParams
     ) -> AsyncIterator[Audio]:
         """Like `speak`, but yielded chunk by chunk as each is synthesised.
 
@@ -66,10 +68,14 @@ class Speaker:
         # aclosing: a consumer that stops early releases the model at once, not at collection
         async with contextlib.aclosing(self._parts(text, ref, params, first_alone=True)) as parts:
             async for index, last, part in parts:
-                yield self._piece(part, index, last)
+                yield self._piece(part, index, last, self._pause_ms(params))
 
     async def _parts(
-        self, text: str, ref: VoiceRef | None, params: SynthesisParams, first_alone: bool
+        self,
+        text: str,
+        ref: VoiceRef | EngineVoice | None,
+        params: SynthesisParams,
+        first_alone: bool,
     ) -> AsyncIterator[tuple[int, int, Audio]]:
         """(index, last index, audio) of each chunk, synthesised one model call at a time."""
         text = clean_text(text, self.settings.max_text_chars)
@@ -88,12 +94,16 @@ class Speaker:
                 )
                 yield index, len(chunks) - 1, part
 
-    def _piece(self, part: Audio, index: int, last: int) -> Audio:
+    def _pause_ms(self, params: SynthesisParams) -> float:
+        """The pause between chunks at this speaking rate: it scales with the speech."""
+        return self.settings.pause_ms / params.rate
+
+    def _piece(self, part: Audio, index: int, last: int, pause_ms: float) -> Audio:
         """`part` as `join` places it: faded at inner edges, after a pause unless it is first."""
         if last == 0:
             return part
         samples = fade_edges(part, self.settings.crossfade_ms, index > 0, index < last)
         if index > 0:
-            pause = np.zeros(round(part.sample_rate * self.settings.pause_ms / 1000), np.float32)
+            pause = np.zeros(round(part.sample_rate * pause_ms / 1000), np.float32)
             samples = np.concatenate([pause, samples])
         return Audio(samples, part.sample_rate)

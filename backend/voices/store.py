@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 REFERENCE = "reference.wav"
 META = "meta.json"
 CURRENT = "current.json"
+DELETED = ".deleted-"  # a voice folder is renamed to this prefix, then removed
 MAX_NAME = 100  # characters
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
@@ -54,6 +55,8 @@ class VoiceStore:
         self.root = Path(os.path.realpath(root))
         self.import_dir = Path(os.path.realpath(import_dir)) if import_dir else None
         self._lock = threading.Lock()
+        for doomed in self.root.glob(f"{DELETED}*"):  # a delete that a crash interrupted
+            shutil.rmtree(doomed, ignore_errors=True)
 
     def add(self, name: str, audio: Audio, meta: dict[str, Any]) -> dict[str, Any]:
         """Save a validated mono clip as a new voice; return its public metadata.
@@ -100,10 +103,14 @@ class VoiceStore:
             return self._require(voice_id)
 
     def delete(self, voice_id: str) -> None:
-        """Remove the voice's folder (with any engine cache); clears it as the current voice."""
+        """Remove the voice's folder (with any engine cache); clears it as the current voice.
+
+        The folder is gone for good: nothing here creates a voice folder but `add` (under a new
+        id), and engines never create their cache_dir, so an embed that was running does not
+        bring it back."""
         with self._lock:
             self._require(voice_id)
-            doomed = self.root / f".deleted-{voice_id}-{secrets.token_hex(4)}"
+            doomed = self.root / f"{DELETED}{voice_id}-{secrets.token_hex(4)}"
             os.replace(self.root / voice_id, doomed)  # readers never see a half-deleted folder
             shutil.rmtree(doomed, ignore_errors=True)
             if self._read_current() == voice_id:

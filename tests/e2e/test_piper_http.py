@@ -8,6 +8,8 @@ import time
 import requests
 import soundfile as sf
 
+from tests.e2e.conftest import LiveServer
+
 
 def mpeg_frame_layer(data: bytes) -> int | None:
     """Layer number (1-3) of the first MPEG audio frame, skipping an ID3 tag if present."""
@@ -111,3 +113,22 @@ def test_health_answers_fast_while_a_long_synthesis_runs(piper_server):
     assert result["r"].status_code == 200
     assert len(latencies) >= 3
     assert sorted(latencies)[len(latencies) // 2] < 0.1
+
+
+def test_a_missing_model_path_is_a_503_that_names_the_file_and_the_fix(tmp_path):
+    """The seed's `-e MODEL_PATH=/models/en_US-jenny-medium.onnx` with nothing mounted there."""
+    missing = tmp_path / "models" / "en_US-jenny-medium.onnx"
+    server = LiveServer(tmp_path, CHATTERBOX_ENGINE="piper", MODEL_PATH=str(missing))
+    try:
+        server.wait_ready()
+        health = requests.get(server.url + "/health", timeout=5)
+        tts = requests.post(server.url + "/tts", json={"text": "Hello."}, timeout=60)
+    finally:
+        server.stop()
+
+    for response in (health, tts):
+        assert response.status_code == 503
+        body = response.json()
+        assert body["error"] == "environment_not_setup"
+        assert str(missing) in body["message"]
+        assert "MODEL_PATH" in body["solution"] and ".onnx.json" in body["solution"]

@@ -145,6 +145,7 @@ class FakeApi:
             "voices": [dict(voice) for voice in self.library],
             "current": self.current,
             "builtin_available": True,
+            "engine_voices": [],
             "can_clone": self.can_clone,
             "aliases": {},
         }

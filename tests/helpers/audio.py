@@ -57,3 +57,13 @@ def decode_stream(data: bytes, fmt: str) -> tuple[np.ndarray, int]:
             scale = 32768.0 if array.dtype == np.int16 else 1.0
             pieces.append(array.astype(np.float32).mean(axis=0) / scale)
     return (np.concatenate(pieces) if pieces else np.zeros(0, np.float32)), rate
+
+
+def speech_seconds(samples: np.ndarray, rate: int, floor_db: float = -40.0) -> float:
+    """Seconds from the first to the last 10 ms within `floor_db` of the loudest: the speech with
+    its leading and trailing silence trimmed (pauses inside it count)."""
+    hop = max(1, rate // 100)
+    frames = samples[: len(samples) // hop * hop].reshape(-1, hop)
+    rms = np.sqrt((frames.astype(np.float64) ** 2).mean(axis=1))
+    voiced = np.flatnonzero(rms >= rms.max() * 10 ** (floor_db / 20))
+    return (int(voiced[-1]) + 1 - int(voiced[0])) * hop / rate

@@ -4,10 +4,13 @@ import io
 
 import soundfile as sf
 
+from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine, voice_frequency
+from backend.engines.piper import PiperEngine
 from tests.helpers import audio
 from tests.helpers.api import assert_error
 from tests.helpers.audio import clip_bytes
+from tests.helpers.piper_voices import make_voice
 
 
 def dominant_hz(response) -> float:
@@ -203,3 +206,89 @@ def test_oversized_json_body_is_413_before_parsing(client):
             "solution": "Send less text per request; narrate long documents as a job.",
         },
     )
+
+
+def stale_after_a_fall_back_to_piper(make_client):
+    """A voice made current under a cloning engine, then the same data served by real Piper (as
+    after Chatterbox's model files went missing and `auto` fell back): a stale current voice."""
+    voice_id = upload(make_client())
+    cloning = make_client()
+    assert cloning.post("/load_voice", json={"voice_id": voice_id}).status_code == 200
+    piper = make_client(PiperEngine())
+    assert piper.get("/voices").json()["current"] == voice_id
+    return piper, voice_id
+
+
+def test_a_stale_current_voice_is_passed_over_for_the_builtin_voice_with_a_warning(make_client):
+    client, voice_id = stale_after_a_fall_back_to_piper(make_client)
+
+    response = client.post("/tts", json={"text": "Still speaking."})
+
+    assert response.status_code == 200, response.text
+    assert response.headers["x-voice"] == "builtin"
+    assert voice_id in response.headers["x-voice-warning"]
+    assert "DELETE /load_voice" in response.headers["x-voice-warning"]
+    assert sf.info(io.BytesIO(response.content)).duration > 0.3  # real Piper speech
+
+
+def test_an_explicit_voice_the_engine_cannot_speak_is_still_400(make_client):
+    client, voice_id = stale_after_a_fall_back_to_piper(make_client)
+
+    response = client.post("/tts", json={"text": "Hello.", "voice": voice_id})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "voice_cloning_unavailable"
+
+
+def test_delete_load_voice_clears_a_stale_current_voice_on_an_engine_that_cannot_clone(make_client):
+    client, _ = stale_after_a_fall_back_to_piper(make_client)
+
+    cleared = client.delete("/load_voice")
+    response = client.post("/tts", json={"text": "Clean again."})
+
+    assert cleared.status_code == 200
+    assert cleared.json() == {"current": None}
+    assert client.get("/voices").json()["current"] is None
+    assert response.status_code == 200
+    assert "x-voice-warning" not in response.headers
+    assert client.delete("/load_voice").status_code == 200  # idempotent
+
+
+def test_a_current_voice_whose_clip_is_gone_is_passed_over_with_a_warning(client):
+    voice_id = upload(client)
+    client.post("/load_voice", json={"voice_id": voice_id}).raise_for_status()
+    (client.app.state.store.root / voice_id / "reference.wav").unlink()
+
+    response = client.post("/tts", json={"text": "Who is speaking?"})
+
+    assert response.status_code == 200
+    assert response.headers["x-voice"] == "builtin"
+    assert "reference clip" in response.headers["x-voice-warning"]
+    assert abs(dominant_hz(response) - voice_frequency(None)) < 5
+
+
+def test_every_piper_voice_is_listed_and_selectable_by_name(make_client, tmp_path):
+    """A folder of Piper voices (a copy of the bundled one that speaks slower) besides the
+    built-in voice: listed by /voices and /v1/audio/voices, chosen per request by name."""
+    make_voice(tmp_path / "piper", "en_US-slow-medium", inference={"length_scale": 1.6})
+    engine = PiperEngine(Settings(_env_file=None, piper_voices_dir=tmp_path / "piper"))
+    client = make_client(engine)
+    text = {"text": "Which voice is this?"}
+
+    slow = client.post("/tts", json=text | {"voice": "en_US-slow-medium"})
+    builtin = client.post("/tts", json=text)
+    openai = client.post(
+        "/v1/audio/speech",
+        json={"model": "piper", "voice": "en_US-slow-medium", "input": text["text"]},
+    )
+
+    assert client.get("/voices").json()["engine_voices"] == [
+        {"id": "en_US-slow-medium", "name": "en_US-slow-medium"}
+    ]
+    v1_ids = [voice["id"] for voice in client.get("/v1/audio/voices").json()["voices"]]
+    assert v1_ids[:2] == ["builtin", "en_US-slow-medium"]
+    assert (slow.headers["x-voice"], builtin.headers["x-voice"]) == ("en_US-slow-medium", "builtin")
+    assert float(slow.headers["x-audio-seconds"]) / float(builtin.headers["x-audio-seconds"]) > 1.3
+    assert openai.status_code == 200 and openai.headers["x-voice"] == "en_US-slow-medium"
+    unknown = client.post("/tts", json=text | {"voice": "en_US-nobody"})
+    assert "en_US-slow-medium" in unknown.json()["available_voices"]

@@ -8,6 +8,7 @@ import pytest
 import soundfile as sf
 
 from backend.engines.fake import FakeEngine
+from backend.engines.piper import PiperEngine
 from tests.helpers.api import assert_error
 from tests.helpers.audio import clip_bytes
 
@@ -248,10 +249,20 @@ def test_load_voice_needs_exactly_one_of_id_and_path(client):
         assert response.json()["error"] == "invalid_request"
 
 
-def test_every_bad_path_gets_the_same_400_body(make_client, tmp_path):
+# Every engine answers a bad path the same way: the real Piper engine (which cannot clone), a
+# fake that clones and a fake that cannot. The path is checked before the engine's abilities.
+ENGINES = {
+    "piper": PiperEngine,
+    "cloning": FakeEngine,
+    "not-cloning": lambda: FakeEngine(can_clone=False),
+}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_bad_path_gets_the_same_400_body(make_client, tmp_path, engine):
     outside = tmp_path / "outside.wav"
     outside.write_bytes(clip_bytes())
-    client = make_client()
+    client = make_client(ENGINES[engine]())
     voice = upload(client).json()
     store_root = client.app.state.store.root
     (store_root / voice["id"] / "escape.wav").symlink_to(outside)
@@ -285,7 +296,8 @@ def _record_opens(event: str, args: tuple) -> None:
 sys.addaudithook(_record_opens)  # audit hooks cannot be removed: this one records only on demand
 
 
-def test_no_bad_path_makes_the_server_open_a_file_outside_the_store(make_client, tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_bad_path_makes_the_server_open_a_file_outside_the_store(make_client, tmp_path, engine):
     global _OPENED
     secret = tmp_path / "secret"
     secret.mkdir()
@@ -294,7 +306,7 @@ def test_no_bad_path_makes_the_server_open_a_file_outside_the_store(make_client,
     imports = tmp_path / "imports"
     imports.mkdir()
     (imports / "take.wav").write_bytes(clip_bytes())
-    client = make_client(voice_import_dir=imports)
+    client = make_client(ENGINES[engine](), voice_import_dir=imports)
     voice = upload(client).json()
     (client.app.state.store.root / voice["id"] / "escape.wav").symlink_to(outside)
     paths = [
@@ -310,14 +322,21 @@ def test_no_bad_path_makes_the_server_open_a_file_outside_the_store(make_client,
     try:
         for path in paths:
             assert client.post("/load_voice", json={"path": path}).status_code == 400
-        # A good path in the import folder is read: proof that the recorder sees opens.
+        # A good file is read: proof that the recorder sees opens. An engine that cannot clone
+        # refuses the import-folder clip without reading it; the library clip is still served.
         good = client.post("/load_voice", json={"path": str(imports / "take.wav")})
-        assert good.status_code == 200
+        if client.engine.capabilities.can_clone:
+            assert good.status_code == 200
+            proof = "take.wav"
+        else:
+            assert good.json()["error"] == "voice_cloning_unavailable"
+            assert client.get(f"/voices/{voice['id']}/audio").status_code == 200
+            proof = "reference.wav"
         opened = list(_OPENED)
     finally:
         _OPENED = None
 
-    assert any(p.endswith("take.wav") for p in opened)
+    assert any(p.endswith(proof) for p in opened)
     assert not [p for p in opened if "secret" in p or "passwd" in p or "server" in p], opened
 
 
@@ -341,6 +360,24 @@ def test_engine_without_cloning_refuses_load_voice_but_keeps_the_library(make_cl
     assert_error(client.post("/load_voice", json={"voice_id": voice_id}), 400, body)
     assert_error(upload(client, route="/load_voice_upload"), 400, body)
     assert client.get("/voices").json()["current"] is None
+
+
+def test_an_engine_that_cannot_clone_checks_the_path_first_and_adds_nothing(make_client, tmp_path):
+    imports = tmp_path / "imports"
+    imports.mkdir()
+    (imports / "grandpa.wav").write_bytes(clip_bytes())
+    client = make_client(PiperEngine(), voice_import_dir=imports)
+
+    missing = client.post("/load_voice", json={"path": str(imports / "nobody.wav")})
+    real = client.post("/load_voice", json={"path": str(imports / "grandpa.wav")})
+
+    assert_error(missing, 400, NOT_FOUND_BODY)
+    assert real.status_code == 400
+    assert real.json()["error"] == "voice_cloning_unavailable"
+    assert client.get("/voices").json()["voices"] == []  # refused before it was added
+    unknown = client.post("/load_voice", json={"voice_id": "ghost"})
+    assert unknown.status_code == 400
+    assert unknown.json()["error"] == "voice_not_found"
 
 
 def test_deleting_the_current_voice_falls_back_to_the_builtin_voice(client):

@@ -15,12 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soxr
+import torch
 
 from backend.core.errors import EnvironmentNotSetup, ModelLoadFailed, NoVoiceLoaded, SynthesisFailed
 from backend.core.settings import Settings
-from backend.engines.base import Engine, SynthesisParams
+from backend.engines.base import Audio, Engine, SynthesisParams
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine, model_files_present
-from tests.helpers.audio import dominant_hz
+from backend.engines.piper import PiperEngine
+from backend.voices.store import VoiceStore
+from tests.helpers.audio import dominant_hz, speech_seconds
 from tests.helpers.fake_chatterbox import (
     BUILTIN_HZ,
     SR,
@@ -287,6 +291,60 @@ def test_rate_two_gives_about_half_the_samples(tmp_path, model_dir):
 
     assert len(fast) / len(normal) == pytest.approx(0.5, abs=0.05)
     assert fast.dtype == np.float32
+
+
+def test_rate_scales_the_duration_of_real_speech_to_within_five_percent(
+    tmp_path, model_dir, fake, monkeypatch
+):
+    """generate returns real speech (two Piper takes at 24 kHz, pauses and all), so the stretch
+    is measured on speech, silence trimmed at both ends, as the rate contract says."""
+    piper = PiperEngine()
+    takes = [
+        soxr.resample(piper.synthesize(TEXT, "builtin", SynthesisParams()).samples, 22050, SR)
+        for _ in range(2)
+    ]
+    calls = iter(range(10**6))
+    monkeypatch.setattr(
+        fake.ChatterboxTTS,
+        "generate",
+        lambda self, text, **kw: torch.from_numpy(takes[next(calls) % 2].astype(np.float32))[None],
+    )
+    engine = make_engine(tmp_path, model_dir)
+    builtin = engine.prepare_voice(None)
+
+    def seconds(rate: float) -> float:
+        return float(
+            np.mean([speech_seconds(speak(engine, builtin, rate=rate), SR) for _ in takes])
+        )
+
+    normal = seconds(1.0)
+    ratios = {rate: seconds(rate) * rate / normal for rate in (0.5, 0.75, 0.9, 1.25, 1.5, 2.0)}
+
+    assert all(abs(ratio - 1) <= 0.05 for ratio in ratios.values()), ratios
+
+
+def test_a_voice_deleted_while_it_is_embedded_does_not_come_back(
+    tmp_path, model_dir, fake, monkeypatch
+):
+    """DELETE /voices/{id} runs beside the model thread: here it lands inside the embed, after
+    the clip was read and before conds.pt is persisted. No folder, no conds.pt, no leftovers."""
+    store = VoiceStore(tmp_path / "voices")
+    added = store.add("Doomed", Audio(np.sin(np.arange(72000) / 10).astype(np.float32), SR), {})
+    ref = store.ref(added["id"])
+    embed = fake.ChatterboxTTS.prepare_conditionals
+
+    def embed_then_delete(self, wav_fpath, exaggeration=0.5):
+        embed(self, wav_fpath, exaggeration)
+        store.delete(added["id"])
+
+    monkeypatch.setattr(fake.ChatterboxTTS, "prepare_conditionals", embed_then_delete)
+    engine = make_engine(tmp_path, model_dir)
+
+    engine.prepare_voice(ref)
+
+    assert not ref.cache_dir.exists()
+    assert list(store.root.iterdir()) == []
+    assert store.list() == []
 
 
 def test_a_failing_generate_becomes_synthesis_failed(tmp_path, model_dir, fake, monkeypatch):

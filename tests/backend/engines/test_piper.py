@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from dataclasses import astuple
+
 import numpy as np
 import pytest
 
-from backend.core.errors import VoiceCloningUnavailable
-from backend.engines.base import SynthesisParams, VoiceRef
+from backend.core.errors import EnvironmentNotSetup, VoiceCloningUnavailable
+from backend.core.settings import Settings
+from backend.engines.base import EngineVoice, SynthesisParams, VoiceRef
 from backend.engines.piper import PiperEngine
+from tests.helpers.audio import speech_seconds
+from tests.helpers.piper_voices import make_voice
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +34,38 @@ def test_piper_speaks_real_audio_from_the_packaged_voice(engine):
     assert np.abs(audio.samples).max() <= 1.0
 
 
-def test_piper_rate_changes_speaking_speed(engine):
-    text = "The rate setting makes speech faster or slower."
-    normal = engine.synthesize(text, "builtin", SynthesisParams(rate=1.0)).seconds
-    fast = engine.synthesize(text, "builtin", SynthesisParams(rate=2.0)).seconds
-    slow = engine.synthesize(text, "builtin", SynthesisParams(rate=0.5)).seconds
-    assert fast < normal * 0.7
-    assert slow > normal * 1.5
+RATES = (0.5, 0.75, 0.9, 1.25, 1.5, 2.0)
+
+
+def mean_speech_seconds(engine, text: str, rate: float, takes: int) -> float:
+    """Speech duration (silence trimmed at both ends) averaged over takes: Piper's vary a few
+    percent from take to take."""
+    return float(
+        np.mean(
+            [
+                speech_seconds(audio.samples, audio.sample_rate)
+                for audio in (
+                    engine.synthesize(text, "builtin", SynthesisParams(rate=rate))
+                    for _ in range(takes)
+                )
+            ]
+        )
+    )
+
+
+def test_piper_rate_scales_the_speech_duration_to_within_five_percent(tmp_path):
+    """Real Piper with the bundled network; its copy's config turns off the noise of the duration
+    predictor (noise_w 0), so each take lasts the same and the ratios measure the rate, not
+    Piper's take-to-take variation (about 1.6%, which made a 5% bound on a few takes flaky)."""
+    steady = make_voice(tmp_path, "en_US-steady-medium", inference={"noise_w": 0.0})
+    engine = PiperEngine(Settings(_env_file=None, piper_model=steady))
+    text = "Faster now. Or slower."  # two sentences: the pause between them counts
+    normal = mean_speech_seconds(engine, text, 1.0, takes=2)
+    ratios = {
+        rate: mean_speech_seconds(engine, text, rate, takes=2) * rate / normal for rate in RATES
+    }
+
+    assert all(abs(ratio - 1) <= 0.05 for ratio in ratios.values()), ratios
 
 
 def test_piper_cannot_judge_the_speaker_so_the_speaker_check_skips_it(engine):
@@ -63,3 +93,79 @@ def test_piper_unload_drops_the_voice_and_load_is_idempotent():
     engine.unload()
     assert not engine.is_loaded()
     assert engine.capabilities.can_clone is False
+
+
+def spoken(engine: PiperEngine, handle: str, text: str = "Which voice is this?") -> float:
+    return speech_seconds(*astuple(engine.synthesize(text, handle, SynthesisParams())))
+
+
+def test_a_voices_folder_adds_named_voices_each_spoken_with_its_own_config(tmp_path):
+    make_voice(tmp_path / "voices", "en_US-slow-medium", inference={"length_scale": 1.6})
+    (tmp_path / "voices" / "orphan.onnx").write_bytes(b"no config beside it")
+    engine = PiperEngine(Settings(_env_file=None, piper_voices_dir=tmp_path / "voices"))
+    engine.check_environment()
+
+    handle = engine.prepare_voice(EngineVoice("en_US-slow-medium"))
+    slow, normal = spoken(engine, handle), spoken(engine, engine.prepare_voice(None))
+
+    assert engine.capabilities.voices == ("en_US-slow-medium",)
+    assert slow / normal > 1.3  # its own length_scale, not the bundled voice's
+    assert engine.info()["loaded_voices"] == ["en_US-slow-medium"]
+
+
+def test_model_path_makes_that_voice_the_builtin_and_keeps_the_bundled_one_by_name(
+    tmp_path, monkeypatch
+):
+    model = make_voice(tmp_path, "en_US-jenny-medium", inference={"length_scale": 1.6})
+    monkeypatch.setenv("MODEL_PATH", str(model))  # as the seed's `docker run -e MODEL_PATH=...`
+    engine = PiperEngine(Settings(_env_file=None))
+    engine.load()
+
+    jenny = spoken(engine, engine.prepare_voice(None))
+    joe = spoken(engine, engine.prepare_voice(EngineVoice("en_US-joe-medium")))
+
+    assert engine.info()["voice"] == "en_US-jenny-medium"
+    assert engine.capabilities.voices == ("en_US-joe-medium",)
+    assert jenny / joe > 1.3
+
+
+def test_at_most_the_configured_number_of_named_voices_stay_loaded(tmp_path):
+    for name in ("one", "two"):
+        make_voice(tmp_path / "voices", name)
+    engine = PiperEngine(
+        Settings(_env_file=None, piper_voices_dir=tmp_path / "voices", piper_voice_cache_size=1)
+    )
+    engine.prepare_voice(EngineVoice("one"))
+    engine.prepare_voice(EngineVoice("two"))
+
+    assert engine.info()["loaded_voices"] == ["two"]  # "one", least recently used, went
+    assert engine.capabilities.voices == ("one", "two")  # and is still there to be asked for
+    engine.unload()
+    assert engine.info()["loaded_voices"] == []
+
+
+def test_a_voice_with_another_sample_rate_comes_out_at_the_engines_rate(tmp_path):
+    make_voice(tmp_path / "voices", "low", audio={"sample_rate": 16000})
+    engine = PiperEngine(Settings(_env_file=None, piper_voices_dir=tmp_path / "voices"))
+
+    audio = engine.synthesize("Hello.", engine.prepare_voice(EngineVoice("low")), SynthesisParams())
+
+    assert audio.sample_rate == engine.sample_rate == 22050
+
+
+@pytest.mark.parametrize("problem", ["missing", "no-config", "broken"])
+def test_a_missing_or_broken_model_path_is_environment_not_setup_with_the_fix(tmp_path, problem):
+    model = tmp_path / "en_US-jenny-medium.onnx"
+    if problem != "missing":
+        model.write_bytes(b"not an onnx network")
+    if problem == "broken":
+        model.with_name(model.name + ".json").write_text('{"audio": {"sample_rate": 22050}}')
+    engine = PiperEngine(Settings(_env_file=None, piper_model=model))
+
+    with pytest.raises(EnvironmentNotSetup) as caught:
+        engine.check_environment()
+        engine.load()
+
+    assert caught.value.status_code == 503
+    assert str(model) in caught.value.message
+    assert "MODEL_PATH" in caught.value.solution and ".onnx.json" in caught.value.solution

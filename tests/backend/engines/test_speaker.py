@@ -79,3 +79,19 @@ def test_a_consumer_that_stops_early_calls_the_engine_no_more(make_speaker):
     assert len(pieces) == 2
     assert len(speaker.manager.engine.calls) == 2
     assert speaker.manager.status()["in_flight"] == 0
+
+
+def test_the_pause_between_chunks_scales_with_the_rate(make_speaker):
+    """Each chunk is spoken rate times as fast; the pause between two chunks shrinks as much, so
+    the whole text (here five chunks) lasts duration(1.0) / rate, whole or streamed."""
+    speaker = make_speaker()
+    params = {rate: SynthesisParams(rate=rate) for rate in (0.5, 1.0, 2.0)}
+    whole = {rate: asyncio.run(speaker.speak(TEXT, None, p)).seconds for rate, p in params.items()}
+
+    async def streamed(p: SynthesisParams) -> float:
+        return sum([piece.seconds async for piece in speaker.stream(TEXT, None, p)])
+
+    assert len(split_text(TEXT, 80)) >= 4
+    for rate in (0.5, 2.0):
+        assert whole[rate] * rate / whole[1.0] == pytest.approx(1.0, abs=0.01)
+        assert asyncio.run(streamed(params[rate])) == pytest.approx(whole[rate], abs=0.01)

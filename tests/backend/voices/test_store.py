@@ -167,6 +167,17 @@ def test_delete_removes_the_folder_with_the_engine_cache(
         store.get(voice_id)
 
 
+def test_a_delete_that_a_crash_interrupted_is_finished_by_the_next_store(
+    store: VoiceStore, voice: dict[str, object]
+) -> None:
+    doomed = store.root / f".deleted-{voice['id']}-0123abcd"
+    os.replace(store.root / str(voice["id"]), doomed)  # renamed, then the process died
+
+    VoiceStore(store.root)
+
+    assert list(store.root.iterdir()) == []
+
+
 def test_current_voice_is_persisted_across_a_new_store(
     store: VoiceStore, voice: dict[str, object], tmp_path: Path, import_dir: Path
 ) -> None:
