@@ -20,13 +20,13 @@ from typing import Any
 
 from backend.core.errors import AppError, VoiceNotFound
 from backend.core.settings import Settings
-from backend.engines.base import Audio, Engine, SynthesisParams, VoiceRef
+from backend.engines.base import Audio, Engine, SynthesisParams
 from backend.engines.manager import ModelManager
 from backend.jobs import files
 from backend.jobs.pdf import render_region
 from backend.jobs.store import JobStore
 from backend.jobs.takes import Take, TakeJudge
-from backend.voices.resolve import BUILTIN
+from backend.voices.resolve import Voice, stored_voice
 from backend.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
@@ -108,9 +108,7 @@ class SceneNarrator:
         """The job was deleted while its file was being made: take the folder away again."""
         return files.remove_if_orphan(self.job_dir(job_id), lambda: self.store.exists(job_id))
 
-    def _takes(
-        self, text: str, ref: VoiceRef | None, job_params: dict[str, Any]
-    ) -> tuple[Take, int, float]:
+    def _takes(self, text: str, ref: Voice, job_params: dict[str, Any]) -> tuple[Take, int, float]:
         """Speak the scene; while the latest take fails a check (Whisper hears too many wrong
         words, or it does not sound like the voice), re-take it with a new seed, up to
         quality_retakes times (none once the server is stopping). Returns the best take
@@ -134,11 +132,10 @@ class SceneNarrator:
         assert kept is not None
         return kept, number, engine_seconds
 
-    def _voice_ref(self, voice: str | None) -> VoiceRef | None:
-        if voice in (None, BUILTIN):
-            return None
+    def _voice_ref(self, voice: str | None) -> Voice:
+        """The voice the job recorded: built-in (None), an engine voice or a library clip."""
         try:
-            return self.voices.ref(voice)
+            return stored_voice(voice, self.voices, self.manager.engine.capabilities)
         except AppError:
             raise VoiceNotFound(f"The job's voice '{voice}' was deleted.") from None
 
@@ -179,7 +176,7 @@ def _file_name(scene: dict[str, Any], suffix: str) -> str:
 
 
 def _take(
-    engine: Engine, text: str, ref: VoiceRef | None, params: SynthesisParams, similarity: bool
+    engine: Engine, text: str, ref: Voice, params: SynthesisParams, similarity: bool
 ) -> tuple[Audio, float, float | None]:
     """One take on the model thread: the audio, its synthesis seconds, and (when asked) how much
     it sounds like the voice. One call, so the voice handle is the same and nothing interleaves."""

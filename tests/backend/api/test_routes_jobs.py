@@ -10,10 +10,13 @@ from pathlib import Path
 import soundfile as sf
 
 from backend.core.errors import PdfNoText
+from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine
+from backend.engines.piper import PiperEngine
 from backend.jobs.store import JobStore
 from tests.helpers.api import assert_error
 from tests.helpers.pdfs import image_only_pdf, text_pdf
+from tests.helpers.piper_voices import make_voice
 
 STORY = " ".join(f"Sentence {i} tells a small part of a longer story." for i in range(40))
 
@@ -299,3 +302,19 @@ def test_concurrent_mp3_exports_all_answer_the_same_whole_file(client):
     wav = sf.info(io.BytesIO(client.get(f"/jobs/{job['id']}/audio").content)).duration
     for _, body in answers:
         assert abs(sf.info(io.BytesIO(body)).duration - wav) < 0.2
+
+
+def test_a_job_speaks_in_the_piper_voice_it_was_given(make_client, tmp_path):
+    """A named Piper voice (CHATTERBOX_PIPER_VOICES_DIR) is recorded on the job and spoken by
+    every scene, not mistaken for a deleted library voice."""
+    make_voice(tmp_path / "piper", "en_US-slow-medium", inference={"length_scale": 1.6})
+    engine = PiperEngine(Settings(_env_file=None, piper_voices_dir=tmp_path / "piper"))
+    client = make_client(engine)
+
+    job = client.post("/jobs", data={"text": "One short line.", "voice": "en_US-slow-medium"})
+    assert job.status_code == 202, job.text
+    done = wait_job(client, job.json()["id"])
+
+    assert done["voice"] == "en_US-slow-medium"
+    assert done["status"] == "completed", done
+    assert all(scene["audio_status"] == "completed" for scene in done["scenes"])
