@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from backend.jobs.pdf import PdfLimits
 
 MEMORY_ERROR = "memory"  # the code an allocation failure is reported with; the parent words it
+_MEMORY_WORDS = ("insufficient memory", "out of memory", "malloc", "cannot allocate")
 
 
 def extract_main(
@@ -91,7 +92,7 @@ def serve_main(conn: Connection, memory_mb: int, idle_seconds: float) -> None:
 
 def error_message(exc: BaseException) -> dict[str, Any]:
     """The JSON message for an error raised while reading a PDF."""
-    if isinstance(exc, MemoryError) or "malloc" in str(exc) or "out of memory" in str(exc):
+    if isinstance(exc, MemoryError) or any(words in str(exc).lower() for words in _MEMORY_WORDS):
         return {"kind": "error", "code": MEMORY_ERROR, "message": str(exc), "solution": ""}
     if not isinstance(exc, AppError):
         exc = PdfUnreadable(f"The PDF could not be read ({type(exc).__name__}: {exc}).")
@@ -134,7 +135,13 @@ def _render(
     scale = min(zoom, math.sqrt(max_pixels / (area.width * area.height)))
     while (area.width * scale + 2) * (area.height * scale + 2) > max_pixels and scale > 0.01:
         scale *= 0.95  # a pixmap can be up to 2 pixels wider and taller than the clip
+    pymupdf.TOOLS.reset_mupdf_warnings()
     pixmap = page.get_pixmap(matrix=pymupdf.Matrix(scale, scale), clip=area, alpha=False)
+    # MuPDF draws on when an image cannot be allocated and only warns: a picture with a hole
+    # where the image should be is a failed render, and the memory limit is its reason.
+    warnings = pymupdf.TOOLS.mupdf_warnings()
+    if any(words in warnings.lower() for words in _MEMORY_WORDS):
+        raise MemoryError(warnings.splitlines()[0])
     return pixmap.tobytes("png")
 
 

@@ -71,7 +71,7 @@ def failure(exitcode: int | None, doing: str) -> PdfUnreadable:
     """The error for a child that ended while `doing` ("reading the PDF", "drawing page 3")."""
     if hasattr(signal, "SIGXCPU") and exitcode == -signal.SIGXCPU:  # over _limit_cpu
         return PdfUnreadable(
-            f"{doing.capitalize()} used too much processor time, so it was stopped.",
+            f"{_sentence(doing)} used too much processor time, so it was stopped.",
             solution=SLOW_SOLUTION,
         )
     if exitcode == -signal.SIGKILL:
@@ -86,11 +86,15 @@ def failure(exitcode: int | None, doing: str) -> PdfUnreadable:
     )
 
 
+def _sentence(doing: str) -> str:
+    return doing[:1].upper() + doing[1:]
+
+
 def app_error(message: dict[str, Any], doing: str, memory_mb: int) -> AppError:
     """The AppError for a child's error message."""
     if message["code"] == pdf_child.MEMORY_ERROR:
         return PdfUnreadable(
-            f"{doing.capitalize()} needed more than the {memory_mb} MB of memory the PDF reader "
+            f"{_sentence(doing)} needed more than the {memory_mb} MB of memory the PDF reader "
             "may use, so it was stopped.",
             solution="The page may hold an enormous image; save or print it to PDF again. If the "
             "PDF is genuine, raise CHATTERBOX_PDF_MEMORY_MB.",
@@ -117,6 +121,10 @@ class _Ended(Exception):
         self.exitcode = exitcode
 
 
+class _TimedOut(Exception):
+    """No answer within the deadline (not TimeoutError: that is an OSError, a dead pipe's)."""
+
+
 class _Reader:
     """One reader child and the document it holds. Used by one thread at a time."""
 
@@ -137,7 +145,7 @@ class _Reader:
             theirs.close()  # the child holds the only other end: its death reads as EOF here
 
     def ask(self, request: dict, key: str, data: bytes, timeout: float) -> tuple[dict, bytes]:
-        """The child's answer and bytes; TimeoutError after `timeout` seconds, _Ended if it died."""
+        """The child's answer and bytes; _TimedOut after `timeout` seconds, _Ended if it died."""
         with_data = self.key != key
         self.key = None  # unknown until the child answers
         try:
@@ -147,7 +155,7 @@ class _Reader:
             if with_data:
                 self.conn.send_bytes(data)
             if not self.conn.poll(timeout):
-                raise TimeoutError
+                raise _TimedOut
             answer = json.loads(self.conn.recv_bytes(MAX_MESSAGE_BYTES))
             blob = self.conn.recv_bytes(MAX_MESSAGE_BYTES) if answer["blob"] else b""
         except (EOFError, OSError):
@@ -193,10 +201,10 @@ class ReaderPool:
                 reader = self._take(key, limits.memory_mb)
                 try:
                     answer, blob = reader.ask(request, key, data, limits.timeout_seconds)
-                except TimeoutError:
+                except _TimedOut:
                     reader.close()
                     error = PdfUnreadable(
-                        f"{doing.capitalize()} took longer than {limits.timeout_seconds:g} "
+                        f"{_sentence(doing)} took longer than {limits.timeout_seconds:g} "
                         "seconds, so it was stopped.",
                         solution=SLOW_SOLUTION,
                     )
@@ -208,6 +216,9 @@ class ReaderPool:
                     log.warning("PDF reader ended (exit code %s) while %s", ended.exitcode, doing)
                     error = failure(ended.exitcode, doing)
                     raise self._remember(page, error) from None
+                if answer.get("code") == pdf_child.MEMORY_ERROR:
+                    reader.close()  # MuPDF keeps what it could not draw: start clean
+                    raise self._remember(page, app_error(answer, doing, limits.memory_mb))
                 self._give_back(reader)
                 if answer["kind"] == "error":
                     raise app_error(answer, doing, limits.memory_mb)
