@@ -12,6 +12,7 @@ import json
 import math
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
@@ -63,20 +64,21 @@ def serve_main(conn: Connection, memory_mb: int, idle_seconds: float) -> None:
     says `with_data` (else the document of the previous request is reused); an answer is a JSON
     header, then raw bytes when it says `blob`."""
     _start(None, memory_mb)
-    held: tuple[str | None, pymupdf.Document | None] = (None, None)
+    held: _Held | None = None
     try:
         while conn.poll(idle_seconds):
             request = json.loads(conn.recv_bytes())
             _limit_cpu(request["cpu_seconds"])
             try:
                 if request["with_data"]:
-                    if held[1] is not None:
-                        held[1].close()
-                    held = (None, None)
-                    held = (request["key"], open_document(conn.recv_bytes(), request["password"]))
-                if held[0] != request["key"] or held[1] is None:
+                    if held is not None:
+                        held.doc.close()
+                    held = None
+                    data = conn.recv_bytes()
+                    held = _Held(request["key"], data, open_document(data, request["password"]))
+                if held is None or held.key != request["key"]:
                     raise PdfUnreadable("The PDF reader lost track of the document; try again.")
-                answer, blob = _answer(held[1], request)
+                answer, blob = _answer(held, request)
             except Exception as exc:
                 answer, blob = error_message(exc), None
             conn.send_bytes(json.dumps({**answer, "blob": blob is not None}).encode())
@@ -85,9 +87,18 @@ def serve_main(conn: Connection, memory_mb: int, idle_seconds: float) -> None:
     except (BrokenPipeError, EOFError, OSError):
         return  # the parent is gone
     finally:
-        if held[1] is not None:
-            held[1].close()
+        if held is not None:
+            held.doc.close()
         conn.close()
+
+
+@dataclass
+class _Held:
+    """The document of the last request, kept open for the next one (the same job's images)."""
+
+    key: str
+    data: bytes
+    doc: pymupdf.Document
 
 
 def error_message(exc: BaseException) -> dict[str, Any]:
@@ -99,13 +110,15 @@ def error_message(exc: BaseException) -> dict[str, Any]:
     return {"kind": "error", "code": exc.code, "message": exc.message, "solution": exc.solution}
 
 
-def _answer(doc: pymupdf.Document, request: dict[str, Any]) -> tuple[dict, bytes | None]:
-    op = request["op"]
+def _answer(held: _Held, request: dict[str, Any]) -> tuple[dict, bytes | None]:
+    op, doc = request["op"], held.doc
     if op == "info":
         info = {"page_count": doc.page_count, "encrypted": bool(doc.needs_pass)}
         return {"kind": "ok", **info, "outline": outline(doc)}, None
     if op == "decrypt":
-        return {"kind": "ok"}, doc.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE)
+        # A fresh copy: once needs_pass was read, PyMuPDF 1.28 writes undecryptable streams.
+        with open_document(held.data, request["password"]) as fresh:
+            return {"kind": "ok"}, fresh.tobytes(encryption=pymupdf.PDF_ENCRYPT_NONE)
     if op == "render":
         bbox = tuple(request["bbox"]) if request["bbox"] is not None else None
         png = _render(doc, request["page"], bbox, request["zoom"], request["max_pixels"])

@@ -60,6 +60,8 @@ def test_opening_and_decrypting_are_answered_by_a_reader_child_not_this_process(
     assert info["outline"] == [(1, "Chapter 1", 1), (1, "Chapter 2", 2)]
     plain = decrypted(data, "secret", limits=LIMITS)
     assert open_info(plain, limits=LIMITS)["encrypted"] is False
+    [first, _] = list(extract_pages(plain))  # and its text reads without the password
+    assert first.blocks[0].text.startswith("Page 1 begins here.")
     assert len(readers()) == 1  # the same reader answered all three, holding the document
 
 
