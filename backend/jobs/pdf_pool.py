@@ -244,7 +244,13 @@ class ReaderPool:
                 reader = next((r for r in usable if r.key == key), usable[-1])
                 self._idle.remove(reader)
                 return reader
-        return _Reader(memory_mb)
+        try:
+            return _Reader(memory_mb)
+        except OSError as exc:  # no process could be started: out of memory or process slots
+            raise PdfUnreadable(
+                f"The PDF reader could not be started ({exc}).",
+                solution="The server is short of memory or processes; try again in a moment.",
+            ) from exc
 
     def _give_back(self, reader: _Reader) -> None:
         with self._lock:
