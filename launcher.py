@@ -38,7 +38,11 @@ def main() -> int:
     stop = _install_stop_handler()
     try:
         print(f"Starting the narration server on {backend_url} …", flush=True)
-        backend = _spawn([sys.executable, "-m", "backend"], CHATTERBOX_PORT=backend_port)
+        backend = _spawn(  # the studio's origin is trusted for state-changing requests
+            [sys.executable, "-m", "backend"],
+            CHATTERBOX_PORT=backend_port,
+            CHATTERBOX_STUDIO_PORT=frontend_port,
+        )
         children.append(backend)
         if not _wait_until_up(f"{backend_url}/health", backend, BACKEND_START_SECONDS, stop):
             return _failed("The server did not start; its messages are above.", stop)

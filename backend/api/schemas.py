@@ -120,6 +120,7 @@ class OpenAIErrorBody(BaseModel):
 _ERRORS = {
     400: "Bad request (no voice loaded, voice file not found, locked PDF, ...)",
     401: "API token required",
+    403: "Cross-site request refused (a web page on another site)",
     404: "No such voice, job, scene, model or endpoint",
     405: "Method not allowed",
     409: "Not ready yet",
