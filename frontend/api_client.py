@@ -83,6 +83,10 @@ class ApiClient:
     def select_voice(self, voice_id: str) -> dict[str, Any]:
         return self._json("POST", "/load_voice", slow=True, json={"voice_id": voice_id})
 
+    def clear_voice(self) -> dict[str, Any]:
+        """Forget the current voice (idempotent): unnamed requests speak in the built-in one."""
+        return self._json("DELETE", "/load_voice")
+
     def delete_voice(self, voice_id: str) -> dict[str, Any]:
         return self._json("DELETE", f"/voices/{voice_id}")
 

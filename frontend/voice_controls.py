@@ -20,15 +20,21 @@ HELP = {
 
 
 def voice_choice(voices: dict[str, Any], key: str) -> str | None:
-    """A select box of usable voices; returns the voice to send (None means the server's own)."""
+    """A select box of usable voices; returns the voice to send (None means the server's own).
+
+    The built-in voice, then the engine's own named voices (Piper voice models, usable whether
+    or not the engine clones), then the library when the engine can clone.
+    """
     options: list[str] = []
     labels = {BUILTIN: "Built-in voice"}
     if voices.get("builtin_available", True):
         options.append(BUILTIN)
+    usable = list(voices.get("engine_voices", []))
     if voices.get("can_clone"):
-        for voice in voices.get("voices", []):
-            options.append(voice["id"])
-            labels[voice["id"]] = voice.get("name") or voice["id"]
+        usable += voices.get("voices", [])
+    for voice in usable:
+        options.append(voice["id"])
+        labels[voice["id"]] = voice.get("name") or voice["id"]
     if not options:
         st.warning("No voice is available yet: add one on the Voices page.")
         return None
@@ -42,12 +48,36 @@ def voice_choice(voices: dict[str, Any], key: str) -> str | None:
         key=f"{key}_voice",
         help="Add or record voices on the Voices page.",
     )
-    if not voices.get("can_clone") and voices.get("voices"):
+    if stale_current(voices):
+        st.caption(
+            f"The current voice “{current_name(voices)}” cannot be used with this engine "
+            "(it cannot clone), so another is chosen here. Clear it on the Voices page."
+        )
+    elif not voices.get("can_clone") and voices.get("voices"):
         st.caption(
             "Your library voices need the Chatterbox engine; the current engine reads with "
-            "its built-in voice (see the Voices page)."
+            "its own voices (see the Voices page)."
         )
     return choice
+
+
+def current_name(voices: dict[str, Any]) -> str | None:
+    """The current voice's name as the user gave it (its id if it has none); None if unset."""
+    current = voices.get("current")
+    if current is None:
+        return None
+    for voice in voices.get("voices", []) + voices.get("engine_voices", []):
+        if voice["id"] == current:
+            return voice.get("name") or current
+    return current
+
+
+def stale_current(voices: dict[str, Any]) -> bool:
+    """Whether the current voice is a library clip the engine cannot speak (Piper cannot clone):
+    the server passes it over for the built-in voice, with an X-Voice-Warning."""
+    current = voices.get("current")
+    library = {voice["id"] for voice in voices.get("voices", [])}
+    return current in library and not voices.get("can_clone")
 
 
 def delivery(engine: str | None, key: str) -> dict[str, Any]:

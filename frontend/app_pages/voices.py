@@ -1,4 +1,5 @@
-"""Voices: add a reference clip (upload or record), hear it, choose the current voice, delete."""
+"""Voices: the current voice (and clearing it), the engine's own voices, the library: add a
+reference clip (upload or record), hear it, choose the current voice, delete."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from frontend import format as fmt
 from frontend.api_client import ApiClient, ApiError
 from frontend.notices import act, show_error, too_large
 from frontend.state import client, health, limits
+from frontend.voice_controls import current_name, stale_current
 
 AUDIO_TYPES = ["wav", "mp3", "flac", "ogg"]
 ROUND_KEY = "voice_input_round"
@@ -32,8 +34,38 @@ def page() -> None:
     if not voices.get("can_clone"):
         engine = (health() or {}).get("engine", "Piper")
         st.info(CLONING_OFF.format(engine=engine), icon=":material/info:")
+    _current(api, voices)
+    _engine_voices(voices)
     _add_voice(api, voices)
     _library(api, voices)
+
+
+def _current(api: ApiClient, voices: dict[str, Any]) -> None:
+    """The voice the server speaks in when a request names none, and the way back to the
+    built-in one (DELETE /load_voice), which also ends a stale current voice's warnings."""
+    name = current_name(voices)
+    if name is None:
+        st.caption("Current voice: the built-in voice (used whenever a request names no voice).")
+        return
+    if stale_current(voices):
+        engine = (health() or {}).get("engine", "piper")
+        st.warning(
+            f"The current voice “{name}” cannot be used: the current engine ({engine}) cannot "
+            "clone, so requests that name no voice speak in the built-in voice instead. Use the "
+            "built-in voice to clear it (the voice stays in your library).",
+            icon=":material/warning:",
+        )
+    else:
+        st.markdown(f"Current voice: **{name}**")
+    if st.button("Use the built-in voice", key="clear_current", icon=":material/restart_alt:"):
+        act(api.clear_voice, "The built-in voice is the current voice again.")
+
+
+def _engine_voices(voices: dict[str, Any]) -> None:
+    engine_voices = voices.get("engine_voices", [])
+    if engine_voices:
+        names = ", ".join(f"**{voice.get('name') or voice['id']}**" for voice in engine_voices)
+        st.markdown(f"The engine's own voices, to choose on Narrate and Quick speak: {names}.")
 
 
 def _add_voice(api: ApiClient, voices: dict[str, Any]) -> None:

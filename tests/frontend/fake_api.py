@@ -35,7 +35,9 @@ class FakeApi:
     """Every public method of ApiClient, same signatures and JSON, with the server in memory.
 
     Scripting: `engine`, `device`, `can_clone`, `state`, `model_loaded`, `keep_alive`,
-    `expires_in`, `last_error`, `limits`, `memory`;
+    `expires_in`, `last_error`, `limits`, `memory`, `engine_voices` (the names of the engine's
+    own voices, as Piper's CHATTERBOX_PIPER_VOICES_DIR gives them), `current` (a library id;
+    one the engine cannot speak is passed over, as the server does);
     `down = True` makes every call raise server_unreachable, `not_set_up = True` makes /health
     answer the 503 body (and every other call raise it); `fail_next(method, error)` queues an
     ApiError for the next call of one method. Jobs advance only when a test says so
@@ -59,6 +61,7 @@ class FakeApi:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.library: list[dict[str, Any]] = []
         self.current: str | None = None
+        self.engine_voices: list[str] = []
         self.clips: dict[str, bytes] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.scenes_sent: list[int] = []  # the idx of every scene row job_scenes answered with
@@ -145,7 +148,7 @@ class FakeApi:
             "voices": [dict(voice) for voice in self.library],
             "current": self.current,
             "builtin_available": True,
-            "engine_voices": [],
+            "engine_voices": [{"id": name, "name": name} for name in self.engine_voices],
             "can_clone": self.can_clone,
             "aliases": {},
         }
@@ -158,10 +161,16 @@ class FakeApi:
 
     def select_voice(self, voice_id: str) -> dict[str, Any]:
         self._enter("select_voice", voice_id=voice_id)
+        voice = self._voice(voice_id, unknown=self._unknown)  # what is asked for first
         if not self.can_clone:
             raise server_errors.cloning_unavailable()
-        self.current = self._voice(voice_id, unknown=self._unknown)["id"]
-        return {"current": self.current, "voice": dict(self._voice(voice_id))}
+        self.current = voice["id"]
+        return {"current": self.current, "voice": dict(voice)}
+
+    def clear_voice(self) -> dict[str, Any]:
+        self._enter("clear_voice")
+        self.current = None
+        return {"current": None}
 
     def delete_voice(self, voice_id: str) -> dict[str, Any]:
         self._enter("delete_voice", voice_id=voice_id)
@@ -307,15 +316,22 @@ class FakeApi:
         raise unknown(voice_id)
 
     def _unknown(self, voice_id: str) -> ApiError:
-        return server_errors.unknown_voice(voice_id, ["builtin"] + [v["id"] for v in self.library])
+        available = ["builtin", *self.engine_voices] + [v["id"] for v in self.library]
+        return server_errors.unknown_voice(voice_id, available)
 
     def _resolve_voice(self, voice: str | None) -> str | None:
-        voice = voice or self.current  # no voice: the server's current one, else the built-in
-        if voice in (None, "builtin"):
+        """The voice id spoken in (None: the built-in one). No voice: the current one, passed
+        over when the engine cannot clone (the server's X-Voice-Warning case)."""
+        if not voice:
+            return self.current if self.can_clone else None
+        if voice == "builtin":
             return None
+        if voice in self.engine_voices:
+            return voice
+        found = self._voice(voice, unknown=self._unknown)["id"]
         if not self.can_clone:
             raise server_errors.cloning_unavailable()
-        return self._voice(voice, unknown=self._unknown)["id"]
+        return found
 
     def _job(self, job_id: str) -> dict[str, Any]:
         if job_id not in self.records:

@@ -16,7 +16,9 @@ from backend.main import create_app
 from frontend.api_client import UNREACHABLE, ApiClient, ApiError
 from frontend.notices import too_large
 from frontend.scene_feed import SceneFeed
+from frontend.voice_controls import stale_current
 from tests.e2e.conftest import free_port
+from tests.frontend.piper_server import SECOND_VOICE, piper_serving
 from tests.helpers.audio import clip_bytes
 from tests.helpers.live import serving
 from tests.helpers.pdfs import text_pdf
@@ -68,6 +70,33 @@ def test_a_voice_is_added_heard_selected_and_deleted(api: ApiClient):
     assert api.voices()["current"] == voice["id"]
     assert api.delete_voice(voice["id"])["deleted"] == voice["id"]
     assert all(v["id"] != voice["id"] for v in api.voices()["voices"])
+
+
+def test_clear_voice_forgets_the_current_voice_and_may_be_repeated(api: ApiClient):
+    voice = api.add_voice("me.wav", clip_bytes(5.0), "Me")
+    api.select_voice(voice["id"])
+
+    assert api.clear_voice() == {"current": None}
+    assert api.voices()["current"] is None
+    assert api.clear_voice() == {"current": None}  # idempotent
+    assert any(v["id"] == voice["id"] for v in api.voices()["voices"])  # the library keeps it
+    api.delete_voice(voice["id"])
+
+
+def test_a_stale_current_voice_under_piper_is_seen_as_such_and_cleared(tmp_path):
+    with piper_serving(tmp_path, stale_voice=True) as (api, voice_id):
+        voices = api.voices()
+        assert voices["current"] == voice_id and not voices["can_clone"]
+        assert voices["engine_voices"] == [{"id": SECOND_VOICE, "name": SECOND_VOICE}]
+        assert stale_current(voices)  # what the studio warns about, on the server's real body
+        params = {"rate": 1.0}
+        assert sf.info(io.BytesIO(api.speak("Still here.", None, params))).duration > 0.3
+        assert sf.info(io.BytesIO(api.speak("Slowly.", SECOND_VOICE, params))).duration > 0.3
+
+        assert api.clear_voice() == {"current": None}
+
+        assert api.voices()["current"] is None
+        assert not stale_current(api.voices())
 
 
 def test_a_rejected_clip_raises_the_servers_code_message_and_solution(api: ApiClient):

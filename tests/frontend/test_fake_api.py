@@ -17,6 +17,7 @@ from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from frontend.api_client import ApiClient, ApiError
 from tests.frontend.fake_api import FakeApi
+from tests.frontend.piper_server import SECOND_VOICE, piper_serving
 from tests.helpers.audio import clip_bytes
 from tests.helpers.live import serving
 from tests.helpers.pdfs import text_pdf
@@ -90,7 +91,73 @@ def test_voice_calls_answer_with_the_servers_keys(both):
     assert {"id", "name", "created_at", "duration_seconds", "path"} <= set(fake_voice)
     assert set(fake.voices()) == set(real.voices())
     assert set(fake.select_voice(fake_voice["id"])) == set(real.select_voice(real_voice["id"]))
+    assert fake.clear_voice() == real.clear_voice() == {"current": None}
+    assert fake.voices()["current"] is real.voices()["current"] is None
+    assert fake.clear_voice() == real.clear_voice()  # idempotent on both
     assert set(fake.delete_voice(fake_voice["id"])) == set(real.delete_voice(real_voice["id"]))
+
+
+@pytest.fixture(scope="module")
+def piper_server(tmp_path_factory) -> Iterator[ApiClient]:
+    with piper_serving(tmp_path_factory.mktemp("fake-contract-piper")) as (api, _):
+        yield api
+
+
+@pytest.fixture
+def both_piper(piper_server: ApiClient) -> tuple[ApiClient, FakeApi]:
+    fake = FakeApi(engine="piper")
+    fake.engine_voices = [SECOND_VOICE]
+    return piper_server, fake
+
+
+def test_engine_voices_are_listed_and_spoken_as_the_server_does(both_piper):
+    real, fake = both_piper
+
+    assert set(fake.voices()) == set(real.voices())
+    assert fake.voices()["engine_voices"] == real.voices()["engine_voices"]
+    assert fake.voices()["can_clone"] is real.voices()["can_clone"] is False
+    for api in both_piper:
+        assert api.speak("Hello.", SECOND_VOICE, PARAMS)
+    jobs = [
+        api.create_job(text="One line.", voice=SECOND_VOICE, params=PARAMS) for api in both_piper
+    ]
+    assert jobs[1]["voice"] == jobs[0]["voice"] == SECOND_VOICE
+
+
+def test_a_stale_current_voice_is_passed_over_by_both_and_cleared(tmp_path):
+    with piper_serving(tmp_path, stale_voice=True) as (real, voice_id):
+        fake = FakeApi(engine="piper")
+        fake.current = fake.add_voice_record("Me")["id"]
+
+        assert real.voices()["current"] == voice_id
+        for api in (real, fake):
+            assert api.speak("Who speaks?", None, PARAMS)  # the built-in voice, not a 400
+            assert api.create_job(text="Who narrates?", params=PARAMS)["voice"] == "builtin"
+        assert fake.clear_voice() == real.clear_voice() == {"current": None}
+        assert fake.voices()["current"] is real.voices()["current"] is None
+
+
+PIPER_REFUSALS: dict[str, Callable[[Any], Any]] = {
+    "selecting an unknown voice": lambda api: api.select_voice("nobody-00000000"),
+    "selecting a library voice": lambda api: api.select_voice(
+        api.add_voice("me.wav", clip_bytes(5.0))["id"]
+    ),
+    "speaking in an unknown voice": lambda api: api.speak("Hi.", "nobody-00000000", PARAMS),
+    "speaking in a library voice": lambda api: api.speak(
+        "Hi.", api.add_voice("me.wav", clip_bytes(5.0))["id"], PARAMS
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(PIPER_REFUSALS))
+def test_the_fake_refuses_what_piper_refuses_with_its_code_and_status(both_piper, case: str):
+    refusals = []
+    for api in both_piper:
+        with pytest.raises(ApiError) as caught:
+            PIPER_REFUSALS[case](api)
+        refusals.append((caught.value.code, caught.value.status, bool(caught.value.solution)))
+
+    assert refusals[1] == refusals[0]
 
 
 def test_job_calls_answer_with_the_servers_keys(both):

@@ -222,3 +222,51 @@ def test_a_server_that_is_down_leaves_a_warning_not_a_form(fake: FakeApi, open_a
     assert not at.exception
     assert "is not answering." in text_of(at.main.warning)
     assert not at.main.button
+
+
+def test_the_engines_own_voices_are_offered_after_builtin_although_it_cannot_clone(
+    fake: FakeApi, open_app: OpenApp
+):
+    fake.engine_voices = ["en_US-jenny-medium", "en_US-slow-medium"]  # CHATTERBOX_PIPER_VOICES_DIR
+    fake.add_voice_record("Alice")  # Piper: the library is not offered
+    at = _text_source(open_app)
+    voice = at.selectbox(key="narrate_voice")
+    assert voice.options == ["Built-in voice", "en_US-jenny-medium", "en_US-slow-medium"]
+    assert voice.value == "builtin"
+
+    voice.set_value("en_US-slow-medium").run()
+    _generate(at)
+
+    assert not at.exception
+    assert fake.calls_to("create_job")[0]["voice"] == "en_US-slow-medium"
+    assert fake.records[at.query_params["job"]]["voice"] == "en_US-slow-medium"
+
+
+def test_engine_voices_come_before_the_library_when_the_engine_clones(
+    fake: FakeApi, open_app: OpenApp
+):
+    fake.engine, fake.can_clone = "chatterbox", True
+    fake.engine_voices = ["studio-voice"]
+    fake.add_voice_record("Alice")
+
+    at = open_app()
+
+    assert at.selectbox(key="narrate_voice").options == ["Built-in voice", "studio-voice", "Alice"]
+
+
+def test_a_stale_current_voice_is_not_chosen_and_the_page_says_why(
+    fake: FakeApi, open_app: OpenApp
+):
+    alice = fake.add_voice_record("Alice")
+    fake.current = alice["id"]  # chosen under Chatterbox; the server now runs Piper
+
+    at = _text_source(open_app)
+
+    assert at.selectbox(key="narrate_voice").value == "builtin"
+    assert any(
+        "The current voice “Alice” cannot be used with this engine" in caption
+        and "Clear it on the Voices page." in caption
+        for caption in values(at.caption)
+    )
+    _generate(at)
+    assert fake.calls_to("create_job")[0]["voice"] == "builtin"

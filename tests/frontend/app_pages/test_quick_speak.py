@@ -92,3 +92,19 @@ def test_the_speech_stays_on_the_page_across_reruns(fake: FakeApi, open_app: Ope
 
     assert len(at.get("audio")) == 1
     assert len(fake.calls_to("speak")) == 1
+
+
+def test_speak_uses_an_engine_voice_chosen_on_an_engine_that_cannot_clone(
+    fake: FakeApi, open_app: OpenApp
+):
+    fake.engine_voices = ["en_US-jenny-medium"]
+    at = open_app(PAGE)
+    voice = at.selectbox(key="quick_voice")
+    assert voice.options == ["Built-in voice", "en_US-jenny-medium"]
+
+    voice.set_value("en_US-jenny-medium").run()
+    _speak(at)
+
+    assert not at.exception
+    assert fake.calls_to("speak")[0]["voice"] == "en_US-jenny-medium"
+    assert len(at.get("audio")) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from frontend.api_client import unreachable
 from tests.frontend import media
 from tests.frontend.conftest import OpenApp
 from tests.frontend.elements import card, labelled, text_of, values
@@ -191,3 +192,70 @@ def test_an_empty_library_says_so(fake: FakeApi, open_app: OpenApp):
     at = open_app(PAGE)
 
     assert "No voices yet. Add one above; the built-in voice is always there." in values(at.caption)
+
+
+def test_the_current_voice_is_shown_and_can_be_cleared_for_the_builtin_voice(
+    fake: FakeApi, open_app: OpenApp
+):
+    _cloning(fake)
+    alice = fake.add_voice_record("Alice")
+    fake.current = alice["id"]
+    at = open_app(PAGE)
+    assert "Current voice: **Alice**" in values(at.markdown)
+    assert not at.warning
+
+    labelled(at.main.button, "Use the built-in voice").click().run()
+
+    assert not at.exception
+    assert fake.calls_to("clear_voice") == [{}]
+    assert fake.current is None
+    assert values(at.toast) == ["The built-in voice is the current voice again."]
+    assert any(c.startswith("Current voice: the built-in voice") for c in values(at.caption))
+    assert "Use the built-in voice" not in [button.label for button in at.main.button]
+    assert "**Alice**" in values(at.markdown)  # the library keeps the voice
+
+
+def test_a_stale_current_voice_says_it_cannot_be_used_and_offers_the_clear_button(
+    fake: FakeApi, open_app: OpenApp
+):
+    alice = fake.add_voice_record("Alice")
+    fake.current = alice["id"]  # chosen under Chatterbox; the server now runs Piper
+    at = open_app(PAGE)
+    [warning] = values(at.warning)
+    assert "The current voice “Alice” cannot be used: the current engine (piper) cannot clone" in (
+        warning
+    )
+    assert "requests that name no voice speak in the built-in voice instead" in warning
+
+    labelled(at.main.button, "Use the built-in voice").click().run()
+
+    assert not at.exception
+    assert fake.current is None
+    assert not at.warning
+    assert not fake.calls_to("select_voice")
+
+
+def test_a_failed_clear_shows_the_servers_message(fake: FakeApi, open_app: OpenApp):
+    _cloning(fake)
+    fake.current = fake.add_voice_record("Alice")["id"]
+    at = open_app(PAGE)
+    fake.fail_next("clear_voice", unreachable(fake.base_url))  # the server went away meanwhile
+
+    labelled(at.main.button, "Use the built-in voice").click().run()
+
+    assert not at.exception
+    assert len(fake.calls_to("clear_voice")) == 1
+    assert "is not answering" in text_of(at.warning)
+    assert fake.current is not None
+    assert not at.toast
+
+
+def test_the_engines_own_voices_are_listed(fake: FakeApi, open_app: OpenApp):
+    fake.engine_voices = ["en_US-jenny-medium", "en_US-slow-medium"]
+
+    at = open_app(PAGE)
+
+    assert (
+        "The engine's own voices, to choose on Narrate and Quick speak: **en_US-jenny-medium**, "
+        "**en_US-slow-medium**."
+    ) in values(at.markdown)
