@@ -73,11 +73,9 @@ def current_name(voices: dict[str, Any]) -> str | None:
 
 
 def stale_current(voices: dict[str, Any]) -> bool:
-    """Whether the current voice is a library clip the engine cannot speak (Piper cannot clone):
-    the server passes it over for the built-in voice, with an X-Voice-Warning."""
-    current = voices.get("current")
-    library = {voice["id"] for voice in voices.get("voices", [])}
-    return current in library and not voices.get("can_clone")
+    """Whether the server says it cannot speak the current voice (`current_warning`: Piper cannot
+    clone, or the clip is gone); it passes such a voice over for the built-in voice."""
+    return bool(voices.get("current_warning"))
 
 
 def delivery(engine: str | None, key: str) -> dict[str, Any]:

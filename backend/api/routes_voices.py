@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import get_manager, get_settings, get_store
 from backend.api.schemas import LoadVoiceRequest
-from backend.core.errors import UnknownVoiceId, VoiceCloningUnavailable
+from backend.core.errors import NoVoiceLoaded, UnknownVoiceId, VoiceCloningUnavailable
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
-from backend.voices.resolve import unknown_voice
+from backend.voices.resolve import resolve, unknown_voice
 from backend.voices.store import VoiceStore
 from backend.voices.validate import validate_reference
 
@@ -26,12 +26,18 @@ async def list_voices(
     manager: ModelManager = Depends(get_manager),
     settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
-    """The library, the current voice, the engine's own named voices (Piper voice models,
+    """The library, the current voice (and, when the engine cannot speak it, why: the same
+    warning /tts sends as X-Voice-Warning), the engine's own named voices (Piper voice models,
     selectable by id wherever a voice is asked for), aliases, and whether the engine can clone."""
     caps = manager.engine.capabilities
+    try:
+        warning = resolve(None, store, caps, settings.voice_aliases).warning
+    except NoVoiceLoaded:
+        warning = None
     return {
         "voices": store.list(),
         "current": store.current(),
+        "current_warning": warning,
         "builtin_available": caps.has_builtin_voice,
         "engine_voices": [{"id": name, "name": name} for name in caps.voices],
         "can_clone": caps.can_clone,
@@ -54,6 +60,11 @@ async def upload_voice(
 async def voice_audio(voice_id: str, store: VoiceStore = Depends(get_store)) -> FileResponse:
     """The library voice's stored reference clip, as the WAV it was saved as (every engine)."""
     ref = store.ref(voice_id)  # UnknownVoiceId (404) for an unknown id
+    if not ref.audio_path.is_file():
+        raise UnknownVoiceId(
+            f"The voice '{voice_id}' has lost its reference clip ({ref.audio_path.name}).",
+            "Delete the voice (DELETE /voices/{id}) and upload its clip again.",
+        )
     return FileResponse(ref.audio_path, media_type="audio/wav", filename=f"{voice_id}.wav")
 
 

@@ -147,6 +147,7 @@ class FakeApi:
         return {
             "voices": [dict(voice) for voice in self.library],
             "current": self.current,
+            "current_warning": self._current_warning(),
             "builtin_available": True,
             "engine_voices": [{"id": name, "name": name} for name in self.engine_voices],
             "can_clone": self.can_clone,
@@ -318,6 +319,16 @@ class FakeApi:
     def _unknown(self, voice_id: str) -> ApiError:
         available = ["builtin", *self.engine_voices] + [v["id"] for v in self.library]
         return server_errors.unknown_voice(voice_id, available)
+
+    def _current_warning(self) -> str | None:
+        """The server's words for a current voice the engine cannot speak (else None)."""
+        if self.current is None or self.can_clone:
+            return None
+        return (
+            f"The current voice {self.current!r} cannot be spoken (this engine cannot clone); "
+            "the built-in voice spoke instead. Choose another with POST /load_voice or clear it "
+            "with DELETE /load_voice."
+        )
 
     def _resolve_voice(self, voice: str | None) -> str | None:
         """The voice id spoken in (None: the built-in one). No voice: the current one, passed

@@ -393,3 +393,40 @@ def test_current_voice_survives_a_restart(make_client):
     first.post("/load_voice", json={"voice_id": voice_id})
     second = make_client()  # same data dir, new app
     assert second.get("/voices").json()["current"] == voice_id
+
+
+def test_voices_say_why_the_current_voice_cannot_be_spoken(make_client):
+    """GET /voices carries the X-Voice-Warning text of a stale current voice (a clip made current
+    under a cloning engine, then served by Piper), so the studio can say so before anyone speaks."""
+    voice_id = upload(make_client()).json()["id"]
+    make_client().post("/load_voice", json={"voice_id": voice_id}).raise_for_status()
+    piper = make_client(PiperEngine())
+
+    stale = piper.get("/voices").json()
+    piper.delete("/load_voice").raise_for_status()
+    cleared = piper.get("/voices").json()
+
+    assert stale["current"] == voice_id
+    assert voice_id in stale["current_warning"] and "DELETE /load_voice" in stale["current_warning"]
+    assert cleared["current"] is None and cleared["current_warning"] is None
+
+
+def test_a_current_voice_the_engine_speaks_has_no_warning(client):
+    voice_id = upload(client).json()["id"]
+    client.post("/load_voice", json={"voice_id": voice_id}).raise_for_status()
+
+    body = client.get("/voices").json()
+
+    assert body["current"] == voice_id and body["current_warning"] is None
+
+
+def test_voice_audio_whose_clip_is_gone_is_a_404_with_the_fix(client):
+    voice_id = upload(client).json()["id"]
+    (client.app.state.store.root / voice_id / "reference.wav").unlink()
+
+    response = client.get(f"/voices/{voice_id}/audio")
+
+    assert response.status_code == 404, response.text
+    assert response.json()["error"] == "voice_not_found"
+    assert "reference clip" in response.json()["message"]
+    assert "upload" in response.json()["solution"]
