@@ -300,7 +300,8 @@ class ModelManager:
         try:
             self.engine.unload()
         finally:
-            release_memory()
+            if was_loaded:  # a full collection takes a second in a big process: only for a model
+                release_memory()
             self._set_state(ModelState.UNLOADED)
         after = self._memory_reading()
         freed = {

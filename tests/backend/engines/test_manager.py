@@ -392,3 +392,17 @@ def test_a_timed_call_that_finishes_in_time_leaves_no_timer_behind(make_manager)
     assert manager.clock.armed() == 0
     manager.clock.advance(5)
     assert manager.engine.unloads == 0
+
+
+def test_memory_is_collected_only_when_a_model_was_unloaded(make_manager, monkeypatch):
+    collections = []
+    monkeypatch.setattr("backend.engines.manager.release_memory", lambda: collections.append(1))
+    manager = make_manager()
+
+    asyncio.run(manager.unload())  # nothing loaded: no full collection on the model thread
+    assert collections == []
+    manager.call(speak)
+    asyncio.run(manager.unload())
+    assert collections == [1]
+    manager.close()  # unloaded already
+    assert collections == [1]
