@@ -1,4 +1,5 @@
-"""FakeEngine: deterministic audio for tests, with configurable delay and failures.
+"""FakeEngine: deterministic audio for tests, with configurable delay and failures, and events
+that let a test order its steps (`started`, `hanging`, `release`) instead of sleeping.
 
 Each voice speaks a sine tone at its own frequency, so a test can tell from the audio which voice
 was used; the length grows with the text. The speaker check hears the same tone: audio matches a
@@ -57,6 +58,8 @@ class FakeEngine:
         self.fail_when = fail_when
         self.hang_when = hang_when  # such a text blocks synthesize until `release` is set
         self.release = threading.Event()
+        self.started = threading.Event()  # set when a synthesize call begins (clear to re-arm)
+        self.hanging = threading.Event()  # set when a call begins to wait for `release`
         self.environment_error = environment_error
         self._memory = memory or EngineMemory()
         self.judges_speaker = judges_speaker  # False: speaker_similarity is None, as Piper's
@@ -122,9 +125,11 @@ class FakeEngine:
             self.max_active = max(self.max_active, self.active)
         try:
             self.calls.append((text, handle))
+            self.started.set()
             if self.delay:
                 time.sleep(self.delay)
             if self.hang_when is not None and self.hang_when(text):
+                self.hanging.set()
                 self.release.wait()
             if self.fail_when is not None and (error := self.fail_when(text)) is not None:
                 raise error

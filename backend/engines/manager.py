@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 from backend.core.errors import AppError, ModelLoadFailed, ServerBusy, SynthesisFailed
 from backend.core.memory import process_rss, release_memory
 from backend.engines.base import Engine
-from backend.engines.model_thread import ModelThread
+from backend.engines.clock import Clock, SystemClock, Timer
+from backend.engines.model_thread import Call, ModelThread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,10 +44,18 @@ class ModelManager:
     """Owns one engine. Thread-safe; `run`/`call` may be used from any thread or coroutine.
 
     in_flight counts submitted work not yet finished (queued or running) plus open `hold()`s.
+    `clock` times the keep-alive (wall time and its idle timer); tests pass a hand-driven one.
     """
 
-    def __init__(self, engine: Engine, keep_alive: float = -1, max_waiting: int | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        keep_alive: float = -1,
+        max_waiting: int | None = None,
+        clock: Clock | None = None,
+    ):
         self.engine = engine
+        self.clock = clock or SystemClock()
         self.keep_alive = keep_alive
         self.max_waiting = max_waiting
         self._waiting = 0  # admitted requests not yet finished (see `admit`)
@@ -56,7 +65,7 @@ class ModelManager:
         self._state = ModelState.UNLOADED
         self._in_flight = 0
         self._generation = 0  # bumped by every new request: stale idle unloads see it and stop
-        self._timer: threading.Timer | None = None
+        self._timer: Timer | None = None
         self._expires_at: float | None = None
         self._last_error: AppError | None = None
         self._closed = False
@@ -70,23 +79,27 @@ class ModelManager:
     def call(self, fn: Callable[[Engine], T], timeout: float | None = None) -> T:
         """Blocking form of `run`, for worker threads (never call it on the event loop).
 
-        With `timeout`, a call still running after that many seconds is abandoned: the work
-        queued behind it moves to a fresh model thread, the engine is unloaded (the next call
-        loads it again) and TimeoutError is raised. The hung call keeps the old thread, and is
-        counted in `in_flight`, until it returns, if it ever does.
+        With `timeout`, a call still running `timeout` seconds after it started on the model
+        thread is abandoned: the work queued behind it moves to a fresh model thread, the engine
+        is unloaded (the next call loads it again) and TimeoutError is raised. Time spent queued
+        behind other work does not count. The hung call keeps the old thread, and is counted in
+        `in_flight`, until it returns, if it ever does.
         """
         future = self.submit(fn)
-        try:
-            return future.result(timeout)
-        except TimeoutError:  # concurrent.futures.TimeoutError is TimeoutError since 3.11
-            if future.cancel():  # still queued behind other work, never started: nothing hangs
-                raise TimeoutError(f"the model call waited more than {timeout:g} s") from None
-            if future.done():
-                return future.result()
-            self._worker.replace(first=self._unload)  # then the next call loads afresh
-            raise TimeoutError(f"the model call ran more than {timeout:g} s") from None
+        if timeout is None:
+            return future.result()
+        future.wait_started()  # the clock starts when the call does, not at submission
+        finished = threading.Event()
+        timer = self.clock.call_later(timeout, finished.set)
+        future.add_done_callback(lambda _: finished.set())
+        finished.wait()
+        timer.cancel()
+        if future.done():
+            return future.result()
+        self._worker.replace(first=self._unload)  # then the next call loads afresh
+        raise TimeoutError(f"the model call ran more than {timeout:g} s")
 
-    def submit(self, fn: Callable[[Engine], T]) -> Future[T]:
+    def submit(self, fn: Callable[[Engine], T]) -> Call[T]:
         self._acquire()
         try:
             future = self._worker.submit(self._execute, fn)
@@ -174,6 +187,7 @@ class ModelManager:
         with self._lock:
             state, in_flight, expires = self._state, self._in_flight, self._expires_at
             error = self._last_error
+        left = None if expires is None else max(0.0, round(expires - self.clock.time(), 1))
         memory = asdict(self.engine.memory()) if state == ModelState.READY else {}
         return {
             "state": state.value,
@@ -183,7 +197,7 @@ class ModelManager:
             "in_flight": in_flight,
             "keep_alive": self.keep_alive,
             "expires_at": _iso(expires),
-            "expires_in": None if expires is None else max(0.0, round(expires - time.time(), 1)),
+            "expires_in": left,
             "rss_bytes": process_rss(),
             "vram_allocated_bytes": memory.get("vram_allocated"),
             "vram_reserved_bytes": memory.get("vram_reserved"),
@@ -213,10 +227,10 @@ class ModelManager:
             if self.keep_alive == 0:
                 self._worker.submit(self._unload_if_idle, generation)
                 return
-            self._expires_at = time.time() + self.keep_alive
-            self._timer = threading.Timer(self.keep_alive, self._on_idle_timeout, (generation,))
-            self._timer.daemon = True
-            self._timer.start()
+            self._expires_at = self.clock.time() + self.keep_alive
+            self._timer = self.clock.call_later(
+                self.keep_alive, lambda: self._on_idle_timeout(generation)
+            )
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:
@@ -286,7 +300,8 @@ class ModelManager:
         try:
             self.engine.unload()
         finally:
-            release_memory()
+            if was_loaded:  # a full collection takes a second in a big process: only for a model
+                release_memory()
             self._set_state(ModelState.UNLOADED)
         after = self._memory_reading()
         freed = {

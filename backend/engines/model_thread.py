@@ -12,9 +12,29 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Call(Future[T]):
+    """A Future that also tells when its call began running on the model thread."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._began = threading.Event()
+        self.add_done_callback(lambda _: self._began.set())  # cancelled while queued: stop waiting
+
+    def set_running_or_notify_cancel(self) -> bool:
+        running = super().set_running_or_notify_cancel()
+        if running:
+            self._began.set()
+        return running
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """Block until the call runs (or is done without running); False if `timeout` passed."""
+        return self._began.wait(timeout)
 
 
 class ModelThread:
@@ -22,7 +42,7 @@ class ModelThread:
 
     def __init__(self, name: str = "model"):
         self._name = name
-        self._items: deque[tuple[Future, Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._items: deque[tuple[Call, Callable[..., Any], tuple[Any, ...]]] = deque()
         self._cond = threading.Condition()
         self._generation = 0
         self._closed = False
@@ -30,8 +50,8 @@ class ModelThread:
         with self._cond:
             self._start_locked()
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        future: Future = Future()
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Call:
+        future: Call = Call()
         with self._cond:
             if self._closed:
                 raise RuntimeError("cannot schedule new calls after shutdown")
@@ -47,7 +67,7 @@ class ModelThread:
                 return
             log.error("Model thread %s is stuck; starting a fresh one", self._thread.name)
             if first is not None:
-                self._items.appendleft((Future(), first, ()))
+                self._items.appendleft((Call(), first, ()))
             self._start_locked()
             self._cond.notify_all()
 

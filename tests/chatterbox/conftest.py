@@ -1,5 +1,5 @@
 """The real-Chatterbox tier: chatterbox-tts 0.1.7, unchanged, behind our server, on a random-weight
-checkpoint. Marked `chatterbox`; run it alone with `pytest -m chatterbox`.
+checkpoint. Marked `chatterbox` (by tests/conftest.py); run it alone with `pytest -m chatterbox`.
 
 chatterbox-tts pins torch 2.6.0, so it lives in its own environment (default
 `.venv_real_chatterbox`, or CHATTERBOX_TEST_PYTHON): the server runs there as a child process, and
@@ -28,12 +28,6 @@ INSTALL = 'python3 -m venv .venv_real_chatterbox && .venv_real_chatterbox/bin/pi
 
 
 RUNNING: list[ChatterboxServer] = []  # servers of the current module, for failure reports
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if Path(str(item.fspath)).resolve().is_relative_to(HERE):
-            item.add_marker(pytest.mark.chatterbox)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -20,9 +20,13 @@ def serving(app: FastAPI) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
+    deadline = time.monotonic() + 60  # a bounded poll: the lifespan may load an engine
     while not server.started:
         if not thread.is_alive():
             raise RuntimeError("uvicorn stopped before it started")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError("uvicorn did not start within 60 s")
         time.sleep(0.02)
     try:
         yield f"http://127.0.0.1:{port}"

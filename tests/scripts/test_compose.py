@@ -7,7 +7,6 @@ built here. A machine without them fails these tests rather than skipping them.
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import os
 import re
@@ -95,54 +94,16 @@ def seconds(duration: str) -> float:
     return sum(float(number) * units[unit] for number, unit in parts)
 
 
-def instructions(dockerfile: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
-    logical: list[str] = []
-    pending = ""
-    for line in dockerfile.read_text().splitlines():
-        if line.lstrip().startswith("#") or not line.strip():
-            continue
-        if line.rstrip().endswith("\\"):
-            pending += line.rstrip()[:-1] + " "
-            continue
-        logical.append(pending + line.strip())
-        pending = ""
-    assert not pending, f"{dockerfile.name} ends inside a continued line"
-    pairs = []
-    for line in logical:
-        keyword, _, rest = line.partition(" ")
-        pairs.append((keyword.upper(), rest.strip()))
-    return pairs
+def lines(dockerfile: Path, keyword: str) -> list[str]:
+    """The arguments of each one-line `keyword` instruction (no parser: the facts below need
+    only CMD, USER, EXPOSE, FROM and COPY, which these files write on one line each)."""
+    pattern = re.compile(rf"^{keyword} (.+)$", re.MULTILINE)
+    return [found.strip() for found in pattern.findall(dockerfile.read_text())]
 
 
-def only(dockerfile: Path, keyword: str) -> str:
-    found = [rest for key, rest in instructions(dockerfile) if key == keyword]
-    assert len(found) == 1, f"{dockerfile.name}: expected one {keyword}, found {found}"
-    return found[0]
-
-
-def dockerignore() -> list[str]:
-    lines = (ROOT / ".dockerignore").read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
-def ignored(path: str) -> bool:
-    """Whether .dockerignore keeps `path` (or a folder above it) out of the build context.
-
-    Enough of Docker's matching for this file: a pattern is anchored at the context root unless
-    it starts with `**/`, which matches a name at any depth; no `!` exceptions are used.
-    """
-    parts = Path(path).parts
-    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
-    for pattern in dockerignore():
-        assert not pattern.startswith("!"), "teach ignored() about exceptions first"
-        if pattern.startswith("**/"):
-            hit = any(fnmatch.fnmatch(Path(p).name, pattern[3:]) for p in prefixes)
-        else:
-            hit = any(fnmatch.fnmatch(p, pattern) for p in prefixes)
-        if hit:
-            return True
-    return False
+def dockerignore() -> set[str]:
+    text = (ROOT / ".dockerignore").read_text()
+    return {line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"}
 
 
 def test_no_service_starts_without_choosing_a_profile() -> None:
@@ -281,59 +242,56 @@ def test_every_service_builds_from_a_dockerfile_in_the_repository(profile: str) 
 @pytest.mark.parametrize(
     "dockerfile", [BACKEND_DOCKERFILE, FRONTEND_DOCKERFILE], ids=lambda path: path.name
 )
-def test_dockerfile_copy_sources_exist_and_reach_the_build_context(dockerfile: Path) -> None:
-    copies = [rest for key, rest in instructions(dockerfile) if key in ("COPY", "ADD")]
+def test_what_an_image_copies_exists_and_is_not_left_out_of_the_build_context(
+    dockerfile: Path,
+) -> None:
+    copies = lines(dockerfile, "COPY")
     assert copies, f"{dockerfile.name} copies nothing"
-    for rest in copies:
-        words = [word for word in rest.split() if not word.startswith("--")]
-        assert len(words) >= 2, rest
-        for source in words[:-1]:
+    left_out = dockerignore()
+    for copy in copies:
+        *sources, _ = (word for word in copy.split() if not word.startswith("--"))
+        for source in sources:
             assert (ROOT / source).exists(), f"{dockerfile.name}: COPY {source} does not exist"
-            assert not ignored(source), f"{dockerfile.name}: {source} is in .dockerignore"
+            top = Path(source).parts[0]
+            assert top not in left_out, f"{dockerfile.name}: {source} is in .dockerignore"
+            assert top not in ("model_cache", "data"), "weights and data are mounted, not copied"
 
 
-def test_build_context_leaves_out_weights_data_venvs_and_git() -> None:
-    left_out = (
-        ".git",
-        ".venv",
-        ".venv_chatterbox",
-        "data",
-        "model_cache/t3_cfg.safetensors",
-        "test-artifacts",
-        ".env",
-        "backend/__pycache__/main.cpython-311.pyc",
-    )
-    for path in left_out:
-        assert ignored(path), f"{path} would be sent to the docker build"
-    for path in ("backend/main.py", "frontend/app.py", "pyproject.toml", ".streamlit/config.toml"):
-        assert not ignored(path), path
+def test_the_build_context_leaves_out_weights_data_venvs_secrets_and_git() -> None:
+    assert {".git", ".venv*", ".env", "data", "model_cache", "test-artifacts"} <= dockerignore()
+    assert {"**/__pycache__", "**/*.pyc"} <= dockerignore()
 
 
 def test_backend_image_runs_the_server_module_as_an_unprivileged_user() -> None:
-    assert json.loads(only(BACKEND_DOCKERFILE, "CMD")) == ["python", "-m", "backend"]
+    text = BACKEND_DOCKERFILE.read_text()
+    assert [json.loads(cmd) for cmd in lines(BACKEND_DOCKERFILE, "CMD")] == [
+        ["python", "-m", "backend"]
+    ]
     assert (ROOT / "backend" / "__main__.py").is_file()
-    assert only(BACKEND_DOCKERFILE, "USER") not in ("root", "0")
-    assert only(BACKEND_DOCKERFILE, "EXPOSE") == "8000"
-    assert only(BACKEND_DOCKERFILE, "FROM").startswith("python:3.11")
-    args = [rest for key, rest in instructions(BACKEND_DOCKERFILE) if key == "ARG"]
-    assert "ENGINE=chatterbox" in args
-    install = " ".join(rest for key, rest in instructions(BACKEND_DOCKERFILE) if key == "RUN")
-    # Both build arguments used by compose are handled; weights are mounted, never copied in.
-    assert "chatterbox)" in install and "piper)" in install
-    assert '"[chatterbox]"' in install
-    assert "model_cache" not in " ".join(
-        rest for key, rest in instructions(BACKEND_DOCKERFILE) if key in ("COPY", "ADD")
-    )
+    users = lines(BACKEND_DOCKERFILE, "USER")
+    assert users and users[-1] not in ("root", "0")
+    assert lines(BACKEND_DOCKERFILE, "EXPOSE") == ["8000"]
+    assert lines(BACKEND_DOCKERFILE, "FROM")[0].startswith("python:3.11")
+    # Both ENGINE values compose passes are handled, Chatterbox by the project's own extra.
+    build_args = {
+        s["build"]["args"]["ENGINE"]
+        for s in services("gpu", "cpu").values()
+        if "args" in s["build"]
+    }
+    assert build_args == {"chatterbox", "piper"}
+    for engine in build_args:
+        assert f"{engine})" in text, f"the image does not handle ENGINE={engine}"
+    assert '"[chatterbox]"' in text
 
 
 def test_frontend_image_runs_the_studio_on_all_container_interfaces() -> None:
-    command = json.loads(only(FRONTEND_DOCKERFILE, "CMD"))
+    command = json.loads(lines(FRONTEND_DOCKERFILE, "CMD")[-1])
     assert command[:3] == ["streamlit", "run", "frontend/app.py"]
     assert (ROOT / command[2]).is_file()
     flags = dict(zip(command[3::2], command[4::2], strict=True))
     assert flags == {"--server.address": "0.0.0.0", "--server.port": "8501"}
-    assert only(FRONTEND_DOCKERFILE, "USER") not in ("root", "0")
-    assert only(FRONTEND_DOCKERFILE, "EXPOSE") == "8501"
+    assert lines(FRONTEND_DOCKERFILE, "USER")[-1] not in ("root", "0")
+    assert lines(FRONTEND_DOCKERFILE, "EXPOSE") == ["8501"]
 
 
 def test_frontend_image_installs_only_streamlit_and_requests_at_the_project_pins() -> None:
@@ -342,7 +300,7 @@ def test_frontend_image_installs_only_streamlit_and_requests_at_the_project_pins
         re.split(r"[<>=!~ ]", spec, maxsplit=1)[0]: spec.replace(" ", "")
         for spec in (*project["optional-dependencies"]["ui"], *project["dependencies"])
     }
-    install = " ".join(rest for key, rest in instructions(FRONTEND_DOCKERFILE) if key == "RUN")
+    install = FRONTEND_DOCKERFILE.read_text()
     specs = re.findall(r'pip install ((?:"[^"]+"\s*)+)', install)
     assert len(specs) == 1, install
     pinned = re.findall(r'"([^"]+)"', specs[0])

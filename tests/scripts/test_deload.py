@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
+import threading
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -183,11 +183,14 @@ def test_a_reply_that_is_not_http_fails_cleanly():
 
 
 def test_a_server_that_does_not_answer_in_time_is_an_error():
+    hung_up = threading.Event()
+
     def slow(handler: BaseHTTPRequestHandler) -> None:
-        time.sleep(2)  # then hang up without an answer; the client gave up long before
+        hung_up.wait(30)  # answer nothing until the client has given up
 
     with http_stub(slow) as url:
         result = run_script("deload.py", "--url", url, "--timeout", "0.5")
+        hung_up.set()
 
     assert result.returncode == 1
     assert "did not answer within 0.5 s" in result.stderr

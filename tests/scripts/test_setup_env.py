@@ -392,7 +392,9 @@ def test_real_piper_setup_makes_a_working_venv_and_a_second_run_changes_nothing(
     clone = copy_working_tree(tmp_path / "clone")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATTERBOX_")}
 
+    started = time.monotonic()
     first = run_setup_env("--engine", "piper", env=env, cwd=clone, timeout=540)
+    first_seconds = time.monotonic() - started
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "Done: Chatterbox Studio is set up." in first.stdout
 
@@ -408,4 +410,5 @@ def test_real_piper_setup_makes_a_working_venv_and_a_second_run_changes_nothing(
     second = run_setup_env("--engine", "piper", env=env, cwd=clone, timeout=120)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Nothing to change: everything is already set up." in second.stdout
-    assert time.monotonic() - started < 20
+    # A ratio measured in this run, not a figure in seconds: checking is far cheaper than doing.
+    assert time.monotonic() - started < first_seconds / 5

@@ -1,10 +1,12 @@
-"""Fifty concurrent /tts requests over real loopback HTTP, with ten voices and a bounded queue:
-every answer is 200 or 429, each audio is in the voice it asked for, and memory comes back."""
+"""Concurrent work over real loopback HTTP: fifty /tts requests with ten voices and a bounded
+queue (every answer is 200 or 429, each audio in the voice it asked for, memory comes back), and
+a job scene queued behind a long /tts (the scene watchdog counts only the time it runs)."""
 
 from __future__ import annotations
 
 import gc
 import io
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import psutil
@@ -16,6 +18,7 @@ from backend.engines.fake import FakeEngine, voice_frequency
 from backend.main import create_app
 from tests.helpers.audio import clip_bytes, dominant_hz
 from tests.helpers.live import serving
+from tests.helpers.wait import wait_for
 
 REQUESTS = 50
 VOICES = 10
@@ -65,3 +68,46 @@ def test_fifty_concurrent_requests_get_their_own_voice_or_a_429(tmp_path):
         samples, rate = sf.read(io.BytesIO(response.content), dtype="float32")
         assert abs(dominant_hz(samples, rate) - voice_frequency(voice)) < 3, voice
     assert (rss_after - rss_before) / MIB < 50
+
+
+def test_a_job_scene_queued_behind_a_long_tts_past_the_scene_timeout_still_completes(tmp_path):
+    timeout = 0.5
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        load_on_startup=False,
+        quality_check="off",
+        scene_timeout_seconds=timeout,
+    )
+    engine = FakeEngine(hang_when=lambda text: text.startswith("A long take"))
+    with serving(create_app(settings, engine)) as url, ThreadPoolExecutor(1) as pool:
+        tts = pool.submit(
+            requests.post, f"{url}/tts", json={"text": "A long take holds the model."}, timeout=60
+        )
+        try:
+            assert engine.hanging.wait(10)
+            job = requests.post(f"{url}/jobs", data={"text": "One short scene."}, timeout=30)
+            job_id = job.json()["id"]
+            # The scene is queued behind the take: the manager counts both in flight.
+            wait_for(
+                lambda: requests.get(f"{url}/model/status", timeout=10).json()["in_flight"] >= 2
+            )
+            queued_at = time.monotonic()
+            # The watchdog runs on the real clock here, so real time must pass: the condition
+            # is the time itself, well beyond the scene timeout, with the scene still queued.
+            wait_for(lambda: time.monotonic() - queued_at > 4 * timeout)
+            assert engine.calls[-1][0].startswith("A long take")  # the scene has not started
+        finally:
+            engine.release.set()
+        assert tts.result().status_code == 200
+        done = wait_for(
+            lambda: (
+                (j := requests.get(f"{url}/jobs/{job_id}", timeout=10).json())["status"]
+                in ("completed", "failed", "cancelled")
+                and j
+            )
+        )
+
+    assert done["status"] == "completed", done["scenes"]
+    assert [s["audio_status"] for s in done["scenes"]] == ["completed"]
+    assert engine.loads == 1  # nothing was stopped, the model never restarted

@@ -35,15 +35,10 @@ def test_next_request_after_unload_reloads_transparently(client):
 
 def test_model_load_failure_is_503_model_load_failed(make_client):
     client = make_client(FakeEngine(fail_load=OSError("weights are corrupt")))
-    assert_error(
-        client.post("/model/load"),
-        503,
-        {
-            "error": "model_load_failed",
-            "message": "The fake model could not be loaded: weights are corrupt",
-            "solution": "Check the server log; free GPU memory or set CHATTERBOX_DEVICE=cpu, then retry.",
-        },
-    )
+    response = client.post("/model/load")
+    assert_error(response, 503, {"error": "model_load_failed", "message": "", "solution": ""})
+    assert "weights are corrupt" in response.json()["message"]  # the cause reaches the client
+    assert "CHATTERBOX_DEVICE=cpu" in response.json()["solution"]
     assert client.get("/health").json()["last_error"]["error"] == "model_load_failed"
 
 

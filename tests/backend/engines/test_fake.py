@@ -1,6 +1,9 @@
-"""The FakeEngine's speaker check (backend/engines/fake.py): it hears the tone each voice speaks."""
+"""The FakeEngine (backend/engines/fake.py): its speaker check hears the tone each voice speaks,
+and its events let a test order its steps."""
 
 from __future__ import annotations
+
+import threading
 
 from backend.engines.base import Engine, SynthesisParams
 from backend.engines.fake import FakeEngine
@@ -54,3 +57,20 @@ def test_an_engine_that_cannot_judge_returns_none_as_piper_does():
     engine = FakeEngine(judges_speaker=False, similarity_when=lambda call: 0.1)
 
     assert engine.speaker_similarity(speak(engine, "rose"), "rose") is None
+
+
+def test_events_tell_a_test_when_a_call_started_and_when_it_waits_for_release():
+    engine = FakeEngine(hang_when=lambda text: text == "hold")
+    engine.load()
+    assert not engine.started.is_set() and not engine.hanging.is_set()
+
+    engine.synthesize("quick", None, SynthesisParams())
+    assert engine.started.is_set() and not engine.hanging.is_set()
+
+    held = threading.Thread(target=engine.synthesize, args=("hold", None, SynthesisParams()))
+    held.start()
+    assert engine.hanging.wait(5)
+    assert held.is_alive() and engine.active == 1  # blocked until released
+    engine.release.set()
+    held.join(5)
+    assert not held.is_alive() and engine.active == 0

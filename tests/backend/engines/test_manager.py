@@ -16,13 +16,18 @@ from backend.core.errors import (
 from backend.engines.base import SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager, ModelState
+from tests.helpers.clock import ManualClock
 
 
 def speak(engine, text="hello"):
     return engine.synthesize(text, engine.prepare_voice(None), SynthesisParams())
 
 
+HOLD = "hold"  # the text the fake engine blocks on until its `release` event is set
+
+
 def wait_for(predicate, timeout=5.0):
+    """A bounded poll on a condition (never a sleep that orders events)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -31,18 +36,42 @@ def wait_for(predicate, timeout=5.0):
     return False
 
 
+def held(engine):
+    return speak(engine, HOLD)
+
+
 @pytest.fixture
 def make_manager():
+    """A manager over a FakeEngine whose texts "hold" block until `engine.release` is set, timed
+    by a hand-driven clock (`manager.clock.advance(seconds)` fires the idle timer)."""
     managers = []
 
     def make(keep_alive=-1, **engine_kwargs):
-        manager = ModelManager(FakeEngine(**engine_kwargs), keep_alive=keep_alive)
+        engine_kwargs.setdefault("hang_when", lambda text: text == HOLD)
+        engine = FakeEngine(**engine_kwargs)
+        manager = ModelManager(engine, keep_alive=keep_alive, clock=ManualClock())
         managers.append(manager)
         return manager
 
     yield make
     for manager in managers:
+        manager.engine.release.set()
         manager.close()
+
+
+def in_thread(fn, *args, **kwargs):
+    """Run fn in a thread; returns (thread, outcome) where outcome gets "result" or "error"."""
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["result"] = fn(*args, **kwargs)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
 
 
 def test_first_request_loads_the_model_transparently(make_manager):
@@ -57,7 +86,8 @@ def test_first_request_loads_the_model_transparently(make_manager):
 def test_keep_alive_below_zero_stays_resident(make_manager):
     manager = make_manager(keep_alive=-1)
     manager.call(speak)
-    time.sleep(0.2)
+    manager.clock.advance(24 * 3600)
+    assert manager.clock.armed() == 0
     assert manager.state == ModelState.READY
     assert manager.status()["expires_at"] is None
 
@@ -73,45 +103,52 @@ def test_keep_alive_zero_unloads_after_each_request(make_manager):
 
 
 def test_keep_alive_n_unloads_after_n_idle_seconds(make_manager):
-    manager = make_manager(keep_alive=0.3)
+    manager = make_manager(keep_alive=30)
     manager.call(speak)
     status = manager.status()
     assert status["state"] == "ready"
-    assert status["expires_at"] is not None
-    assert 0 < status["expires_in"] <= 0.3
-    time.sleep(0.1)
+    assert status["expires_in"] == 30
+    manager.clock.advance(29.5)
+    assert manager.status()["expires_in"] == 0.5
     assert manager.state == ModelState.READY
-    assert wait_for(lambda: manager.state == ModelState.UNLOADED, timeout=2)
+    manager.clock.advance(0.5)
+    assert wait_for(lambda: manager.state == ModelState.UNLOADED)
     assert manager.status()["expires_at"] is None
+    assert manager.engine.unloads == 1
 
 
 def test_new_request_cancels_pending_idle_unload(make_manager):
-    manager = make_manager(keep_alive=0.4)
+    manager = make_manager(keep_alive=30)
     manager.call(speak)
     for _ in range(4):  # each request lands before the previous timer would fire
-        time.sleep(0.25)
+        manager.clock.advance(20)
         manager.call(speak)
+    assert manager.clock.armed() == 1  # only the latest request's timer is left
     assert manager.state == ModelState.READY
     assert manager.engine.unloads == 0
-    assert wait_for(lambda: manager.state == ModelState.UNLOADED, timeout=2)
+    manager.clock.advance(30)
+    assert wait_for(lambda: manager.state == ModelState.UNLOADED)
 
 
 def test_idle_timer_does_not_run_while_work_is_in_flight(make_manager):
-    manager = make_manager(keep_alive=0.1, delay=0.5)
-    future = manager.submit(speak)
-    time.sleep(0.3)  # longer than keep_alive, but the request is still running
+    manager = make_manager(keep_alive=10)
+    future = manager.submit(held)
+    assert manager.engine.hanging.wait(5)
+    manager.clock.advance(60)  # longer than keep_alive, but the request is still running
     assert manager.status()["expires_at"] is None
-    future.result()
+    assert manager.clock.armed() == 0
+    manager.engine.release.set()
+    future.result(5)
     assert manager.engine.unloads == 0
-    assert wait_for(lambda: manager.state == ModelState.UNLOADED, timeout=2)
+    manager.clock.advance(10)
+    assert wait_for(lambda: manager.state == ModelState.UNLOADED)
 
 
 def test_hold_keeps_model_resident_between_calls_with_keep_alive_zero(make_manager):
     manager = make_manager(keep_alive=0)
     with manager.hold():
         for _ in range(3):
-            manager.call(speak)
-            time.sleep(0.05)
+            manager.call(speak)  # returns after its release, which would queue the unload
         assert manager.engine.unloads == 0
     assert wait_for(lambda: manager.state == ModelState.UNLOADED)
     assert manager.engine.loads == 1
@@ -138,14 +175,17 @@ def test_concurrent_threads_never_run_the_engine_twice_at_once(make_manager):
 
 
 def test_unload_while_busy_drains_running_work_and_new_work_waits_for_reload(make_manager):
-    manager = make_manager(delay=0.3)
+    manager = make_manager()
 
     async def scenario():
-        running = asyncio.ensure_future(manager.run(speak))
-        await asyncio.sleep(0.05)
+        running = asyncio.ensure_future(manager.run(held))
+        assert await asyncio.to_thread(manager.engine.hanging.wait, 5)
+        # Tasks take their first step in creation order: the unload is queued before `later`.
         unload = asyncio.ensure_future(manager.unload())
-        await asyncio.sleep(0.05)
         later = asyncio.ensure_future(manager.run(speak))
+        assert await asyncio.to_thread(wait_for, lambda: manager.status()["in_flight"] == 2)
+        assert manager.engine.loads == 1
+        manager.engine.release.set()
         first = await running
         report = await unload
         second = await later
@@ -215,26 +255,27 @@ def test_missing_environment_is_reported_not_wrapped(make_manager):
 
 
 def test_event_loop_stays_free_during_synthesis(make_manager):
-    manager = make_manager(delay=1.0)
+    manager = make_manager()
+    # Should `run` block the loop, the call ends only when this lets it go: the test fails
+    # (the call is done by then) instead of hanging.
+    safety = threading.Timer(10, manager.engine.release.set)
+    safety.start()
 
     async def scenario():
-        task = asyncio.ensure_future(manager.run(speak))
-        await asyncio.sleep(0.05)
-        gaps = []
-        for _ in range(10):
-            started = time.perf_counter()
-            await asyncio.sleep(0.01)
-            gaps.append(time.perf_counter() - started)
-        status_started = time.perf_counter()
-        status = manager.status()
-        status_time = time.perf_counter() - status_started
+        task = asyncio.ensure_future(manager.run(held))
+        deadline = time.monotonic() + 5
+        while not manager.engine.hanging.is_set() and time.monotonic() < deadline:
+            await asyncio.sleep(0.001)  # a poll: the loop keeps turning meanwhile
+        await asyncio.to_thread(lambda: None)  # the loop still serves other work
+        seen = task.done(), manager.engine.release.is_set(), manager.status()
+        manager.engine.release.set()
         await task
-        return gaps, status, status_time
+        return seen
 
-    gaps, status, status_time = asyncio.run(scenario())
-    assert max(gaps) < 0.05
+    done, released, status = asyncio.run(scenario())
+    safety.cancel()
+    assert (done, released) == (False, False)  # reached while the model call was still running
     assert status["in_flight"] == 1
-    assert status_time < 0.05
 
 
 def test_background_load_failure_leaves_loading_to_first_request(make_manager):
@@ -267,9 +308,9 @@ def test_a_failed_background_import_only_logs_and_the_first_request_still_loads(
 
 
 def test_admit_refuses_past_max_waiting_with_a_retry_after_from_recent_calls(make_manager):
-    manager = make_manager(delay=0.4)
+    manager = make_manager(delay=0.05)
     manager.max_waiting = 2
-    manager.call(speak)  # one call of about 0.4 s: the estimate's basis
+    manager.call(speak)  # one call of about 0.05 s: the estimate's basis
 
     with manager.admit(), manager.admit(), pytest.raises(ServerBusy) as busy, manager.admit():
         pass
@@ -277,24 +318,29 @@ def test_admit_refuses_past_max_waiting_with_a_retry_after_from_recent_calls(mak
         pass
 
     assert busy.value.status_code == 429
-    assert busy.value.extra["retry_after"] == 1  # ceil(2 waiting x 0.4 s)
+    assert busy.value.extra["retry_after"] == 1  # ceil(2 waiting x 0.05 s), at least 1 s
     assert "2 requests are already waiting" in busy.value.message
 
 
 def test_close_lets_running_work_finish_and_unloads(make_manager):
-    manager = make_manager(delay=0.3)
-    running = manager.submit(speak)
-    time.sleep(0.05)
-    manager.close()
+    manager = make_manager()
+    running = manager.submit(held)
+    assert manager.engine.hanging.wait(5)
+    closer, outcome = in_thread(manager.close)
+    assert wait_for(lambda: manager._closed)  # close() waits on the running call
+    assert closer.is_alive()
+    manager.engine.release.set()
+    closer.join(5)
+    assert outcome == {"result": None}
     assert running.result().seconds > 0
     assert manager.state == ModelState.UNLOADED
     assert not manager.engine.is_loaded()
 
 
 def test_work_cancelled_while_queued_never_runs_and_is_no_longer_in_flight(make_manager):
-    manager = make_manager(keep_alive=0.05, hang_when=lambda text: text == "hold")
-    holding = manager.submit(lambda engine: engine.synthesize("hold", None, SynthesisParams()))
-    assert wait_for(lambda: manager.engine.active == 1)
+    manager = make_manager(keep_alive=0)
+    holding = manager.submit(lambda engine: engine.synthesize(HOLD, None, SynthesisParams()))
+    assert manager.engine.hanging.wait(5)
     queued = manager.submit(speak)
 
     assert queued.cancel()  # a client that left before its turn came
@@ -304,3 +350,59 @@ def test_work_cancelled_while_queued_never_runs_and_is_no_longer_in_flight(make_
     assert manager.status()["in_flight"] == 0
     assert [text for text, _ in manager.engine.calls] == ["hold"]
     assert wait_for(lambda: not manager.engine.is_loaded())  # the idle unload runs again
+
+
+def test_time_queued_behind_a_long_call_does_not_count_against_the_timeout(make_manager):
+    manager = make_manager()
+    tts = manager.submit(held)  # a long /tts, which has no timeout of its own
+    assert manager.engine.hanging.wait(5)
+    scene, outcome = in_thread(manager.call, speak, timeout=5)
+    assert wait_for(lambda: manager.status()["in_flight"] == 2)  # the scene is queued
+
+    manager.clock.advance(60)  # queued far longer than its timeout
+    assert manager.clock.armed() == 0  # its clock has not started
+    manager.engine.release.set()
+    scene.join(5)
+
+    assert outcome["result"].seconds > 0, outcome
+    assert tts.result(5).seconds > 0
+    assert manager.engine.unloads == 0  # no restart: nothing was stopped
+
+
+def test_a_call_that_runs_past_its_timeout_is_abandoned_and_the_model_restarts(make_manager):
+    manager = make_manager()
+    scene, outcome = in_thread(manager.call, held, timeout=5)
+    assert manager.engine.hanging.wait(5)
+    assert wait_for(lambda: manager.clock.armed() == 1)  # the clock started with the call
+
+    manager.clock.advance(4.9)
+    assert scene.is_alive()
+    manager.clock.advance(0.1)
+    scene.join(5)
+
+    assert isinstance(outcome.get("error"), TimeoutError), outcome
+    assert "ran more than 5 s" in str(outcome["error"])
+    assert manager.call(speak).seconds > 0  # a fresh model thread answers the next call
+    assert manager.engine.loads == 2  # the engine was unloaded and loaded again
+
+
+def test_a_timed_call_that_finishes_in_time_leaves_no_timer_behind(make_manager):
+    manager = make_manager()
+    assert manager.call(speak, timeout=5).seconds > 0
+    assert manager.clock.armed() == 0
+    manager.clock.advance(5)
+    assert manager.engine.unloads == 0
+
+
+def test_memory_is_collected_only_when_a_model_was_unloaded(make_manager, monkeypatch):
+    collections = []
+    monkeypatch.setattr("backend.engines.manager.release_memory", lambda: collections.append(1))
+    manager = make_manager()
+
+    asyncio.run(manager.unload())  # nothing loaded: no full collection on the model thread
+    assert collections == []
+    manager.call(speak)
+    asyncio.run(manager.unload())
+    assert collections == [1]
+    manager.close()  # unloaded already
+    assert collections == [1]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from backend.engines.model_thread import ModelThread
+from tests.helpers.wait import wait_for
 
 
 def test_calls_run_one_at_a_time_in_arrival_order_on_one_thread():
@@ -41,6 +41,7 @@ def test_a_replaced_stuck_call_leaves_the_queue_to_a_fresh_thread_that_runs_firs
     hung = worker.submit(hang)
     queued = [worker.submit(lambda i=i: ran.append(f"queued {i}")) for i in range(3)]
     assert stuck.wait(5)
+    old = next(thread for thread in threading.enumerate() if thread.name == "model-1")
 
     worker.replace(first=lambda: ran.append("first"))
     for future in queued:
@@ -49,7 +50,8 @@ def test_a_replaced_stuck_call_leaves_the_queue_to_a_fresh_thread_that_runs_firs
     assert ran == ["first", "queued 0", "queued 1", "queued 2"]
     release.set()
     assert hung.result(timeout=5) == "late"
-    time.sleep(0.1)
+    old.join(5)
+    assert not old.is_alive()  # it exited once its call returned
     after = worker.submit(lambda: threading.current_thread().name).result(timeout=5)
     assert after == "model-2"  # the old thread took nothing more after its call returned
     worker.shutdown()
@@ -69,11 +71,12 @@ def test_shutdown_cancels_what_is_queued_and_refuses_new_calls():
     gate = threading.Event()
     running = worker.submit(gate.wait, 5)
     queued = worker.submit(lambda: "never")
-    time.sleep(0.05)
+    assert running.wait_started(5)
 
     closer = threading.Thread(target=worker.shutdown, kwargs={"cancel_futures": True})
     closer.start()
-    time.sleep(0.05)
+    wait_for(queued.cancelled)  # shutdown has begun: it waits on the running call
+    assert closer.is_alive()
     gate.set()
     closer.join(5)
 
@@ -81,3 +84,29 @@ def test_shutdown_cancels_what_is_queued_and_refuses_new_calls():
     assert queued.cancelled()
     with pytest.raises(RuntimeError):
         worker.submit(lambda: None)
+
+
+def test_a_call_says_when_it_starts_running_not_when_it_was_queued():
+    worker = ModelThread()
+    gate = threading.Event()
+    first = worker.submit(gate.wait, 5)
+    second = worker.submit(lambda: "ran")
+
+    assert first.wait_started(5)
+    assert not second.wait_started(0)  # queued behind the first: not started
+    gate.set()
+    assert second.wait_started(5)
+    assert second.result(timeout=5) == "ran"
+    worker.shutdown()
+
+
+def test_waiting_for_the_start_of_a_call_cancelled_while_queued_returns():
+    worker = ModelThread()
+    gate = threading.Event()
+    worker.submit(gate.wait, 5)
+    queued = worker.submit(lambda: "never")
+
+    assert queued.cancel()
+    assert queued.wait_started(5)  # done without running: nothing to wait for
+    gate.set()
+    worker.shutdown()

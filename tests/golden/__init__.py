@@ -1,0 +1,1 @@
+"""Golden files: the exact wording clients see, generated from the code that says it."""
