@@ -27,6 +27,9 @@ TIERS = {
     "e2e/test_crash_points.py": "integration",
     "e2e/test_piper_http.py::test_health_answers_fast_while_a_long_synthesis_runs": "perf",
     "e2e/test_bad_inputs.py::test_each_bad_input_gets_its_own_4xx_json_error_fast": "perf",
+    "backend/api/test_routes_jobs.py::test_a_hundred_page_pdf_is_accepted_well_under_ten_seconds": "perf",
+    "backend/api/test_routes_pdf.py::test_preview_of_a_long_pdf_answers_within_a_few_seconds_and_stores_nothing": "perf",
+    "frontend/test_api_client.py::test_a_server_that_is_not_there_is_one_plain_error": "perf",
 }
 
 

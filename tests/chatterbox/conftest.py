@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, LiveServer, wait_for, wait_for_answer
+from tests.e2e.conftest import ROOT, LiveServer, wait_for_answer
 from tests.helpers.audio import clip_bytes
+from tests.helpers.wait import wait_for
 
 HERE = Path(__file__).resolve().parent
 TOKENS = 16  # speech tokens per generate call: 16 x 40 ms = 0.64 s of audio
@@ -92,7 +93,7 @@ class ChatterboxServer(LiveServer):
     def wait_ready(self) -> None:
         wait_for_answer(self.process, self.url + "/health", (200,), timeout=120)
         # Start-up imports torch and chatterbox on the model thread; wait until that is done.
-        wait_for(self._runtime_imported, timeout=120, step=0.2)
+        wait_for(self._runtime_imported, timeout=120, interval=0.2)
 
     def _runtime_imported(self) -> bool:
         try:

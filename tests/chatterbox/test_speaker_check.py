@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import wait_for
+from tests.helpers.wait import wait_for
 
 # One scene, two takes: each take costs tens of seconds of CPU even at 16 speech tokens.
 TEXT = "The speaker check hears this scene twice."
@@ -45,7 +45,7 @@ def job(server) -> dict:
         body = requests.get(url, timeout=10).json()
         return body if body["status"] in ("completed", "failed") else None
 
-    return wait_for(finished, timeout=280, step=0.5)  # within pytest-timeout's 300 s
+    return wait_for(finished, timeout=280, interval=0.5)  # within pytest-timeout's 300 s
 
 
 def real_scores(path: Path) -> list[float | None]:

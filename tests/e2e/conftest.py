@@ -64,17 +64,6 @@ class LiveServer:
         stop_process(self.process, self.log)
 
 
-def wait_for(predicate, timeout: float, step: float = 0.02):
-    """Poll `predicate` until it returns something truthy, and return that."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
-
-
 def wait_for_answer(
     process: subprocess.Popen, url: str, statuses: tuple[int, ...], timeout: float
 ) -> None:

@@ -14,8 +14,9 @@ import pytest
 import requests
 
 from tests.corpus.bad_inputs import CORPUS, RENDERER_CORPUS, BadInput, expanding_pdf, hour_of_mp3
-from tests.e2e.conftest import LiveServer, wait_for
+from tests.e2e.conftest import LiveServer
 from tests.helpers.pdfs import slow_drawing_pdf
+from tests.helpers.wait import wait_for
 
 MIB = 1024 * 1024
 
@@ -94,11 +95,9 @@ def _raw_upload(url: str, chunked: bool, total: int = 200 * MIB) -> tuple[int, d
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["with Content-Length", "chunked"])
 def test_a_200_mb_upload_is_refused_without_storing_it(piper_server, chunked):
-    started = time.monotonic()
     status, body = _raw_upload(piper_server.url, chunked)
 
-    assert (status, body["error"]) == (413, "upload_too_large")
-    assert time.monotonic() - started < 10
+    assert (status, body["error"]) == (413, "upload_too_large")  # how fast: the perf tier's corpus
     assert_still_serving(piper_server)
 
 
@@ -149,7 +148,7 @@ def narrate(server, data: bytes) -> tuple[dict, float]:
         job = requests.get(job_url, timeout=10).json()
         return job if job["status"] in ("completed", "failed", "cancelled") else None
 
-    job = wait_for(settled, timeout=180, step=0.2)
+    job = wait_for(settled, timeout=180, interval=0.2)
     return job, time.monotonic() - started
 
 
@@ -197,7 +196,7 @@ def test_a_renderer_killed_mid_drawing_fails_that_image_and_the_narration_goes_o
                         return child
             return None
 
-        victim = wait_for(drawing_reader, timeout=120, step=0.1)
+        victim = wait_for(drawing_reader, timeout=120, interval=0.1)
         killed_at = time.monotonic()
         victim.kill()
 
@@ -205,7 +204,7 @@ def test_a_renderer_killed_mid_drawing_fails_that_image_and_the_narration_goes_o
             job = requests.get(job_url, timeout=10).json()
             return job if job["status"] in ("completed", "failed") else None
 
-        job = wait_for(settled, timeout=120, step=0.2)
+        job = wait_for(settled, timeout=120, interval=0.2)
         assert job["status"] == "completed", job
         assert all(s["audio_status"] == "completed" for s in job["scenes"])
         assert {s["image_status"] for s in job["scenes"]} == {"failed"}

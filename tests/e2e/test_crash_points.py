@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import ROOT, LiveServer, wait_for
+from tests.e2e.conftest import ROOT, LiveServer
 from tests.e2e.test_jobs_piper import job, page_texts, sqlite_scenes
 from tests.helpers.pdfs import pdf_from_pages
+from tests.helpers.wait import wait_for
 
 TEXT = "\n\n".join(page_texts(40))  # about 9 scenes of up to 600 characters
 

@@ -17,8 +17,9 @@ import soundfile as sf
 import soxr
 from faster_whisper import WhisperModel
 
-from tests.e2e.conftest import LiveServer, wait_for
+from tests.e2e.conftest import LiveServer
 from tests.helpers.pdfs import pdf_from_pages
+from tests.helpers.wait import wait_for
 
 SUBJECTS = [
     "The gardener",

@@ -9,6 +9,7 @@ import requests
 import soundfile as sf
 
 from tests.e2e.conftest import LiveServer
+from tests.helpers.wait import wait_for
 
 
 def mpeg_frame_layer(data: bytes) -> int | None:
@@ -24,7 +25,6 @@ def mpeg_frame_layer(data: bytes) -> int | None:
 
 
 def test_health_reports_piper_on_cpu_and_memory(piper_server):
-    started = time.perf_counter()
     response = requests.get(piper_server.url + "/health", timeout=5)
     assert response.status_code == 200
     body = response.json()
@@ -34,7 +34,6 @@ def test_health_reports_piper_on_cpu_and_memory(piper_server):
     assert body["can_clone"] is False
     assert body["memory"]["rss_bytes"] > 0
     assert response.headers["x-tts-engine"] == "piper"
-    assert time.perf_counter() - started < 2
 
 
 def test_tts_returns_valid_wav_speech(piper_server):
@@ -102,7 +101,8 @@ def test_health_answers_fast_while_a_long_synthesis_runs(piper_server):
         )
     )
     worker.start()
-    time.sleep(0.5)
+    status = piper_server.url + "/model/status"
+    wait_for(lambda: requests.get(status, timeout=5).json()["in_flight"] >= 1, timeout=30)
     latencies = []
     while worker.is_alive() and len(latencies) < 20:
         started = time.perf_counter()

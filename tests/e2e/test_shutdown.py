@@ -10,9 +10,10 @@ import time
 import psutil
 import requests
 
-from tests.e2e.conftest import LiveServer, wait_for
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_jobs_piper import job, page_texts, start_job
 from tests.helpers.pdfs import pdf_from_pages
+from tests.helpers.wait import wait_for
 
 LONG_TEXT = " ".join(page_texts(12))  # several seconds of Piper speech in one /tts
 

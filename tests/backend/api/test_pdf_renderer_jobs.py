@@ -9,7 +9,7 @@ import time
 import pytest
 
 from tests.corpus.bad_inputs import RENDERER_CORPUS, RendererCase
-from tests.e2e.conftest import wait_for
+from tests.helpers.wait import wait_for
 
 DEADLINE = 3.0
 
@@ -29,7 +29,7 @@ def test_a_job_of_a_pdf_that_breaks_the_renderer_narrates_every_scene_without_im
         job = client.get(job_url).json()
         return job if job["status"] in ("completed", "failed", "cancelled") else None
 
-    job = wait_for(settled, timeout=60, step=0.05)
+    job = wait_for(settled, timeout=60, interval=0.05)
     seconds = time.monotonic() - started
 
     assert job["status"] == "completed", job

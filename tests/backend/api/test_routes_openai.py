@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 
 import pytest
 import requests
@@ -17,9 +16,9 @@ from backend.core.settings import Settings
 from backend.engines.fake import BUILTIN_HZ, FakeEngine, voice_frequency
 from backend.engines.piper import PiperEngine
 from backend.main import create_app
-from tests.e2e.conftest import wait_for
 from tests.helpers.audio import clip_bytes, decode_stream, dominant_hz
 from tests.helpers.live import serving
+from tests.helpers.wait import wait_for
 
 FORMATS = ["mp3", "opus", "aac", "flac", "wav", "pcm"]
 TEXT = "The first sentence is short. The second one follows it. And a third ends the text."
@@ -206,13 +205,17 @@ def test_a_client_that_leaves_stops_the_synthesis_within_one_chunk(tmp_path):
         response.close()  # the client goes away after the first bytes
         left_at = len(engine.calls)
 
-        time.sleep(1.0)  # ten chunks' time: a generation that went on would be seen
+        health = f"{url}/health"
+        wait_for(lambda: requests.get(health, timeout=5).json()["in_flight"] == 0, timeout=10)
         settled = len(engine.calls)
-        time.sleep(0.5)
+        # A marker request after it: a generation that went on would keep adding chunks (one
+        # every 0.1 s) while the marker is queued and spoken.
+        marker = {"model": "tts-1", "voice": "alloy", "input": "The marker."}
+        assert requests.post(f"{url}/v1/audio/speech", json=marker, timeout=30).ok
 
         assert settled <= left_at + 2  # the chunk in hand, and at most one already queued
-        assert len(engine.calls) == settled
-        assert requests.get(f"{url}/health", timeout=5).json()["in_flight"] == 0
+        assert [text for text, _ in engine.calls[settled:]] == ["The marker."]
+        assert requests.get(health, timeout=5).json()["in_flight"] == 0
 
 
 def test_past_the_waiting_limit_speech_gets_429_in_the_envelope(tmp_path):
