@@ -1,4 +1,4 @@
-"""The job runner driven directly: a fake engine whose takes announce themselves (`started`) and
+"""The job runner driven directly: a fake engine whose takes announce themselves (`gated`) and
 wait for the test (`release`), a page source the test paces page by page, and a real JobStore
 in tmp_path. Shutdown follows the server's lifespan: runner.stop, manager.close, runner.close."""
 
@@ -29,19 +29,20 @@ WAIT = 30.0  # a bound on every wait for a condition, never an expected duration
 
 class GatedEngine(FakeEngine):
     """A FakeEngine whose takes from number `after` + 1 on (and any text `gate` picks) set
-    `started` and then wait for `release`; `finished` counts the takes that returned."""
+    `gated` and then wait for `release`; `finished` counts the takes that returned. (FakeEngine's
+    own `started` is set by every take, gated or not.)"""
 
     def __init__(self, after: int = 0, gate: Callable[[str], bool] | None = None, **kw: Any):
         super().__init__(**kw)
         self.after = after
         self.gate = gate
-        self.started = threading.Event()
+        self.gated = threading.Event()
         self.finished = 0
 
     def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio:
         gated = self.gate(text) if self.gate is not None else len(self.calls) >= self.after
         if gated:
-            self.started.set()
+            self.gated.set()
             assert self.release.wait(WAIT), "the test never released the take"
         audio = super().synthesize(text, handle, params)
         self.finished += 1
@@ -249,7 +250,7 @@ def test_shutdown_with_a_take_queued_behind_another_call_leaves_its_scene_pendin
     rig = rigs(engine)
     rig.runner.start()
     busy = rig.manager.submit(lambda e: e.synthesize("hold the model", None, SynthesisParams()))
-    assert engine.started.wait(WAIT)  # the model thread is busy (as with a long /tts)
+    assert engine.gated.wait(WAIT)  # the model thread is busy (as with a long /tts)
     job_id = rig.text_job()
     wait_for(lambda: rig.job(job_id)["progress"]["processing"] == 1)  # its take is queued
 
@@ -274,7 +275,7 @@ def test_shutdown_during_a_long_take_waits_for_it_and_records_it_before_closing(
     rig = rigs(engine)
     rig.runner.start()
     job_id = rig.text_job()
-    assert engine.started.wait(WAIT)
+    assert engine.gated.wait(WAIT)
 
     closing = threading.Thread(target=rig.shutdown, args=(0.05,))
     closing.start()
@@ -299,7 +300,7 @@ def test_a_job_resumed_under_another_engine_is_resplit_and_never_plays_off_speed
     first = rigs(GatedEngine(after=2, max_chars=300, sample_rate=24000))
     first.runner.start()
     job_id = first.text_job()
-    assert first.engine.started.wait(WAIT)
+    assert first.engine.gated.wait(WAIT)
     closing = threading.Thread(target=first.shutdown, args=(0.05,))
     closing.start()
     wait_for(lambda: first.runner._stopping.is_set())
@@ -338,7 +339,7 @@ def test_a_job_deleted_during_its_take_never_comes_back_as_a_folder(rigs) -> Non
     rig = rigs(engine)
     rig.runner.start()
     doomed = rig.text_job("Doomed words that are spoken while the job is deleted.")
-    assert engine.started.wait(WAIT)
+    assert engine.gated.wait(WAIT)
     rig.runner.delete(doomed)
     engine.release.set()
     later = rig.text_job("A later job, spoken after the doomed take ended.")
