@@ -31,7 +31,10 @@ def test_sigterm_answers_the_request_in_flight_and_leaves_the_job_resumable(tmp_
             )
         )
         speaking.start()
-        time.sleep(0.5)  # the request is in the model's queue or being spoken
+        # The /tts is admitted: it holds the model (one in flight) besides its call or the job's
+        # scene, and a job alone never has more than one call in flight.
+        status = server.url + "/model/status"
+        wait_for(lambda: requests.get(status, timeout=5).json()["in_flight"] >= 2, 60)
         family = psutil.Process(server.process.pid).children(recursive=True)
 
         started = time.monotonic()
