@@ -114,8 +114,8 @@ class EngineHeadersMiddleware:
                 message.setdefault("headers", [])
                 message["headers"] = [
                     *message["headers"],
-                    (b"x-tts-engine", manager.engine.name.encode()),
-                    (b"x-tts-device", manager.engine.device.encode()),
+                    (b"x-tts-engine", manager.name.encode()),
+                    (b"x-tts-device", manager.device.encode()),
                 ]
             await send(message)
 

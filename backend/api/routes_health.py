@@ -32,7 +32,7 @@ async def health(
     manager: ModelManager = Depends(get_manager),
     settings: Settings = Depends(get_settings),
 ) -> JSONResponse:
-    engine = manager.engine
+    engine = manager
     # The access middleware records whether the request carried the token.
     if settings.api_token is not None and not getattr(request.state, "authenticated", False):
         return _outline(manager, settings)
@@ -60,7 +60,7 @@ async def health(
 def _outline(manager: ModelManager, settings: Settings) -> JSONResponse:
     """The health answer for a caller without the token: serving or not, and the limits."""
     try:
-        manager.engine.check_environment()
+        manager.check_environment()
     except AppError:
         body = {"status": "unavailable", "model_loaded": False, "limits": limits(settings)}
         return JSONResponse(body, status_code=503)

@@ -66,7 +66,7 @@ async def create_job(
 ) -> dict[str, Any]:
     if (file is None) == (text is None):
         raise InvalidRequest("Send exactly one of 'file' (a PDF) or 'text'.")
-    caps = runner.manager.engine.capabilities
+    caps = runner.manager.capabilities
     ref = resolve_voice(voice, voices, caps, settings.voice_aliases)
     params = {
         "rate": rate,

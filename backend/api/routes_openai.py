@@ -59,7 +59,7 @@ async def create_speech(
     store: VoiceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
 ) -> StreamingResponse:
-    engine = speaker.manager.engine
+    engine = speaker.manager
     check_model(body.model, engine.name)
     voice = openai_voice(body.voice_name, store, engine.capabilities, settings.voice_aliases)
     pieces = speaker.stream(body.input, voice.ref, SynthesisParams(rate=body.speed))
@@ -84,13 +84,13 @@ async def create_speech(
 @router.get("/models")
 async def list_models(speaker: Speaker = Depends(get_speaker)) -> dict[str, Any]:
     """The engine this server runs, under its own name and OpenAI's model names."""
-    names = [speaker.manager.engine.name, *MODEL_ALIASES]
+    names = [speaker.manager.name, *MODEL_ALIASES]
     return {"object": "list", "data": [_model(name) for name in names]}
 
 
 @router.get("/models/{model}")
 async def get_model(model: str, speaker: Speaker = Depends(get_speaker)) -> dict[str, Any]:
-    check_model(model, speaker.manager.engine.name)
+    check_model(model, speaker.manager.name)
     return _model(model)
 
 
@@ -102,7 +102,7 @@ async def list_voices(
 ) -> dict[str, Any]:
     """Every name `voice` accepts: the engine's own voices (built-in, Piper voice models),
     library voices (id and name), aliases, OpenAI's names."""
-    engine = speaker.manager.engine
+    engine = speaker.manager
     caps = engine.capabilities
     names = {voice["id"]: voice.get("name") or voice["id"] for voice in store.list()}
     voices = [{"id": BUILTIN, "name": "Built-in voice"}] if caps.has_builtin_voice else []

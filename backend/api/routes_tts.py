@@ -30,7 +30,7 @@ async def tts(
 ) -> Response:
     """Speak `text`. Without `voice`, the current voice speaks; one the engine cannot speak is
     passed over for the built-in voice, and X-Voice-Warning says why."""
-    caps = speaker.manager.engine.capabilities
+    caps = speaker.manager.capabilities
     voice = resolve(body.voice, store, caps, settings.voice_aliases)
     audio = await speaker.speak(body.text, voice.ref, body.params())
     data = await run_in_threadpool(encode, audio, body.format)

@@ -29,7 +29,7 @@ async def list_voices(
     """The library, the current voice (and, when the engine cannot speak it, why: the same
     warning /tts sends as X-Voice-Warning), the engine's own named voices (Piper voice models,
     selectable by id wherever a voice is asked for), aliases, and whether the engine can clone."""
-    caps = manager.engine.capabilities
+    caps = manager.capabilities
     try:
         warning = resolve(None, store, caps, settings.voice_aliases).warning
     except NoVoiceLoaded:
@@ -91,7 +91,7 @@ async def load_voice(
         try:
             voice_id = store.get(request.voice_id)["id"]
         except UnknownVoiceId:
-            caps = manager.engine.capabilities
+            caps = manager.capabilities
             raise unknown_voice(request.voice_id, store, caps, settings.voice_aliases) from None
         _require_cloning(manager)
     else:
@@ -145,5 +145,5 @@ async def _make_current(voice_id: str, store: VoiceStore, manager: ModelManager)
 
 
 def _require_cloning(manager: ModelManager) -> None:
-    if not manager.engine.capabilities.can_clone:
+    if not manager.capabilities.can_clone:
         raise VoiceCloningUnavailable()

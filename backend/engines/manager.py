@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from backend.core.errors import AppError, ModelLoadFailed, ServerBusy, SynthesisFailed
 from backend.core.memory import process_rss, release_memory
-from backend.engines.base import Engine
+from backend.engines.base import Capabilities, Engine
 from backend.engines.clock import Clock, SystemClock, Timer
 from backend.engines.model_thread import Call, ModelThread
 
@@ -209,6 +209,32 @@ class ModelManager:
     @property
     def state(self) -> ModelState:
         return self._state
+
+    # ---- the engine's facts, for routes and services (they never reach for `.engine`) -------
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+    @property
+    def device(self) -> str:
+        return self.engine.device
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.engine.capabilities
+
+    @property
+    def sample_rate(self) -> int:
+        return self.engine.sample_rate
+
+    def info(self) -> dict[str, Any]:
+        """The engine's extra facts for /health (which weights, which voice)."""
+        return self.engine.info()
+
+    def check_environment(self) -> None:
+        """Raise EnvironmentNotSetup when the engine's libraries or model files are missing."""
+        self.engine.check_environment()
 
     # ---- bookkeeping ------------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ class Speaker:
         text = clean_text(text, self.settings.max_text_chars)
         # Sentence splitting of a long text takes tenths of a second: keep it off the event loop.
         chunks = await run_in_threadpool(
-            split_text, text, self.manager.engine.capabilities.max_chars, first_alone
+            split_text, text, self.manager.capabilities.max_chars, first_alone
         )
         if not chunks:
             raise TextEmpty()

@@ -135,7 +135,7 @@ class SceneNarrator:
     def _voice_ref(self, voice: str | None) -> Voice:
         """The voice the job recorded: built-in (None), an engine voice or a library clip."""
         try:
-            return stored_voice(voice, self.voices, self.manager.engine.capabilities)
+            return stored_voice(voice, self.voices, self.manager.capabilities)
         except AppError:
             raise VoiceNotFound(f"The job's voice '{voice}' was deleted.") from None
 

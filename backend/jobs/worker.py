@@ -104,7 +104,7 @@ class JobRunner:
     def submit_text(self, job_id: str, text: str) -> None:
         """Scenes from an already cleaned text (backend.engines.speaker.clean_text)."""
         self._record_engine(job_id)
-        scenes = scenes_from_text(text, self.manager.engine.capabilities.max_chars)
+        scenes = scenes_from_text(text, self.manager.capabilities.max_chars)
         self.store.add_scenes(job_id, scenes)
         self.store.set_extraction(job_id, "completed")
         self._enqueue(job_id)
@@ -136,12 +136,12 @@ class JobRunner:
         self._notify()
 
     def _max_chars(self) -> int:
-        return self.manager.engine.capabilities.max_chars
+        return self.manager.capabilities.max_chars
 
     # ---- engine record --------------------------------------------------------------------
 
     def _engine_now(self) -> tuple[str, str, int, int]:
-        engine = self.manager.engine
+        engine = self.manager
         info = {}
         with contextlib.suppress(Exception):  # info() is a nicety; the name still identifies
             info = engine.info()
@@ -200,6 +200,20 @@ class JobRunner:
                 self._drop(job_id)
         return False
 
+    def _assembly_failed(self, job_id: str, exc: Exception) -> None:
+        """The narration could not be made: the job was deleted under it (its folder went away),
+        the disk refused, or a scene file broke. A deleted job is dropped; a live one fails with
+        the reason, its takes kept, so a retry assembles it again."""
+        self._drop(job_id)
+        if files.remove_if_orphan(self.job_dir(job_id), lambda: self.store.exists(job_id)):
+            return
+        log.error("Job %s: the narration could not be assembled", job_id, exc_info=exc)
+        solution = "Retry the job; if it fails again, the server log names the scene file."
+        if isinstance(exc, OSError):
+            solution = "Free some disk space in the data folder, then retry the job."
+        message = f"The narration could not be written: {exc}."
+        self.store.fail_job(job_id, "assembly_failed", message, solution)
+
     def _drop(self, job_id: str) -> None:
         with self._wake, contextlib.suppress(ValueError):
             self._queue.remove(job_id)
@@ -216,13 +230,17 @@ class JobRunner:
         )
         if ready:
             path = self.job_dir(job_id) / "narration.wav"
-            seconds, chapters = assemble(
-                job["scenes"],
-                path,
-                self.settings.crossfade_ms,
-                self.settings.pause_ms,
-                rate=job["sample_rate"],
-            )
+            try:
+                seconds, chapters = assemble(
+                    job["scenes"],
+                    path,
+                    self.settings.crossfade_ms,
+                    self.settings.pause_ms,
+                    rate=job["sample_rate"],
+                )
+            except Exception as exc:  # the job deleted under it, a full disk, a broken scene file
+                self._assembly_failed(job_id, exc)
+                return
             if files.remove_if_orphan(self.job_dir(job_id), lambda: self.store.exists(job_id)):
                 self._drop(job_id)
                 return

@@ -346,3 +346,51 @@ def test_a_job_deleted_during_its_take_never_comes_back_as_a_folder(rigs) -> Non
     assert rig.settled(later)["status"] == "completed"  # one synthesis thread: the take ended
     assert not rig.runner.job_dir(doomed).exists()
     assert [d.name for d in rig.settings.jobs_dir.iterdir()] == [later]
+
+
+def test_a_job_deleted_while_its_narration_is_assembled_leaves_the_runner_working(
+    rigs, monkeypatch
+) -> None:
+    import backend.jobs.worker as worker
+
+    rig = rigs()
+    real = worker.assemble
+
+    def delete_first(scenes, path, *args, **kw):  # the delete lands just before the file is made
+        if "Doomed" in scenes[0]["text"]:
+            rig.runner.delete(path.parent.name)
+        return real(scenes, path, *args, **kw)
+
+    monkeypatch.setattr(worker, "assemble", delete_first)
+    rig.runner.start()
+    doomed = rig.text_job("Doomed words whose narration is being assembled when deleted.")
+    wait_for(lambda: not rig.store.exists(doomed))
+    later = rig.text_job("A later job, narrated by the same runner.")
+    assert rig.settled(later)["status"] == "completed"
+    assert [d.name for d in rig.settings.jobs_dir.iterdir()] == [later]
+
+
+def test_a_narration_the_disk_refuses_fails_the_job_with_a_solution_and_retry_completes(
+    rigs, monkeypatch
+) -> None:
+    import backend.jobs.worker as worker
+
+    rig = rigs()
+    real, refusals = worker.assemble, [OSError(28, "No space left on device")]
+
+    def full_disk_once(*args, **kw):
+        if refusals:
+            raise refusals.pop()
+        return real(*args, **kw)
+
+    monkeypatch.setattr(worker, "assemble", full_disk_once)
+    rig.runner.start()
+    job_id = rig.text_job("Words whose narration meets a full disk the first time.")
+    failed = rig.settled(job_id)
+    assert failed["status"] == "failed" and failed["error_code"] == "assembly_failed"
+    assert "disk space" in failed["error_solution"]
+    assert failed["progress"]["completed"] == failed["progress"]["total"]  # no take was lost
+
+    rig.runner.retry(job_id)
+    done = rig.settled(job_id)
+    assert done["status"] == "completed" and Path(done["final_audio_path"]).is_file()
