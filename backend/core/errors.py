@@ -67,6 +67,19 @@ class GpuOutOfMemory(AppError):
     )
 
 
+class EngineFault(AppError):
+    """The engine's host process ended under a call: a native crash, the OOM killer, a kill."""
+
+    status_code = 503
+    code = "engine_fault"
+    default_message = "The speech engine's process stopped while it was working."
+    default_solution = (
+        "Send the request again: the engine starts afresh on the next request. If it keeps "
+        "happening, the machine may be short of memory (close other programs, or turn on "
+        "CHATTERBOX_LOW_VRAM=on), or the GPU driver may be failing (see the server log)."
+    )
+
+
 class InternalError(AppError):
     pass
 

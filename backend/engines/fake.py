@@ -8,6 +8,8 @@ voice when its dominant frequency is that voice's.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import zlib
@@ -49,6 +51,9 @@ class FakeEngine:
         memory: EngineMemory | None = None,
         judges_speaker: bool = True,
         similarity_when: Callable[[int], float | None] | None = None,
+        hang_on: str | None = None,
+        crash_on: str | None = None,
+        crash_flag: str | None = None,
     ):
         self.capabilities = Capabilities(can_clone, has_builtin_voice, max_chars)
         self._rate = sample_rate
@@ -57,6 +62,12 @@ class FakeEngine:
         self.fail_load = fail_load
         self.fail_when = fail_when
         self.hang_when = hang_when  # such a text blocks synthesize until `release` is set
+        # Picklable forms for a FakeEngine inside an engine host (backend.engines.host): a text
+        # containing `hang_on` hangs until `release` (in a host: until the host is killed); one
+        # containing `crash_on` ends the process at once, as a native crash would.
+        self.hang_on = hang_on
+        self.crash_on = crash_on
+        self.crash_flag = crash_flag  # a path: crash only while it does not exist (then make it)
         self.release = threading.Event()
         self.started = threading.Event()  # set when a synthesize call begins (clear to re-arm)
         self.hanging = threading.Event()  # set when a call begins to wait for `release`
@@ -128,7 +139,10 @@ class FakeEngine:
             self.started.set()
             if self.delay:
                 time.sleep(self.delay)
-            if self.hang_when is not None and self.hang_when(text):
+            if self.crash_on is not None and self.crash_on in text and self._crash_armed():
+                os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+            hangs = self.hang_on is not None and self.hang_on in text
+            if hangs or (self.hang_when is not None and self.hang_when(text)):
                 self.hanging.set()
                 self.release.wait()
             if self.fail_when is not None and (error := self.fail_when(text)) is not None:
@@ -140,6 +154,15 @@ class FakeEngine:
         finally:
             with self._count_lock:
                 self.active -= 1
+
+    def _crash_armed(self) -> bool:
+        if self.crash_flag is None:
+            return True
+        try:
+            open(self.crash_flag, "x").close()  # the first crash makes it
+        except FileExistsError:
+            return False
+        return True
 
     def speaker_similarity(self, audio: Audio, handle: Any) -> float | None:
         """1.0 when the audio's dominant frequency is the tone of voice `handle` (within one FFT

@@ -22,7 +22,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from backend.core.errors import AppError, ModelLoadFailed, ServerBusy, SynthesisFailed
+from backend.core.errors import (
+    AppError,
+    EngineFault,
+    ModelLoadFailed,
+    ServerBusy,
+    SynthesisFailed,
+)
 from backend.core.memory import process_rss, release_memory
 from backend.engines.base import Capabilities, Engine
 from backend.engines.clock import Clock, SystemClock, Timer
@@ -80,10 +86,12 @@ class ModelManager:
         """Blocking form of `run`, for worker threads (never call it on the event loop).
 
         With `timeout`, a call still running `timeout` seconds after it started on the model
-        thread is abandoned: the work queued behind it moves to a fresh model thread, the engine
-        is unloaded (the next call loads it again) and TimeoutError is raised. Time spent queued
-        behind other work does not count. The hung call keeps the old thread, and is counted in
-        `in_flight`, until it returns, if it ever does.
+        thread is stopped and TimeoutError is raised; time spent queued behind other work does
+        not count. An engine host (backend.engines.host) is killed, so the call ends at once
+        and the next call starts a fresh host: two models never coexist. An engine inside this
+        process cannot be stopped: the work queued behind it moves to a fresh model thread, the
+        engine is unloaded (the next call loads it again), and the hung call keeps the old
+        thread, counted in `in_flight`, until it returns, if it ever does.
         """
         future = self.submit(fn)
         if timeout is None:
@@ -96,8 +104,15 @@ class ModelManager:
         timer.cancel()
         if future.done():
             return future.result()
-        self._worker.replace(first=self._unload)  # then the next call loads afresh
-        raise TimeoutError(f"the model call ran more than {timeout:g} s")
+        message = f"the model call ran more than {timeout:g} s"
+        kill = getattr(self.engine, "kill", None)
+        if kill is not None:  # an engine host: end its process, the call returns at once
+            kill(f"{message}, so it was stopped")
+            with contextlib.suppress(Exception):
+                future.result()
+        else:  # an engine in this process cannot be stopped: leave it its thread
+            self._worker.replace(first=self._unload)  # then the next call loads afresh
+        raise TimeoutError(message)
 
     def submit(self, fn: Callable[[Engine], T]) -> Call[T]:
         self._acquire()
@@ -204,6 +219,7 @@ class ModelManager:
             "vram_free_bytes": memory.get("vram_free"),
             "vram_total_bytes": memory.get("vram_total"),
             "last_error": error.to_dict() if error else None,
+            "engine_host": self._host_status(),
         }
 
     @property
@@ -275,6 +291,9 @@ class ModelManager:
         try:
             self._ensure_loaded()
             return fn(self.engine)
+        except EngineFault as exc:  # the host died under the call: the next call starts one
+            self._set_state(ModelState.ERROR, exc)
+            raise
         except AppError:
             raise
         except Exception as exc:
@@ -326,7 +345,9 @@ class ModelManager:
         try:
             self.engine.unload()
         finally:
-            if was_loaded:  # a full collection takes a second in a big process: only for a model
+            # A full collection takes a second in a big process: only for a model that lived
+            # here (a host's memory went with its process).
+            if was_loaded and not hasattr(self.engine, "kill"):
                 release_memory()
             self._set_state(ModelState.UNLOADED)
         after = self._memory_reading()
@@ -344,10 +365,18 @@ class ModelManager:
             "freed": freed,
         }
 
+    def _host_status(self) -> dict[str, Any] | None:
+        """The engine's host process (pid, RSS, starts, how the last ended); None when the
+        engine runs inside this process (tests' fakes)."""
+        host_status = getattr(self.engine, "host_status", None)
+        return host_status() if host_status is not None else None
+
     def _memory_reading(self) -> dict[str, int | None]:
         memory = self.engine.memory()
+        host = self._host_status() or {}
         return {
             "rss_bytes": process_rss(),
+            "host_rss_bytes": host.get("rss_bytes"),
             "vram_allocated_bytes": memory.vram_allocated,
             "vram_reserved_bytes": memory.vram_reserved,
         }

@@ -1,7 +1,8 @@
 """Engine selection: which engine serves, from the `engine` setting.
 
-`auto` picks Chatterbox when its package imports and its model files are in the cache, otherwise
-the embedded Piper engine, so a fresh machine always speaks.
+Every engine built here runs in a host process of its own (backend.engines.host). `auto` picks
+Chatterbox when its package imports and its model files are in the cache, otherwise the embedded
+Piper engine, so a fresh machine always speaks.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 from backend.core.settings import Settings
 from backend.engines.base import Engine
+from backend.engines.host import EngineHost
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ def chatterbox_ready(settings: Settings) -> bool:
 
 
 def build_engine(settings: Settings) -> Engine:
+    """The chosen engine, in an engine host process of its own (backend.engines.host)."""
     choice = settings.engine
     if choice == "auto":
         choice = "chatterbox" if chatterbox_ready(settings) else "piper"
@@ -30,7 +33,10 @@ def build_engine(settings: Settings) -> Engine:
     if choice == "chatterbox":
         from backend.engines.chatterbox import ChatterboxEngine
 
-        return ChatterboxEngine(settings)
+        # "auto" is resolved in the host, the only process that imports torch
+        return EngineHost(
+            ChatterboxEngine, settings, device_hint=settings.device, log_level=settings.log_level
+        )
     from backend.engines.piper import PiperEngine
 
-    return PiperEngine(settings)
+    return EngineHost(PiperEngine, settings, device_hint="cpu", log_level=settings.log_level)

@@ -3,7 +3,9 @@ image, and records the outcome through the store's transitions.
 
 Each take is one `manager.call`, so jobs and interactive /tts requests interleave scene by scene
 on the model's FIFO queue; backend.jobs.takes decides when to re-take and what to keep. A scene
-the server is stopping under goes back to pending (resumable), never to failed.
+the server is stopping under goes back to pending (resumable), never to failed; one whose engine
+process died under it (EngineFault) goes back to pending once, and fails with the reason the
+second time.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from backend.core.errors import AppError, VoiceNotFound
+from backend.core.errors import AppError, EngineFault, VoiceNotFound
 from backend.core.settings import Settings
 from backend.engines.base import Audio, Engine, SynthesisParams
 from backend.engines.manager import ModelManager
@@ -51,6 +53,7 @@ class SceneNarrator:
         self.judge = judge
         self.stopping = stopping
         self._source_cache: tuple[str | None, bytes] = (None, b"")
+        self._faulted: set[tuple[str, int]] = set()  # scenes requeued once after an engine fault
 
     def job_dir(self, job_id: str) -> Path:
         return self.settings.jobs_dir / job_id
@@ -84,6 +87,14 @@ class SceneNarrator:
         call the manager dropped at shutdown), else failed with its reason."""
         if self.stopping.is_set():
             log.info("Scene %s of job %s stays pending: the server is stopping", index, job_id)
+            with contextlib.suppress(AppError):
+                self.store.requeue_scene(job_id, index)
+            return
+        if isinstance(exc, EngineFault) and (job_id, index) not in self._faulted:
+            # The engine's process died under this scene: once, it goes back to pending and
+            # the next take starts a fresh host; a second fault fails it with the reason.
+            self._faulted.add((job_id, index))
+            log.warning("Scene %s of job %s goes back to pending: %s", index, job_id, exc.message)
             with contextlib.suppress(AppError):
                 self.store.requeue_scene(job_id, index)
             return

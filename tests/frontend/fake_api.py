@@ -27,7 +27,12 @@ MEMORY: dict[str, Any] = {
     "ram_total_bytes": 25276502016,
     "ram_available_bytes": 24695967744,
 }
-READING_KEYS = ("rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")  # /model/unload's
+READING_KEYS = (
+    "rss_bytes",
+    "host_rss_bytes",
+    "vram_allocated_bytes",
+    "vram_reserved_bytes",
+)  # /model/unload's
 _instances = itertools.count(1)
 
 
@@ -35,7 +40,7 @@ class FakeApi:
     """Every public method of ApiClient, same signatures and JSON, with the server in memory.
 
     Scripting: `engine`, `device`, `can_clone`, `state`, `model_loaded`, `keep_alive`,
-    `expires_in`, `last_error`, `limits`, `memory`, `engine_voices` (the names of the engine's
+    `expires_in`, `last_error`, `engine_host`, `limits`, `memory`, `engine_voices` (the names of the engine's
     own voices, as Piper's CHATTERBOX_PIPER_VOICES_DIR gives them), `current` (a library id;
     one the engine cannot speak is passed over, as the server does);
     `down = True` makes every call raise server_unreachable, `not_set_up = True` makes /health
@@ -55,6 +60,13 @@ class FakeApi:
         self.state, self.model_loaded, self.keep_alive = "ready", True, -1.0
         self.expires_in: float | None = None
         self.last_error: dict[str, Any] | None = None
+        # the engine's host process, as /health reports it (None: an engine in the server)
+        self.engine_host: dict[str, Any] | None = {
+            "pid": 4242,
+            "rss_bytes": 412_000_000,
+            "starts": 1,
+            "last_exit": None,
+        }
         self.down = self.not_set_up = False
         self.limits = {**LIMITS, **limits}
         self.memory = dict(MEMORY)
@@ -137,7 +149,7 @@ class FakeApi:
         self._enter("unload_model")
         was_loaded = self.model_loaded
         self.state, self.model_loaded = "unloaded", False
-        reading = {key: self.memory[key] for key in READING_KEYS}
+        reading = {key: self.memory.get(key) for key in READING_KEYS}
         body = {"unloaded": was_loaded, "engine": self.engine, "before": reading}
         return {**body, "after": reading, "freed": {key: 0 for key in reading}}
 
@@ -302,6 +314,7 @@ class FakeApi:
             "expires_at": None,
             "expires_in": self.expires_in,
             "last_error": self.last_error,
+            "engine_host": self.engine_host,
         }
 
     def _store_voice(self, name: str, clip: bytes, seconds: float) -> dict[str, Any]:

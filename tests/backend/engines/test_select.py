@@ -9,6 +9,7 @@ import pytest
 from backend.core.settings import Settings
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine
 from backend.engines.piper import PiperEngine
+from backend.engines.host import EngineHost
 from backend.engines.select import build_engine
 
 FAKE_PACKAGE = Path(__file__).parents[2] / "fakes" / "chatterbox_pkg"
@@ -48,20 +49,25 @@ def test_auto_picks_chatterbox_when_it_imports_and_all_five_files_are_cached(
     tmp_path, chatterbox_installed
 ):
     fill_cache(tmp_path / "cache")
-    assert isinstance(build_engine(settings_for(tmp_path)), ChatterboxEngine)
+    assert hosts(build_engine(settings_for(tmp_path)), ChatterboxEngine)
 
 
 def test_auto_falls_back_to_piper_when_a_model_file_is_missing(tmp_path, chatterbox_installed):
     fill_cache(tmp_path / "cache", skip="s3gen.safetensors")
-    assert isinstance(build_engine(settings_for(tmp_path)), PiperEngine)
+    assert hosts(build_engine(settings_for(tmp_path)), PiperEngine)
 
 
 def test_auto_falls_back_to_piper_when_chatterbox_is_not_installed(tmp_path, chatterbox_missing):
     fill_cache(tmp_path / "cache")
-    assert isinstance(build_engine(settings_for(tmp_path)), PiperEngine)
+    assert hosts(build_engine(settings_for(tmp_path)), PiperEngine)
 
 
 def test_explicit_engine_choice_is_honoured_even_if_it_cannot_work(tmp_path, chatterbox_missing):
     engine = build_engine(settings_for(tmp_path, engine="chatterbox"))
-    assert isinstance(engine, ChatterboxEngine)  # /health then says what is missing
-    assert isinstance(build_engine(settings_for(tmp_path, engine="piper")), PiperEngine)
+    assert hosts(engine, ChatterboxEngine)  # /health then says what is missing
+    assert hosts(build_engine(settings_for(tmp_path, engine="piper")), PiperEngine)
+
+
+def hosts(engine, engine_class) -> bool:
+    """The server's engine runs in a host process, built from `engine_class` there."""
+    return isinstance(engine, EngineHost) and engine.factory is engine_class
