@@ -8,8 +8,8 @@ import pytest
 
 from backend.core.settings import Settings
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine
-from backend.engines.piper import PiperEngine
 from backend.engines.host import EngineHost
+from backend.engines.piper import PiperEngine
 from backend.engines.select import build_engine
 
 FAKE_PACKAGE = Path(__file__).parents[2] / "fakes" / "chatterbox_pkg"
