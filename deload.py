@@ -25,8 +25,12 @@ from typing import Any
 from backend.setup.machine import human  # standard library only, like this script
 
 CONTEXT_NOTE = (
-    "The server's CUDA context (about 300-500 MB of VRAM) stays until the server stops: "
-    "press Ctrl+C in its start window."
+    "The engine's process has ended, and its CUDA context with it: the GPU now holds only what "
+    "other programs use."
+)
+OLD_SERVER_NOTE = (
+    "This server runs the model inside its own process, so its CUDA context (about 300-500 MB "
+    "of VRAM) stays until it stops: press Ctrl+C in its start window."
 )
 REQUIRED_KEYS = ("unloaded", "engine", "before", "after", "freed")
 
@@ -136,6 +140,9 @@ def describe(answer: dict[str, Any]) -> list[str]:
             lines.append(_line(vram_label, vram_before, vram_after))
         else:
             lines.append("VRAM: none in use (the model ran on the CPU).")
+        host_before = before.get("host_rss_bytes")
+        if isinstance(host_before, int):
+            lines.append(f"Engine process: ended (it held {human(host_before)} of RAM).")
         lines.append(_line("Server RAM", before.get("rss_bytes"), after.get("rss_bytes")))
         lines.append("Libraries stay installed; the next request loads the model again.")
     else:
@@ -143,7 +150,8 @@ def describe(answer: dict[str, Any]) -> list[str]:
         if isinstance(after.get("rss_bytes"), int):
             lines.append(f"Server RAM: {human(after['rss_bytes'])}.")
     if uses_gpu:
-        lines.append(CONTEXT_NOTE)
+        hosted = isinstance(before.get("host_rss_bytes"), int)  # the model had its own process
+        lines.append(CONTEXT_NOTE if hosted else OLD_SERVER_NOTE)
     return lines
 
 

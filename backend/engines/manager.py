@@ -351,6 +351,9 @@ class ModelManager:
                 release_memory()
             self._set_state(ModelState.UNLOADED)
         after = self._memory_reading()
+        if was_loaded and hasattr(self.engine, "kill"):  # the host ended: it holds nothing now
+            gone = ("host_rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")
+            after |= {key: 0 for key in gone if before[key] is not None}
         freed = {
             k: (before[k] - after[k]) if before[k] is not None and after[k] is not None else None
             for k in before

@@ -16,6 +16,7 @@ import pytest
 from backend.core.settings import Settings
 from backend.engines.base import EngineMemory
 from backend.engines.fake import FakeEngine
+from backend.engines.host import EngineHost
 from backend.main import create_app
 from tests.helpers.live import serving
 from tests.scripts.script_helpers import (
@@ -31,20 +32,6 @@ GIB = 1024**3
 MIB = 1024**2
 
 
-class CudaLikeEngine(FakeEngine):
-    """A FakeEngine whose VRAM reading drops on unload, as torch's allocator readings do."""
-
-    def __init__(self, loaded: EngineMemory):
-        super().__init__(memory=loaded)
-        self.loaded_memory = loaded
-
-    def memory(self) -> EngineMemory:
-        if self.is_loaded():
-            return self.loaded_memory
-        total = self.loaded_memory.vram_total
-        return EngineMemory(vram_allocated=0, vram_reserved=0, vram_free=total, vram_total=total)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("deload-server")
@@ -55,14 +42,14 @@ def server(tmp_path_factory) -> Iterator[str]:
         quality_check="off",
         load_on_startup=False,
     )
-    engine = CudaLikeEngine(
-        EngineMemory(
-            vram_allocated=int(2.9 * GIB),
-            vram_reserved=int(3.1 * GIB),
-            vram_free=int(2.6 * GIB),
-            vram_total=6 * GIB,
-        )
+    # the model in an engine host, as the server runs it, reporting VRAM like a CUDA engine
+    loaded = EngineMemory(
+        vram_allocated=int(2.9 * GIB),
+        vram_reserved=int(3.1 * GIB),
+        vram_free=int(2.6 * GIB),
+        vram_total=6 * GIB,
     )
+    engine = EngineHost(FakeEngine, memory=loaded)
     with serving(create_app(settings, engine)) as url:
         yield url
 
@@ -84,8 +71,8 @@ def test_a_loaded_model_is_unloaded_and_the_memory_before_after_and_freed_is_sho
     assert "VRAM reserved: 3.1 GB -> 0 B (freed 3.1 GB)." in out
     assert re.search(r"Server RAM: \d+(\.\d)? [KMG]?B -> \d+(\.\d)? [KMG]?B \(", out), out
     assert "Libraries stay installed; the next request loads the model again." in out
-    assert "CUDA context (about 300-500 MB of VRAM) stays until the server stops" in out
-    assert "Ctrl+C" in out
+    assert re.search(r"Engine process: ended \(it held \d+(\.\d)? [KMG]?B of RAM\)\.", out), out
+    assert "its CUDA context with it: the GPU now holds only what other programs use" in out
     status = call(server + "/model/status")
     assert status["state"] == "unloaded"
     assert status["model_loaded"] is False
