@@ -10,7 +10,8 @@ come from CHATTERBOX_* variables as usual; the instruments from these:
 - SIMILARITY_LOG: a file that gets one line per speaker check, the score the real code computed;
 - FORCE_LOW_SIMILARITY_EVERY: N makes the 1st, (N+1)th, (2N+1)th... speaker check answer -1.0
   (after computing the real score), so with N=2 every scene's first take fails the check.
-Everything else is the product's code, unchanged.
+The engine runs in its engine host process, as in the product. Everything else is the product's
+code, unchanged.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import uvicorn
 
 from backend.core.settings import Settings
 from backend.engines.chatterbox import ChatterboxEngine
+from backend.engines.host import EngineHost
 from backend.main import create_app
 from backend.tools.bounded_generation import bound_tokens
 
@@ -83,7 +85,11 @@ def _inject_oom(model: Any, limit: int) -> None:
 
 def main() -> None:
     settings = Settings()
-    app = create_app(settings, InstrumentedChatterbox(settings))
+    # in an engine host, as the product runs it (the class is found in this script by spawn)
+    engine = EngineHost(
+        InstrumentedChatterbox, settings, device_hint=settings.device, log_level="INFO"
+    )
+    app = create_app(settings, engine)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="info")
 
 
