@@ -30,8 +30,8 @@ from backend.core.errors import (
     VoiceFileNotFound,
 )
 from backend.core.settings import Settings
+from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
 from backend.engines import chatterbox_precision, chatterbox_similarity
-from backend.engines.base import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
 from backend.jobs.chunking import halve
 
 log = logging.getLogger(__name__)

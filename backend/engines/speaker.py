@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.audio.assemble import fade_edges, join
 from backend.core.errors import TextEmpty, TextTooLong
 from backend.core.settings import Settings
-from backend.engines.base import Audio, EngineVoice, SynthesisParams, VoiceRef
+from backend.core.speech import Audio, EngineVoice, SynthesisParams, VoiceRef
 from backend.engines.manager import ModelManager
 from backend.jobs.chunking import split_text
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend.core.settings import Settings
-from backend.engines.base import EngineMemory
+from backend.core.speech import EngineMemory
 from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from tests.helpers.live import serving

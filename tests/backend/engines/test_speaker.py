@@ -11,7 +11,7 @@ import pytest
 from backend.audio.assemble import join
 from backend.core.errors import ServerBusy, TextEmpty
 from backend.core.settings import Settings
-from backend.engines.base import SynthesisParams
+from backend.core.speech import SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager
 from backend.engines.speaker import Speaker
