@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from backend.core.speech import SynthesisParams  # noqa: E402
 from backend.engines.piper import PiperEngine  # noqa: E402
-from backend.jobs.chunking import split_text  # noqa: E402
+from backend.text.chunking import split_text  # noqa: E402
 from bench.server import piper_server  # noqa: E402
 
 SENTENCES = [

@@ -32,7 +32,7 @@ from backend.core.errors import (
 from backend.core.settings import Settings
 from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
 from backend.engines import chatterbox_precision, chatterbox_similarity
-from backend.jobs.chunking import halve
+from backend.text.chunking import halve
 
 log = logging.getLogger(__name__)
 

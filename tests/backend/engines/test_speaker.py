@@ -15,7 +15,7 @@ from backend.core.speech import SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager
 from backend.engines.speaker import Speaker
-from backend.jobs.chunking import split_text
+from backend.text.chunking import split_text
 
 TEXT = "First things first. " + " ".join(f"Sentence {n} of the text is here." for n in range(8))
 
