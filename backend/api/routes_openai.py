@@ -28,7 +28,7 @@ from backend.audio.stream_encode import STREAM_FORMATS, StreamEncoder
 from backend.core.errors import AppError, ModelNotFound, SynthesisFailed, VoiceNotFound
 from backend.core.settings import Settings
 from backend.core.speech import Audio, Capabilities, SynthesisParams
-from backend.engines.speaker import Speaker
+from backend.speaking.speaker import Speaker
 from backend.voices.resolve import BUILTIN, Resolved, resolve, warning_headers
 from backend.voices.store import VoiceStore
 

@@ -14,7 +14,7 @@ from backend.core.settings import Settings
 from backend.core.speech import SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager
-from backend.engines.speaker import Speaker
+from backend.speaking.speaker import Speaker
 from backend.text.chunking import split_text
 
 TEXT = "First things first. " + " ".join(f"Sentence {n} of the text is here." for n in range(8))
