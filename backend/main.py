@@ -32,10 +32,10 @@ from backend.core.settings import Settings
 from backend.engines.base import Engine
 from backend.engines.manager import ModelManager
 from backend.engines.select import build_engine
-from backend.engines.speaker import Speaker
 from backend.jobs import pdf_pool
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
+from backend.speaking.speaker import Speaker
 from backend.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)

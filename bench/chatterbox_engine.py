@@ -28,7 +28,7 @@ import psutil  # noqa: E402
 import torch  # noqa: E402
 
 from backend.core.settings import Settings  # noqa: E402
-from backend.engines.base import SynthesisParams  # noqa: E402
+from backend.core.speech import SynthesisParams  # noqa: E402
 from backend.engines.chatterbox import ChatterboxEngine  # noqa: E402
 from backend.tools import make_test_checkpoint  # noqa: E402
 from backend.tools.bounded_generation import bound_tokens  # noqa: E402

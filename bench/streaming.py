@@ -18,9 +18,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from backend.engines.base import SynthesisParams  # noqa: E402
+from backend.core.speech import SynthesisParams  # noqa: E402
 from backend.engines.piper import PiperEngine  # noqa: E402
-from backend.jobs.chunking import split_text  # noqa: E402
+from backend.text.chunking import split_text  # noqa: E402
 from bench.server import piper_server  # noqa: E402
 
 SENTENCES = [

@@ -6,7 +6,7 @@ from fastapi import Request
 
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
-from backend.engines.speaker import Speaker
+from backend.speaking.speaker import Speaker
 from backend.voices.store import VoiceStore
 
 

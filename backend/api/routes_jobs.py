@@ -27,12 +27,12 @@ from backend.core.errors import (
     error_for,
 )
 from backend.core.settings import Settings
-from backend.engines.speaker import clean_text
 from backend.jobs.assembly import to_mp3
 from backend.jobs.files import remove_if_orphan
 from backend.jobs.pdf import decrypted, open_info, parse_page_range
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
+from backend.text.clean import clean_text
 from backend.voices.resolve import BUILTIN, resolve_voice
 from backend.voices.store import VoiceStore
 

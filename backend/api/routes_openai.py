@@ -27,8 +27,8 @@ from backend.api.schemas import OPENAI_ERROR_RESPONSES, SpeechRequest
 from backend.audio.stream_encode import STREAM_FORMATS, StreamEncoder
 from backend.core.errors import AppError, ModelNotFound, SynthesisFailed, VoiceNotFound
 from backend.core.settings import Settings
-from backend.engines.base import Audio, Capabilities, SynthesisParams
-from backend.engines.speaker import Speaker
+from backend.core.speech import Audio, Capabilities, SynthesisParams
+from backend.speaking.speaker import Speaker
 from backend.voices.resolve import BUILTIN, Resolved, resolve, warning_headers
 from backend.voices.store import VoiceStore
 

@@ -10,7 +10,7 @@ from backend.api.deps import get_settings, get_speaker, get_store
 from backend.api.schemas import TTSRequest
 from backend.audio.encode import CONTENT_TYPES, encode
 from backend.core.settings import Settings
-from backend.engines.speaker import Speaker
+from backend.speaking.speaker import Speaker
 from backend.voices.resolve import resolve, warning_headers
 from backend.voices.store import VoiceStore
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from backend.engines.base import SynthesisParams
+from backend.core.speech import SynthesisParams
 
 AudioFormat = Literal["wav", "mp3", "ogg", "flac"]
 SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]

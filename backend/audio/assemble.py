@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 
 
 def join(parts: list[Audio], crossfade_ms: float, pause_ms: float) -> Audio:

@@ -8,7 +8,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 
 CONTENT_TYPES: dict[str, str] = {
     "wav": "audio/wav",

@@ -30,9 +30,9 @@ from backend.core.errors import (
     VoiceFileNotFound,
 )
 from backend.core.settings import Settings
+from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
 from backend.engines import chatterbox_precision, chatterbox_similarity
-from backend.engines.base import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
-from backend.jobs.chunking import halve
+from backend.text.chunking import halve
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import soxr
 
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from backend.core.errors import NoVoiceLoaded, VoiceCloningUnavailable
-from backend.engines.base import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
+from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
 
 SECONDS_PER_CHAR = 0.01
 BUILTIN_HZ = 220.0

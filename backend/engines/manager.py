@@ -30,7 +30,8 @@ from backend.core.errors import (
     SynthesisFailed,
 )
 from backend.core.memory import process_rss, release_memory
-from backend.engines.base import Capabilities, Engine
+from backend.core.speech import Capabilities
+from backend.engines.base import Engine
 from backend.engines.clock import Clock, SystemClock, Timer
 from backend.engines.model_thread import Call, ModelThread
 

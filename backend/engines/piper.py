@@ -24,7 +24,7 @@ from backend.core.errors import (
     VoiceNotFound,
 )
 from backend.core.settings import Settings
-from backend.engines.base import (
+from backend.core.speech import (
     Audio,
     Capabilities,
     EngineMemory,

@@ -16,7 +16,7 @@ import soundfile as sf
 import soxr
 
 from backend.audio.assemble import fade_edges
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 from backend.jobs.files import fsync_dir, fsync_file
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ import sqlite3
 from typing import Any
 
 from backend.jobs import store_schema as sql
-from backend.jobs.chunking import split_text
+from backend.text.chunking import split_text
 
 JOB_STATUSES = sql.JOB_STATUSES
 STEP_STATUSES = sql.STEP_STATUSES

@@ -22,7 +22,8 @@ from typing import Any
 
 from backend.core.errors import AppError, EngineFault, VoiceNotFound
 from backend.core.settings import Settings
-from backend.engines.base import Audio, Engine, SynthesisParams
+from backend.core.speech import Audio, SynthesisParams
+from backend.engines.base import Engine
 from backend.engines.manager import ModelManager
 from backend.jobs import files
 from backend.jobs.pdf import render_region

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.jobs.chunking import split_text
 from backend.jobs.pdf import Block, Page
+from backend.text.chunking import split_text
 
 BBox = tuple[float, float, float, float]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.settings import Settings
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 from backend.jobs.quality import QualityChecker
 
 log = logging.getLogger(__name__)

@@ -102,7 +102,7 @@ class JobRunner:
         return self.jobs_dir / job_id
 
     def submit_text(self, job_id: str, text: str) -> None:
-        """Scenes from an already cleaned text (backend.engines.speaker.clean_text)."""
+        """Scenes from an already cleaned text (backend.text.clean.clean_text)."""
         self._record_engine(job_id)
         scenes = scenes_from_text(text, self.manager.capabilities.max_chars)
         self.store.add_scenes(job_id, scenes)

@@ -20,7 +20,7 @@ from backend.core.errors import (
     VoiceCloningUnavailable,
     VoiceNotFound,
 )
-from backend.engines.base import Capabilities, EngineVoice, VoiceRef
+from backend.core.speech import Capabilities, EngineVoice, VoiceRef
 from backend.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)

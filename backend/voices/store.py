@@ -24,7 +24,7 @@ import numpy as np
 import soundfile as sf
 
 from backend.core.errors import InvalidRequest, UnknownVoiceId, VoiceFileNotFound
-from backend.engines.base import Audio, VoiceRef
+from backend.core.speech import Audio, VoiceRef
 
 logger = logging.getLogger(__name__)
 

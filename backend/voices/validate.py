@@ -25,7 +25,7 @@ from backend.core.errors import (
     UploadTooLarge,
 )
 from backend.core.settings import Settings
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 
 logger = logging.getLogger(__name__)
 

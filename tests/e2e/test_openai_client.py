@@ -7,7 +7,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 from backend.jobs.quality import QualityChecker
 from tests.helpers.audio import decode_stream
 

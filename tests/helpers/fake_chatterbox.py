@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from backend.core.settings import Settings
-from backend.engines.base import SynthesisParams, VoiceRef
+from backend.core.speech import SynthesisParams, VoiceRef
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine
 from tests.helpers.audio import dominant_hz
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from backend.core.settings import Settings
-from backend.engines.base import EngineMemory
+from backend.core.speech import EngineMemory
 from backend.engines.fake import FakeEngine
 from backend.engines.host import EngineHost
 from backend.main import create_app

@@ -4,7 +4,7 @@ import pytest
 
 from backend.core.errors import EnvironmentNotSetup
 from backend.core.settings import Settings
-from backend.engines.base import EngineMemory
+from backend.core.speech import EngineMemory
 from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from tests.helpers.api import LOCAL, assert_error

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from backend.audio.assemble import join
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 
 SR = 24000
 

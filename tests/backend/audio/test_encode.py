@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from backend.audio.encode import CONTENT_TYPES, decode, encode
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 
 FORMATS = ["wav", "mp3", "ogg", "flac"]
 

@@ -20,7 +20,8 @@ import torch
 
 from backend.core.errors import EnvironmentNotSetup, ModelLoadFailed, NoVoiceLoaded, SynthesisFailed
 from backend.core.settings import Settings
-from backend.engines.base import Audio, Engine, SynthesisParams
+from backend.core.speech import Audio, SynthesisParams
+from backend.engines.base import Engine
 from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine, model_files_present
 from backend.engines.piper import PiperEngine
 from backend.voices.store import VoiceStore

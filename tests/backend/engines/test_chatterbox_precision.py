@@ -11,7 +11,7 @@ import torch
 
 from backend.core.errors import GpuOutOfMemory
 from backend.core.settings import Settings
-from backend.engines.base import SynthesisParams
+from backend.core.speech import SynthesisParams
 from backend.engines.chatterbox import ChatterboxEngine
 from backend.engines.chatterbox_precision import LOW_VRAM_MAX_BYTES, choose
 from backend.main import create_app

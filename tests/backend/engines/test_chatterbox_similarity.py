@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from backend.engines.base import Audio, SynthesisParams
+from backend.core.speech import Audio, SynthesisParams
 from tests.helpers.fake_chatterbox import (
     SR,
     TEXT,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from backend.engines.base import Engine, SynthesisParams
+from backend.core.speech import SynthesisParams
+from backend.engines.base import Engine
 from backend.engines.fake import FakeEngine
 
 TEXT = "A sentence of a few words."

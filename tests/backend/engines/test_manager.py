@@ -13,7 +13,7 @@ from backend.core.errors import (
     SynthesisFailed,
     TextEmpty,
 )
-from backend.engines.base import SynthesisParams
+from backend.core.speech import SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager, ModelState
 from tests.helpers.clock import ManualClock

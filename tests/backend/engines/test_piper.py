@@ -7,7 +7,7 @@ import pytest
 
 from backend.core.errors import EnvironmentNotSetup, VoiceCloningUnavailable
 from backend.core.settings import Settings
-from backend.engines.base import EngineVoice, SynthesisParams, VoiceRef
+from backend.core.speech import EngineVoice, SynthesisParams, VoiceRef
 from backend.engines.piper import PiperEngine
 from tests.helpers.audio import speech_seconds
 from tests.helpers.piper_voices import make_voice

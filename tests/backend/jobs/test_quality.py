@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.core.settings import Settings
-from backend.engines.base import SynthesisParams
+from backend.core.speech import SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.piper import PiperEngine
 from backend.jobs.quality import QualityChecker, asr_installed

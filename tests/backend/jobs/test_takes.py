@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.core.settings import Settings
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 from backend.engines.fake import FakeEngine
 from backend.jobs.takes import Take, TakeJudge
 from backend.main import create_app

@@ -15,7 +15,7 @@ import soundfile as sf
 
 from backend.core.errors import JobSourceMissing, PdfTooLarge
 from backend.core.settings import Settings
-from backend.engines.base import Audio, SynthesisParams
+from backend.core.speech import Audio, SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager
 from backend.jobs.pdf import Block, Page, PdfLimits

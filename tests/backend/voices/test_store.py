@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.core.errors import InvalidRequest, UnknownVoiceId, VoiceFileNotFound
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 from backend.voices import store as store_module
 from backend.voices.store import VoiceStore, slugify
 

@@ -1,4 +1,4 @@
-"""Tests for backend/jobs/chunking.py: sentence-aware chunks that lose no text."""
+"""Tests for backend/text/chunking.py: sentence-aware chunks that lose no text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backend.jobs.chunking import split_text
+from backend.text.chunking import halve, split_text
 
 
 def normalised(text: str) -> str:
@@ -124,3 +124,17 @@ def test_first_alone_gives_the_first_sentence_its_own_chunk_and_packs_the_rest()
         "A fourth to close.",
     ]
     assert split_text("", 60, first_alone=True) == []
+
+
+def test_halve_cuts_at_the_sentence_end_nearest_the_middle() -> None:
+    text = "One short sentence. Another short one here. And a third to end."
+    assert halve(text) == ("One short sentence. Another short one here.", "And a third to end.")
+
+
+def test_halve_falls_back_to_a_clause_break_then_a_space() -> None:
+    assert halve("first part here, second part here") == ("first part here,", "second part here")
+    assert halve("alpha beta gamma delta") == ("alpha beta", "gamma delta")
+
+
+def test_halve_gives_none_for_a_single_word() -> None:
+    assert halve("  Supercalifragilistic  ") is None

@@ -11,11 +11,11 @@ import pytest
 from backend.audio.assemble import join
 from backend.core.errors import ServerBusy, TextEmpty
 from backend.core.settings import Settings
-from backend.engines.base import SynthesisParams
+from backend.core.speech import SynthesisParams
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager
-from backend.engines.speaker import Speaker
-from backend.jobs.chunking import split_text
+from backend.speaking.speaker import Speaker
+from backend.text.chunking import split_text
 
 TEXT = "First things first. " + " ".join(f"Sentence {n} of the text is here." for n in range(8))
 

@@ -4,37 +4,18 @@ whole (`speak`) or piece by piece as each chunk is ready (`stream`)."""
 from __future__ import annotations
 
 import contextlib
-import unicodedata
 from collections.abc import AsyncIterator
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
 from backend.audio.assemble import fade_edges, join
-from backend.core.errors import TextEmpty, TextTooLong
+from backend.core.errors import TextEmpty
 from backend.core.settings import Settings
-from backend.engines.base import Audio, EngineVoice, SynthesisParams, VoiceRef
+from backend.core.speech import Audio, EngineVoice, SynthesisParams, VoiceRef
 from backend.engines.manager import ModelManager
-from backend.jobs.chunking import split_text
-
-
-def clean_text(text: str, max_chars: int) -> str:
-    """NFC-normalised text without control characters; raises for empty or oversized text."""
-    text = unicodedata.normalize("NFC", text)
-    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
-    if not text.strip():
-        raise TextEmpty()
-    if len(text) > max_chars:
-        raise TextTooLong(
-            f"The text has {len(text)} characters; one request takes at most {max_chars}."
-        )
-    if not any(unicodedata.category(c)[0] in "LN" for c in text):
-        # Emoji, symbols, punctuation or invisible marks only: an engine would speak silence.
-        raise TextEmpty(
-            "The text has no letters or digits, so there is nothing to speak "
-            "(emoji, symbols and punctuation alone are not read aloud)."
-        )
-    return text
+from backend.text.chunking import split_text
+from backend.text.clean import clean_text
 
 
 class Speaker:

@@ -1,0 +1,88 @@
+"""The values speech is made of: audio, voice references, synthesis knobs, engine facts.
+
+Plain data shared by every layer (engines produce them, audio processes them, the API and jobs pass
+them along), so they sit below all of them and import nothing of the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do. `max_chars` is the longest text one synthesize call handles well.
+
+    `voices` names the engine's own voices besides the built-in one (Piper voice models), each
+    spoken when `prepare_voice` is given an EngineVoice of that name.
+    """
+
+    can_clone: bool
+    has_builtin_voice: bool
+    max_chars: int
+    voices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VoiceRef:
+    """A reference voice: a library id and its normalised reference clip on disk.
+
+    `cache_dir` is where an engine may persist what it derives from the clip (Chatterbox saves its
+    conditionals there) so a restart does not re-embed. It exists while the voice does: an engine
+    never creates it, and a missing one means the voice was deleted, so there is nothing to keep.
+    """
+
+    voice_id: str
+    audio_path: Path
+    cache_dir: Path
+
+
+@dataclass(frozen=True)
+class EngineVoice:
+    """One of the engine's own named voices (see Capabilities.voices): no reference clip."""
+
+    voice_id: str
+
+
+@dataclass
+class SynthesisParams:
+    """Per-request knobs. Engines ignore what they do not support.
+
+    rate: speaking speed, 1.0 normal, 2.0 twice as fast. exaggeration, cfg_weight, temperature:
+    Chatterbox's sampling controls. seed: fixed randomness for repeatable output, None for fresh.
+    """
+
+    rate: float = 1.0
+    exaggeration: float = 0.5
+    cfg_weight: float = 0.5
+    temperature: float = 0.8
+    seed: int | None = None
+
+
+@dataclass
+class Audio:
+    """Mono float32 samples in [-1, 1] at `sample_rate` Hz."""
+
+    samples: np.ndarray
+    sample_rate: int
+
+    @property
+    def seconds(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass
+class EngineMemory:
+    """GPU memory in bytes; empty on CPU. `vram_allocated`/`vram_reserved` are this process's
+    (torch's caching allocator), `vram_free`/`vram_total` the whole device's, other programs
+    included, which is what decides whether the model fits."""
+
+    vram_allocated: int | None = None
+    vram_reserved: int | None = None
+    vram_free: int | None = None
+    vram_total: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,1 @@
+"""The speaking service: one text in, speech out, through the model manager."""
