@@ -28,7 +28,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from backend.core.errors import EngineFault, ModelLoadFailed
-from backend.engines.base import Audio, Capabilities, Engine, EngineMemory, SynthesisParams
+from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams
+from backend.engines.base import Engine
 from backend.engines.host_child import serve
 from backend.engines.host_wire import HostHandle, error_from_wire, from_wire, to_wire
 

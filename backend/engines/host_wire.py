@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from backend.core.errors import AppError
-from backend.engines.base import Audio
+from backend.core.speech import Audio
 
 
 @dataclass(frozen=True)

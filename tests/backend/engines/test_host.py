@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from backend.core.errors import EngineFault, ModelLoadFailed, VoiceCloningUnavailable
-from backend.engines.base import SynthesisParams, VoiceRef
+from backend.core.speech import SynthesisParams, VoiceRef
 from backend.engines.fake import FakeEngine
 from backend.engines.host import EngineHost
 from backend.engines.manager import ModelManager
@@ -159,7 +159,7 @@ def test_no_host_outlives_its_server_even_when_the_server_is_killed(tmp_path):
     script = textwrap.dedent(
         """
         import sys
-        from backend.engines.base import SynthesisParams
+        from backend.core.speech import SynthesisParams
         from backend.engines.fake import FakeEngine
         from backend.engines.host import EngineHost
 
