@@ -122,4 +122,3 @@ class EngineHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-

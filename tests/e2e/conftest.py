@@ -48,7 +48,15 @@ class LiveServer:
         }
         self.log_path = data_dir / "server.log"
         self.log = self.log_path.open("ab")
-        uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "backend.main:create_app", "--host", "127.0.0.1"]
+        uvicorn = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "backend.main:create_app",
+            "--host",
+            "127.0.0.1",
+        ]
         self.process = subprocess.Popen(
             command or [*uvicorn, "--port", str(self.port)],
             cwd=ROOT,
