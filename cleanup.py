@@ -27,21 +27,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.setup.machine import human  # standard library only, like this script
+from backend.core.constants import CHATTERBOX_REPO, MODEL_FILES, read_environment, server_url
+from studio_setup.machine import human  # standard library only, like this script (and the above)
 
-HF_REPO = "models--ResembleAI--chatterbox"
+HF_REPO = "models--" + CHATTERBOX_REPO.replace("/", "--")
 VENV = ".venv_chatterbox"
 TEST_VENV = ".venv_real_chatterbox"  # the README's test command makes it for tests/chatterbox/
 PIP_OWN = ("http", "http-v2", "wheels", "selfcheck")  # pip's folders; anything else there stays
 TOOL_CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".mypy_cache"}
-# Outside the project a configured model folder may hold other things: only these files go there.
-MODEL_FILES = {
-    "ve.safetensors",
-    "t3_cfg.safetensors",
-    "s3gen.safetensors",
-    "tokenizer.json",
-    "conds.pt",
-}
+# Outside the project a configured model folder may hold other things: only MODEL_FILES go there.
 HOME = Path.home().resolve()
 LINK_TAGS = (0xA000000C, 0xA0000003)  # Windows reparse tags: symbolic link, junction
 
@@ -127,26 +121,6 @@ def safe(path: Path, roots: list[Path], protected: list[Path]) -> bool:
     )
 
 
-def read_settings(project: Path) -> dict[str, str]:
-    """CHATTERBOX_* from the project's .env, overridden by the environment, as the server does."""
-    values: dict[str, str] = {}
-    env_file = project / ".env"
-    if env_file.is_file():
-        for line in env_file.read_text(encoding="utf-8", errors="replace").splitlines():
-            key, sep, value = line.strip().partition("=")
-            if sep and key.strip().startswith("CHATTERBOX_"):
-                values[key.strip()] = value.strip().strip("'\"")
-    values.update({k: v for k, v in os.environ.items() if k.startswith("CHATTERBOX_")})
-    return values
-
-
-def server_url(config: dict[str, str]) -> str:
-    if url := config.get("CHATTERBOX_URL"):
-        return url.rstrip("/")
-    port = os.environ.get("BACKEND_PORT") or config.get("CHATTERBOX_PORT") or "8000"
-    return f"http://127.0.0.1:{port}"
-
-
 def server_answers(url: str) -> bool:
     """Any HTTP answer from /health (or a connection that hangs: it is busy) counts as running."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, no proxy
@@ -195,7 +169,7 @@ def pip_cache_dir(venv: Path) -> Path:
 
 
 def test_checkpoints() -> Path:
-    """Where backend/tools/make_test_checkpoint.py caches its random-weight checkpoints."""
+    """Where studio_tools/make_test_checkpoint.py caches its random-weight checkpoints."""
     return Path.home() / ".cache" / "chatterbox-studio"
 
 
@@ -242,7 +216,7 @@ def discover(project: Path, args: argparse.Namespace, config: dict[str, str]) ->
         if is_link(folder) or not folder.is_dir():
             return []
         mine = folder == project / "model_cache"  # the project's own: everything but README.md
-        names = {p.name for p in folder.iterdir()} - {"README.md"} if mine else MODEL_FILES
+        names = {p.name for p in folder.iterdir()} - {"README.md"} if mine else set(MODEL_FILES)
         return sorted(folder / name for name in names if os.path.lexists(folder / name))
 
     items = [
@@ -352,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     if not project.is_dir() or project == Path(project.anchor) or project == HOME:
         print(f"Refusing: {project} is not a project folder.", file=sys.stderr)
         return 2
-    config = read_settings(project)
+    config = read_environment(project)  # CHATTERBOX_* from .env and the environment, as the server
     url = server_url(config)
     if not url.startswith(("http://", "https://")):
         print(f"CHATTERBOX_URL must start with http:// (it is {url!r}).", file=sys.stderr)

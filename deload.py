@@ -3,7 +3,7 @@
 Standard library only, and it never imports torch: it only talks to the running server, so every
 library stays installed and the next request loads the model again. Run it with any Python 3.11+:
 
-    python deload.py                      # the server at CHATTERBOX_URL or http://127.0.0.1:8000
+    python deload.py                      # CHATTERBOX_URL, else CHATTERBOX_HOST:CHATTERBOX_PORT
     python deload.py --url http://127.0.0.1:8010 --json
 
 Exit codes: 0 unloaded, or nothing was loaded (including no server running at all: then nothing
@@ -16,14 +16,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
-from backend.setup.machine import human  # standard library only, like this script
+from backend.core.constants import read_environment, server_url
+from studio_setup.machine import human  # standard library only, like this script (and the above)
 
+ROOT = Path(__file__).resolve().parent
 CONTEXT_NOTE = (
     "The engine's process has ended, and its CUDA context with it: the GPU now holds only what "
     "other programs use."
@@ -40,11 +42,9 @@ class DeloadError(Exception):
 
 
 def default_url() -> str:
-    """CHATTERBOX_URL, else loopback on the start scripts' port (BACKEND_PORT, CHATTERBOX_PORT)."""
-    if url := os.environ.get("CHATTERBOX_URL"):
-        return url
-    port = os.environ.get("BACKEND_PORT") or os.environ.get("CHATTERBOX_PORT") or "8000"
-    return f"http://127.0.0.1:{port}"
+    """CHATTERBOX_URL, else where CHATTERBOX_HOST and CHATTERBOX_PORT put the server (the
+    environment over the project's .env: backend.core.constants' rule)."""
+    return server_url(read_environment(ROOT))
 
 
 def request_unload(url: str, timeout: float) -> dict[str, Any] | None:

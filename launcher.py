@@ -1,8 +1,11 @@
 """Runs the studio: the server, then (once it answers) the Streamlit app; Ctrl+C stops both.
 
 start_linux.sh and start_windows.bat run this with the project's venv Python after setting up.
-Standard library only. Ports come from BACKEND_PORT (default 8000) and FRONTEND_PORT (default
-8501); both servers bind 127.0.0.1 unless the user's own CHATTERBOX_* settings say otherwise.
+Standard library only. It passes no configuration of its own: the server reads its CHATTERBOX_*
+settings itself (the environment, then .env), and the launcher derives from the same settings,
+by backend.core.constants' one rule, where the server listens (CHATTERBOX_HOST, default
+127.0.0.1; CHATTERBOX_PORT, default 8000) and the studio's port (CHATTERBOX_STUDIO_PORT, default
+8501, on 127.0.0.1). The studio is told the server's address as CHATTERBOX_URL.
 
 Each server runs in its own process group (session on POSIX), so the launcher decides the order
 of shutdown: the studio first, then the server, which finishes its current scene's bookkeeping.
@@ -23,26 +26,35 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
+from backend.core.constants import DEFAULT_STUDIO_PORT, local_url, read_environment, server_url
+
 ROOT = Path(__file__).resolve().parent
 WINDOWS = os.name == "nt"
 GRACE_SECONDS = 15
 BACKEND_START_SECONDS = 300  # a first Chatterbox load from a slow disk can take minutes
+# Read by earlier versions; a value left in the environment would now be ignored without a word.
+RETIRED = {"BACKEND_PORT": "CHATTERBOX_PORT", "FRONTEND_PORT": "CHATTERBOX_STUDIO_PORT"}
 
 
 def main() -> int:
-    backend_port = os.environ.get("BACKEND_PORT", "8000")
-    frontend_port = os.environ.get("FRONTEND_PORT", "8501")
-    backend_url = f"http://127.0.0.1:{backend_port}"
+    if retired := [name for name in RETIRED if name in os.environ]:
+        for name in retired:
+            print(
+                f"{name} is no longer read: set {RETIRED[name]} instead "
+                f"(for example {RETIRED[name]}={os.environ[name]}), then start again.",
+                file=sys.stderr,
+            )
+        return 2
+    config = read_environment(ROOT)
+    backend_url = local_url(config)  # the server this starts, however clients are told to reach it
+    frontend_port = config.get("CHATTERBOX_STUDIO_PORT") or str(DEFAULT_STUDIO_PORT)
     studio_url = f"http://127.0.0.1:{frontend_port}"
     children: list[subprocess.Popen] = []
     stop = _install_stop_handler()
     try:
         print(f"Starting the narration server on {backend_url} …", flush=True)
-        backend = _spawn(  # the studio's origin is trusted for state-changing requests
-            [sys.executable, "-m", "backend"],
-            CHATTERBOX_PORT=backend_port,
-            CHATTERBOX_STUDIO_PORT=frontend_port,
-        )
+        # The server reads CHATTERBOX_STUDIO_PORT too: the studio's origin is trusted.
+        backend = _spawn([sys.executable, "-m", "backend"])
         children.append(backend)
         if not _wait_until_up(f"{backend_url}/health", backend, BACKEND_START_SECONDS, stop):
             return _failed("The server did not start; its messages are above.", stop)
@@ -59,7 +71,7 @@ def main() -> int:
                 "--server.address",
                 "127.0.0.1",
             ],
-            CHATTERBOX_URL=backend_url,
+            CHATTERBOX_URL=server_url(config),
         )
         children.append(studio)
         if not _wait_until_up(f"{studio_url}/_stcore/health", studio, 120, stop):

@@ -95,11 +95,11 @@ def main(argv=None) -> int:
         print(wrong_python(version))
         return EXIT_WRONG_PYTHON
     # Imported only now: these helpers are standard library, but written for Python 3.11.
-    from backend.setup import exits
-    from backend.setup.doctor import run_check
-    from backend.setup.machine import current_platform
-    from backend.setup.plan import Options
-    from backend.setup.runner import run_setup
+    from studio_setup import exits
+    from studio_setup.doctor import run_check
+    from studio_setup.machine import current_platform
+    from studio_setup.plan import Options
+    from studio_setup.runner import run_setup
 
     platform = args.platform or current_platform()
     if platform != current_platform() and not (args.plan or args.check):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Chatterbox Studio, one command: sets up on the first run, then starts the narration server and
 # the studio and prints the address. Ctrl+C stops both.
-# Ports: BACKEND_PORT (default 8000) and FRONTEND_PORT (default 8501) from the environment.
+# Ports: CHATTERBOX_PORT (default 8000) and CHATTERBOX_STUDIO_PORT (default 8501), from the
+# environment or .env, as the server reads them; launcher.py passes nothing of its own.
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -1,7 +1,8 @@
 @echo off
 rem Chatterbox Studio, one command: sets up on the first run, then starts the narration server and
 rem the studio and opens the browser. Ctrl+C stops both.
-rem Ports: BACKEND_PORT (default 8000) and FRONTEND_PORT (default 8501) from the environment.
+rem Ports: CHATTERBOX_PORT (default 8000) and CHATTERBOX_STUDIO_PORT (default 8501), from the
+rem environment or .env, as the server reads them; launcher.py passes nothing of its own.
 setlocal
 cd /d "%~dp0"
 

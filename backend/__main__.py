@@ -13,7 +13,7 @@ def main() -> None:
     settings = Settings()
     if problem := settings.exposure_problem():
         sys.exit(f"Refusing to start: {problem}")
-    uvicorn.run("backend.main:app", host=settings.host, port=settings.port)
+    uvicorn.run("backend.main:create_app", factory=True, host=settings.host, port=settings.port)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The FastAPI application: `create_app(settings, engine)` and its lifespan.
 
 The lifespan builds the one ModelManager (and the voice store and speaker) and puts them on
-app.state; routes reach them through backend.api.deps. Run with `uvicorn backend.main:app`.
+app.state; routes reach them through backend.api.deps. There is no module-level app: run it with
+`python -m backend` or `uvicorn --factory backend.main:create_app`, so importing this module
+builds nothing and reads no settings.
 """
 
 from __future__ import annotations
@@ -120,6 +122,3 @@ class EngineHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-app = create_app()

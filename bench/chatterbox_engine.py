@@ -30,8 +30,8 @@ import torch  # noqa: E402
 from backend.core.settings import Settings  # noqa: E402
 from backend.core.speech import SynthesisParams  # noqa: E402
 from backend.engines.chatterbox import ChatterboxEngine  # noqa: E402
-from backend.tools import make_test_checkpoint  # noqa: E402
-from backend.tools.bounded_generation import bound_tokens  # noqa: E402
+from studio_tools import make_test_checkpoint  # noqa: E402
+from studio_tools.bounded_generation import bound_tokens  # noqa: E402
 
 TEXT = "The quick brown fox jumps over the lazy dog, and the narrator keeps on reading."
 MIB = 1024 * 1024

@@ -39,7 +39,15 @@ def piper_server(**env: str) -> Iterator[str]:
             **env,
         }
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "backend.main:create_app",
+                "--port",
+                str(port),
+            ],
             cwd=ROOT,
             env=environment,
             stdout=subprocess.DEVNULL,

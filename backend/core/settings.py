@@ -8,6 +8,14 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backend.core.constants import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_STUDIO_PORT,
+    ENV_FILE,
+    ENV_PREFIX,
+)
+
 EngineName = Literal["auto", "chatterbox", "piper"]
 DeviceName = Literal["auto", "cuda", "mps", "cpu"]
 
@@ -17,15 +25,16 @@ class Settings(BaseSettings):
 
     # populate_by_name: fields with an unprefixed alias (port, piper_model) keep their own name too.
     model_config = SettingsConfigDict(
-        env_prefix="CHATTERBOX_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix=ENV_PREFIX, env_file=ENV_FILE, extra="ignore", populate_by_name=True
     )
 
     # Network: loopback only unless the user says otherwise. Another address needs api_token too
-    # (start-up refuses otherwise). With a token, every route but /health requires it.
-    host: str = "127.0.0.1"
+    # (start-up refuses otherwise). With a token, every route but /health requires it. Clients
+    # derive the address from these two (backend.core.constants.local_url).
+    host: str = DEFAULT_HOST
     # PORT too: the variable container platforms (and `docker run -e PORT=5000`) give a server.
     port: int = Field(
-        8000, ge=1, le=65535, validation_alias=AliasChoices("CHATTERBOX_PORT", "PORT")
+        DEFAULT_PORT, ge=1, le=65535, validation_alias=AliasChoices("CHATTERBOX_PORT", "PORT")
     )
     api_token: SecretStr | None = None
     # Host header names answered besides localhost, 127.0.0.1 and [::1] (DNS-rebinding defence);
@@ -34,9 +43,9 @@ class Settings(BaseSettings):
     # Origins (scheme://host[:port]) whose web pages may POST, PUT, PATCH or DELETE, besides this
     # server's own and the studio's; any other Origin is refused (cross-site request forgery).
     allowed_origins: list[str] = []
-    # The studio's port (the start scripts' FRONTEND_PORT): its pages, http://127.0.0.1:<port>
+    # The studio's port (launcher.py starts Streamlit on it): its pages, http://127.0.0.1:<port>
     # and http://localhost:<port>, are trusted origins.
-    studio_port: int = Field(8501, ge=1, le=65535)
+    studio_port: int = Field(DEFAULT_STUDIO_PORT, ge=1, le=65535)
 
     # Engine and where its files live.
     engine: EngineName = "auto"

@@ -20,6 +20,7 @@ import numpy as np
 
 from backend.audio.assemble import join
 from backend.audio.stretch import time_stretch
+from backend.core.constants import MODEL_FILES, TEST_WEIGHTS_MARKER
 from backend.core.errors import (
     EnvironmentNotSetup,
     GpuOutOfMemory,
@@ -36,13 +37,6 @@ from backend.text.chunking import halve
 
 log = logging.getLogger(__name__)
 
-MODEL_FILES = (
-    "ve.safetensors",
-    "t3_cfg.safetensors",
-    "s3gen.safetensors",
-    "tokenizer.json",
-    "conds.pt",
-)
 SAMPLE_RATE = 24000
 CONDS_FILE = "conds.pt"
 # cfg_weight 0.0 crashes the English model upstream (no CFG batch is built); stay just above it.
@@ -50,8 +44,6 @@ MIN_CFG_WEIGHT = 1e-3
 # prepare_conditionals bakes an exaggeration in; generate() replaces it per call when it differs.
 EMBED_EXAGGERATION = 0.5
 SETUP_HINT = "python setup_env.py --engine chatterbox"
-# Written by backend.tools.make_test_checkpoint into a folder of random weights.
-TEST_WEIGHTS_MARKER = "RANDOM_TEST_WEIGHTS.json"
 
 
 def model_files_present(model_dir: Path) -> list[str]:
@@ -362,7 +354,7 @@ class ChatterboxEngine:
 
     @property
     def weights(self) -> str:
-        """ "random-test" for a checkpoint built by backend.tools.make_test_checkpoint."""
+        """ "random-test" for a checkpoint built by studio_tools.make_test_checkpoint."""
         if (self.model_dir / TEST_WEIGHTS_MARKER).is_file():
             return "random-test"
         return "pretrained"

@@ -5,8 +5,6 @@ so a 100-page book (hours of audio) assembles in a few MB."""
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +14,8 @@ import soundfile as sf
 import soxr
 
 from backend.audio.assemble import fade_edges
+from backend.core import atomic
 from backend.core.speech import Audio
-from backend.jobs.files import fsync_dir, fsync_file
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ def assemble(
     Returns the duration in seconds and the chapter markers [{title, start_seconds, scene}].
     """
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_beside(out_path)
+    tmp = atomic.temp_beside(out_path)
     chapters: list[dict[str, Any]] = []
     position = 0.0
     output: sf.SoundFile | None = None
@@ -93,7 +91,7 @@ def assemble(
         raise
     if output is not None:
         output.close()
-    _publish(tmp, out_path)
+    atomic.publish(tmp, out_path)
     return position, chapters
 
 
@@ -106,7 +104,7 @@ def to_mp3(wav_path: Path, mp3_path: Path) -> Path:
     """
     if _fresh(mp3_path, wav_path):
         return mp3_path
-    tmp = _temp_beside(mp3_path)
+    tmp = atomic.temp_beside(mp3_path)
     try:
         with (
             sf.SoundFile(wav_path) as source,
@@ -114,7 +112,7 @@ def to_mp3(wav_path: Path, mp3_path: Path) -> Path:
         ):
             for block in source.blocks(blocksize=MP3_BLOCK, dtype="float32"):
                 target.write(block)
-        _publish(tmp, mp3_path)
+        atomic.publish(tmp, mp3_path)
     finally:
         tmp.unlink(missing_ok=True)
     return mp3_path
@@ -125,17 +123,3 @@ def _fresh(path: Path, source: Path) -> bool:
         return path.stat().st_mtime >= source.stat().st_mtime
     except FileNotFoundError:
         return False
-
-
-def _temp_beside(path: Path) -> Path:
-    """A new, unique temporary name in the target's folder (so the rename stays atomic)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    return Path(name)
-
-
-def _publish(tmp: Path, path: Path) -> None:
-    """fsync, then rename: a row pointing at `path` never points at a partial file."""
-    fsync_file(tmp)
-    os.replace(tmp, path)
-    fsync_dir(path.parent)

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import numpy as np
 import soundfile as sf
 
+from backend.core import atomic
 from backend.core.errors import InvalidRequest, UnknownVoiceId, VoiceFileNotFound
 from backend.core.speech import Audio, VoiceRef
 
@@ -82,9 +83,9 @@ class VoiceStore:
             folder = self.root / voice_id
             folder.mkdir()  # 4 billion suffixes per slug: a clash is not worth a retry loop
             try:
-                _write_atomic(folder / REFERENCE, wav.getvalue())
+                atomic.write_bytes(folder / REFERENCE, wav.getvalue())
                 # meta.json last: a folder without it is an interrupted add and stays invisible.
-                _write_atomic(folder / META, json.dumps(record, indent=2).encode())
+                atomic.write_bytes(folder / META, json.dumps(record, indent=2).encode())
             except BaseException:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise
@@ -137,7 +138,7 @@ class VoiceStore:
                 (self.root / CURRENT).unlink(missing_ok=True)
                 return
             self._require(voice_id)
-            _write_atomic(self.root / CURRENT, json.dumps({"voice_id": voice_id}).encode())
+            atomic.write_bytes(self.root / CURRENT, json.dumps({"voice_id": voice_id}).encode())
 
     def resolve_path(self, raw: str) -> Path:
         """A client-given path, if it is a library voice's reference.wav or a file in import_dir.
@@ -194,13 +195,3 @@ def _hostile(raw: str) -> bool:
         or any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in form)
         for form in (raw, unquote(raw))
     )
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary sibling and os.replace, so readers see old or new, never half."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

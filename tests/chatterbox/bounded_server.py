@@ -3,7 +3,7 @@
 Run by tests/chatterbox in the environment that has chatterbox-tts (its torch 2.6.0 pin). Settings
 come from CHATTERBOX_* variables as usual; the instruments from these:
 - BOUNDED_TOKENS: every generate makes exactly this many speech tokens (random weights would
-  otherwise run to the 1000-token cap; see backend.tools.bounded_generation);
+  otherwise run to the 1000-token cap; see studio_tools.bounded_generation);
 - BOUNDED_CALL_LOG: a file that gets one line per `prepare_conditionals` call (a voice embedding);
 - INJECT_OOM_OVER_CHARS: a generate whose text is longer than this raises CUDA out-of-memory in
   T3's transformer, as a too-small card would;
@@ -26,7 +26,7 @@ from backend.core.settings import Settings
 from backend.engines.chatterbox import ChatterboxEngine
 from backend.engines.host import EngineHost
 from backend.main import create_app
-from backend.tools.bounded_generation import bound_tokens
+from studio_tools.bounded_generation import bound_tokens
 
 
 class InstrumentedChatterbox(ChatterboxEngine):

@@ -67,7 +67,7 @@ def run_real(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def checkpoint() -> Path:
     """The cached random-weight checkpoint (built on first use)."""
-    done = run_real("-m", "backend.tools.make_test_checkpoint")
+    done = run_real("-m", "studio_tools.make_test_checkpoint")
     return Path(done.stdout.strip().splitlines()[-1])
 
 

@@ -1,4 +1,4 @@
-"""backend.tools.make_test_checkpoint: the real file format, marked as test weights, reproducible."""
+"""studio_tools.make_test_checkpoint: the real file format, marked as test weights, reproducible."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_the_tokenizer_holds_start_and_stop_within_t3s_704_text_ids(checkpoint):
 
 def test_two_builds_with_the_same_seed_give_identical_files(checkpoint, tmp_path):
     again = tmp_path / "again"
-    run_real("-m", "backend.tools.make_test_checkpoint", str(again))
+    run_real("-m", "studio_tools.make_test_checkpoint", str(again))
 
     first = json.loads((checkpoint / TEST_WEIGHTS_MARKER).read_text())["sha256"]
     second = json.loads((again / TEST_WEIGHTS_MARKER).read_text())["sha256"]

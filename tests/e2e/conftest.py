@@ -24,7 +24,7 @@ def free_port() -> int:
 class LiveServer:
     """The server in a child process on a loopback port, its output in `data_dir`/server.log.
 
-    `command` replaces `uvicorn backend.main:app` (e.g. a test launcher script); it learns its
+    `command` replaces `uvicorn --factory backend.main:create_app` (e.g. a test launcher script); it learns its
     port from CHATTERBOX_PORT, which is always set.
     """
 
@@ -48,7 +48,15 @@ class LiveServer:
         }
         self.log_path = data_dir / "server.log"
         self.log = self.log_path.open("ab")
-        uvicorn = [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1"]
+        uvicorn = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "backend.main:create_app",
+            "--host",
+            "127.0.0.1",
+        ]
         self.process = subprocess.Popen(
             command or [*uvicorn, "--port", str(self.port)],
             cwd=ROOT,

@@ -34,7 +34,7 @@ def run_script(
     """Run ROOT/name with `python -S` (no site-packages: standard library only, as on a fresh
     machine) in a clean environment plus `env`; stdin is the given text, then EOF."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CHATTERBOX_", "HF_", "PIP_"))}
-    base.pop("BACKEND_PORT", None)
+    base.pop("PORT", None)  # the server port too (backend.core.constants.listen_port)
     return subprocess.run(
         [sys.executable, "-S", str(ROOT / name), *args],
         input=stdin,

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from backend.setup import environment, plan
+from studio_setup import environment, plan
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_PY = ".venv_chatterbox/bin/python"
@@ -81,7 +81,7 @@ def probe_answer(cuda: str | None = "12.4", available: bool = True, **packages: 
 def fake_venv(project_dir: Path, answer: dict, real_modules: bool = False) -> Path:
     """A .venv_chatterbox whose python answers the probe (`python -c ...`) with `answer`.
     With real_modules, anything else it is asked runs on the test's own python (which has
-    huggingface_hub), so `python -m backend.setup.fetch_model` really runs."""
+    huggingface_hub), so `python -m studio_setup.fetch_model` really runs."""
     python = project_dir / ".venv_chatterbox" / "bin" / "python"
     python.parent.mkdir(parents=True, exist_ok=True)
     probe = f"printf '%s\\n' '{json.dumps(answer)}'"
@@ -118,7 +118,7 @@ def clean_env(path: Path | None, **extra: str) -> dict[str, str]:
     it holds no nvidia-smi); hub access off unless `extra` says otherwise."""
     dropped = ("CHATTERBOX_", "HF_", "TRANSFORMERS_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
-    env.pop("BACKEND_PORT", None)
+    env.pop("PORT", None)
     env["PATH"] = str(path) if path else str(Path(sys.executable).parent)
     env["HF_HUB_OFFLINE"] = "1"
     env["CHATTERBOX_URL"] = "http://127.0.0.1:9"  # nothing listens on the discard port
@@ -208,7 +208,7 @@ def fetch(dest: Path, hub_url: str, tmp_path: Path) -> subprocess.CompletedProce
     """fetch_model on the test's python (it has huggingface_hub) against the hub at `hub_url`."""
     env = clean_env(None, HF_ENDPOINT=hub_url, HF_HOME=str(tmp_path / "hf-home"))
     env.pop("HF_HUB_OFFLINE")
-    args = [sys.executable, "-m", "backend.setup.fetch_model", "--dest", str(dest)]
+    args = [sys.executable, "-m", "studio_setup.fetch_model", "--dest", str(dest)]
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 

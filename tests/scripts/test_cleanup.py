@@ -94,7 +94,7 @@ def tree(tmp_path: Path) -> Tree:
     put(pip / "wheels" / "c.whl", 1 * KB)
     put(pip / "my-notes.txt", 10)
     put(home / "important.txt", 10)
-    put(tmp_path / CHECKPOINT, 3 * KB)  # backend/tools/make_test_checkpoint.py's cache
+    put(tmp_path / CHECKPOINT, 3 * KB)  # studio_tools/make_test_checkpoint.py's cache
     outside = put(tmp_path / "outside" / "precious.bin", 2 * KB).parent
     env = {
         "HOME": str(home),

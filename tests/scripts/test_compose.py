@@ -27,8 +27,8 @@ PROFILES = ("gpu", "cpu")
 BACKENDS = {"gpu": "backend", "cpu": "backend-cpu"}
 # Variables that would change what Compose resolves; each test sets the ones it means to.
 COMPOSE_VARIABLES = (
-    "BACKEND_PORT",
-    "FRONTEND_PORT",
+    "CHATTERBOX_PORT",
+    "CHATTERBOX_STUDIO_PORT",
     "COMPOSE_PROFILES",
     "COMPOSE_FILE",
     "CHATTERBOX_API_TOKEN",
@@ -193,8 +193,9 @@ def test_ports_are_published_on_the_host_loopback_only(profile: str) -> None:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_backend_port_and_frontend_port_move_only_the_host_side(profile: str) -> None:
-    enabled = services(profile, BACKEND_PORT="18000", FRONTEND_PORT="18501")
+def test_chatterbox_port_and_studio_port_move_only_the_host_side(profile: str) -> None:
+    # The start scripts' names: one .env gives the host's server and the published one one port.
+    enabled = services(profile, CHATTERBOX_PORT="18000", CHATTERBOX_STUDIO_PORT="18501")
     backend_port = enabled[BACKENDS[profile]]["ports"]
     frontend_port = enabled["frontend"]["ports"]
     assert [(p["host_ip"], p["published"], p["target"]) for p in backend_port] == [

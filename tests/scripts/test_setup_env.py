@@ -10,8 +10,8 @@ import subprocess
 import sys
 import time
 
-from backend.setup import exits
-from backend.setup.model_files import model_files
+from studio_setup import exits
+from studio_setup.model_files import model_files
 from tests.scripts.setup_fake_hub import SIZES, fake_hub
 from tests.scripts.setup_fakes import (
     MODEL_SIZES,
@@ -49,7 +49,7 @@ def test_linux_rtx_3050_plan_installs_cuda_torch_then_chatterbox_then_the_models
         f'{VENV_PY} -m pip install -e ".[ui]"',
         TORCH_CU124,
         f'{VENV_PY} -m pip install -e ".[chatterbox]"',
-        f"{VENV_PY} -m backend.setup.fetch_model --dest model_cache",
+        f"{VENV_PY} -m studio_setup.fetch_model --dest model_cache",
     ]
     assert "Nothing was changed" in done.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["pyproject.toml"]
@@ -64,7 +64,7 @@ def test_windows_plan_uses_scripts_python_the_cuda_index_and_the_windows_driver_
         f'{win_py} -m pip install -e ".[ui]"',
         f"{win_py} -m pip install --no-cache-dir torch==2.6.0+cu124 torchaudio==2.6.0+cu124 --index-url {CU124}",
         f'{win_py} -m pip install -e ".[chatterbox]"',
-        f"{win_py} -m backend.setup.fetch_model --dest model_cache",
+        f"{win_py} -m studio_setup.fetch_model --dest model_cache",
     ]
     assert "needs NVIDIA driver 528.33 or newer" in done.stdout
     assert "Windows" in done.stdout
@@ -271,7 +271,7 @@ def test_check_fails_on_a_model_folder_of_random_test_weights(tmp_path):
     done = check(folder, tmp_path / "bin")
 
     assert done.returncode == exits.CHECK_FAILED
-    assert "are random test weights (made by backend.tools.make_test_checkpoint)" in done.stdout
+    assert "are random test weights (made by studio_tools.make_test_checkpoint)" in done.stdout
     assert "Fix: Delete the files in" in done.stdout
 
 

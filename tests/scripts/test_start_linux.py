@@ -41,8 +41,8 @@ def test_start_linux_starts_both_servers_and_ctrl_c_leaves_no_process(tmp_path: 
     backend_port, frontend_port = free_port(), free_port()
     env = {
         **os.environ,
-        "BACKEND_PORT": str(backend_port),
-        "FRONTEND_PORT": str(frontend_port),
+        "CHATTERBOX_PORT": str(backend_port),
+        "CHATTERBOX_STUDIO_PORT": str(frontend_port),
         "CHATTERBOX_ENGINE": "piper",
         "CHATTERBOX_DATA_DIR": str(tmp_path / "data"),
         "CHATTERBOX_QUALITY_CHECK": "off",
@@ -117,8 +117,8 @@ def test_a_server_that_cannot_start_stops_the_launch_with_a_message_and_no_lefto
         taken.listen()
         env = {
             **os.environ,
-            "BACKEND_PORT": str(taken.getsockname()[1]),
-            "FRONTEND_PORT": str(frontend_port),
+            "CHATTERBOX_PORT": str(taken.getsockname()[1]),
+            "CHATTERBOX_STUDIO_PORT": str(frontend_port),
             "CHATTERBOX_ENGINE": "piper",
             "CHATTERBOX_DATA_DIR": str(tmp_path / "data"),
         }

@@ -237,7 +237,7 @@ def test_a_failed_write_leaves_no_folder_behind(
     def disk_full(path: Path, data: bytes) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_module, "_write_atomic", disk_full)
+    monkeypatch.setattr(store_module.atomic, "write_bytes", disk_full)
     with pytest.raises(OSError):
         store.add("Doomed", tone(1.0), {})
 

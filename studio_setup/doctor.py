@@ -8,17 +8,18 @@ a fix; [warn] and [info] lines never change the exit code.
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from backend.setup import environment as env
-from backend.setup import exits
-from backend.setup import model_files as models
-from backend.setup.machine import Gpu, detect_gpu, free_bytes, human
-from backend.setup.plan import MIN_VRAM_MIB, Options, render
-from backend.setup.torch_builds import CUDA_BUILDS, choose_torch, min_driver
+from backend.core.constants import read_environment, server_url
+from studio_setup import environment as env
+from studio_setup import exits
+from studio_setup import model_files as models
+from studio_setup.machine import Gpu, detect_gpu, free_bytes, human
+from studio_setup.plan import MIN_VRAM_MIB, Options, render
+from studio_setup.torch_builds import CUDA_BUILDS, choose_torch, min_driver
 
 SETUP = "python setup_env.py"
 ADD_CHATTERBOX = "python setup_env.py --engine chatterbox"
@@ -55,7 +56,7 @@ def run_check(options: Options, python_version: tuple[int, ...]) -> int:
         report.add("warn", f"Disk: only {human(free)} free in {options.project}")
     else:
         report.add("ok", f"Disk: {human(free)} free")
-    _check_server(report)
+    _check_server(report, options.project)
     print("\n".join(report.lines))
     if report.problems:
         plural = "s" if report.problems > 1 else ""
@@ -171,7 +172,7 @@ def _check_models(report: Report, options: Options, chatterbox_installed: bool) 
         report.add(
             "FAIL",
             f"The model files in {dest} are random test weights "
-            "(made by backend.tools.make_test_checkpoint): they speak noise",
+            "(made by studio_tools.make_test_checkpoint): they speak noise",
             f"Delete the files in {dest}, then run: {ADD_CHATTERBOX}",
         )
     elif state.complete:
@@ -194,9 +195,8 @@ def _check_models(report: Report, options: Options, chatterbox_installed: bool) 
         report.add("info", "Model files: none (only Chatterbox needs them)")
 
 
-def _check_server(report: Report) -> None:
-    port = os.environ.get("BACKEND_PORT") or "8000"
-    url = (os.environ.get("CHATTERBOX_URL") or f"http://127.0.0.1:{port}").rstrip("/")
+def _check_server(report: Report, project: Path) -> None:
+    url = server_url(read_environment(project))
     try:
         with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
             body = json.loads(response.read().decode("utf-8") or "{}")

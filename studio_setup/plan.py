@@ -9,10 +9,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from backend.setup import environment as env
-from backend.setup import model_files as models
-from backend.setup.machine import GpuProbe, free_bytes, human, platform_label
-from backend.setup.torch_builds import TorchChoice, best_cuda_build, choose_torch
+from studio_setup import environment as env
+from studio_setup import model_files as models
+from studio_setup.machine import GpuProbe, free_bytes, human, platform_label
+from studio_setup.torch_builds import TorchChoice, best_cuda_build, choose_torch
 
 GB = 1024**3
 # Disk each step needs, measured or from the wheels' installed sizes (1024-based).
@@ -219,7 +219,7 @@ def _add_models_step(plan: Plan) -> None:
     step = Step(
         "models",
         f"Download the Chatterbox model files from {models.REPO_ID} into {dest}",
-        [shown, "-m", "backend.setup.fetch_model", "--dest", dest],
+        [shown, "-m", "studio_setup.fetch_model", "--dest", dest],
         network="hub",
     )
     if state.complete:

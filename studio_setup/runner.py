@@ -12,11 +12,11 @@ import os
 import subprocess
 import sys
 
-from backend.setup import environment as env
-from backend.setup import exits, network
-from backend.setup import model_files as models
-from backend.setup.machine import detect_gpu, human
-from backend.setup.plan import Options, Plan, Step, build_plan, describe, engine_label, render
+from studio_setup import environment as env
+from studio_setup import exits, network
+from studio_setup import model_files as models
+from studio_setup.machine import detect_gpu, human
+from studio_setup.plan import Options, Plan, Step, build_plan, describe, engine_label, render
 
 AGAIN = "python setup_env.py"
 

@@ -1,6 +1,6 @@
 """Build a random-weight Chatterbox checkpoint in the exact format `ChatterboxTTS.from_local` reads.
 
-    python -m backend.tools.make_test_checkpoint DIR [--seed 0]
+    python -m studio_tools.make_test_checkpoint DIR [--seed 0]
 
 The real weights come only from the model hub. This builds the same five files from freshly
 initialised `VoiceEncoder()`, `T3()` and `S3Gen()` (seeded, so two runs give identical files), a
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backend.engines.chatterbox import TEST_WEIGHTS_MARKER
+from backend.core.constants import TEST_WEIGHTS_MARKER
 
 TEXT_VOCAB = 704  # T3Config.english_only().text_tokens_dict_size
 SPECIAL = ("[STOP]", "[UNK]", "[SPACE]", "[PAD]", "[SEP]", "[CLS]", "[MASK]")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from backend.setup.machine import Gpu, version_tuple
+from studio_setup.machine import Gpu, version_tuple
 
 TORCH_VERSION = "2.6.0"
 PYTORCH_INDEX = "https://download.pytorch.org/whl"

@@ -1,14 +1,13 @@
 """The Chatterbox model files: names, sizes on the hub, and whether model_cache/ holds them whole.
 
-The names are read from backend/engines/chatterbox.py (MODEL_FILES) without importing it, since
-that module needs numpy and this one must work before anything is installed. fetch_model.py
+The names are backend.core.constants' (standard library only, like this module), which the
+engine reads too. fetch_model.py
 writes manifest.json (names and sizes) after a complete download; partial downloads live in
 <model dir>/.partial/ until they are whole.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import urllib.error
@@ -17,12 +16,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ID = "ResembleAI/chatterbox"
+from backend.core.constants import CHATTERBOX_REPO, MODEL_FILES, TEST_WEIGHTS_MARKER
+
+REPO_ID = CHATTERBOX_REPO
 REVISION = "main"
 DEFAULT_ENDPOINT = "https://huggingface.co"
 MANIFEST = "manifest.json"
 PARTIAL_DIR = ".partial"
-ENGINE_SOURCE = Path(__file__).resolve().parents[1] / "engines" / "chatterbox.py"
 # Used until the hub tells the real sizes (about 3.2 GB in all).
 ESTIMATED_SIZES = {
     "ve.safetensors": 5_700_000,
@@ -34,24 +34,13 @@ ESTIMATED_SIZES = {
 
 
 def model_files() -> tuple[str, ...]:
-    """backend.engines.chatterbox.MODEL_FILES, read from the source."""
-    return tuple(_engine_constant("MODEL_FILES"))
+    """The checkpoint's file names (backend.core.constants.MODEL_FILES)."""
+    return MODEL_FILES
 
 
 def test_weights_marker() -> str:
-    """backend.engines.chatterbox.TEST_WEIGHTS_MARKER: the file a random-weight checkpoint has."""
-    return str(_engine_constant("TEST_WEIGHTS_MARKER"))
-
-
-def _engine_constant(name: str) -> object:
-    # Read from the source: these scripts run without the project's dependencies.
-    tree = ast.parse(ENGINE_SOURCE.read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(target, ast.Name) and target.id == name for target in node.targets
-        ):
-            return ast.literal_eval(node.value)
-    raise RuntimeError(f"{name} not found in {ENGINE_SOURCE}")
+    """The file a random-weight checkpoint has (backend.core.constants.TEST_WEIGHTS_MARKER)."""
+    return TEST_WEIGHTS_MARKER
 
 
 def model_dir(project: Path) -> Path:

@@ -2,7 +2,7 @@
 
 Run inside the project's venv (it needs huggingface_hub), as setup_env.py does:
 
-    python -m backend.setup.fetch_model --dest model_cache
+    python -m studio_setup.fetch_model --dest model_cache
 
 The hub is reached through huggingface_hub, so HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE apply.
 Each file goes to <dest>/.partial/<name>.part first; an interrupted download stays there and the
@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from backend.setup import exits
-from backend.setup import model_files as models
-from backend.setup.machine import free_bytes, human
+from backend.core import atomic
+from studio_setup import exits
+from studio_setup import model_files as models
+from studio_setup.machine import free_bytes, human
 
 NETWORK_ERRORS = {
     "ConnectError",
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         try:
             target.unlink(missing_ok=True)
-            os.replace(part, target)
+            atomic.publish(part, target)
         except OSError as exc:  # Windows: a running server may hold the old file open
             _say(f"Could not put {name} in place ({exc}). Stop the server and run again.")
             return exits.DOWNLOAD_FAILED
@@ -175,7 +175,7 @@ def _write_manifest(dest: Path, repo: str, revision: str, sizes: dict[str, int])
         "files": sizes,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    (dest / models.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    atomic.write_text(dest / models.MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import json
 import subprocess
 from pathlib import Path
 
+from backend.core import atomic
+
 VENV_NAME = ".venv_chatterbox"
 STAMP_NAME = "chatterbox-setup.json"
 PROBE_SOURCE = Path(__file__).resolve().with_name("probe.py")
@@ -61,7 +63,7 @@ def read_stamp(venv: Path) -> dict:
 
 
 def write_stamp(venv: Path, data: dict) -> None:
-    (venv / STAMP_NAME).write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    atomic.write_text(venv / STAMP_NAME, json.dumps(data, indent=2, sort_keys=True))
 
 
 def step_key(project: Path, shown_command: str) -> str:
