@@ -74,7 +74,16 @@ def install_error_handlers(app: FastAPI, debug: bool) -> None:
     async def on_validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [".".join(str(p) for p in e["loc"] if p != "body") or "body" for e in exc.errors()]
         problems = [f"{name}: {e['msg']}" for name, e in zip(fields, exc.errors(), strict=True)]
-        error = InvalidRequest(f"The request is not valid: {'; '.join(problems)}.")
+        # A field with a fixed set of values (a format, a mode) gets them in the solution.
+        choices = [
+            f"{name} takes {e['ctx']['expected']}"
+            for name, e in zip(fields, exc.errors(), strict=True)
+            if e["type"] == "literal_error" and "expected" in e.get("ctx", {})
+        ]
+        solution = InvalidRequest.default_solution
+        if choices:
+            solution = f"{solution.removesuffix('.')}: {'; '.join(choices)}."
+        error = InvalidRequest(f"The request is not valid: {'; '.join(problems)}.", solution)
         if request.url.path.startswith(OPENAI_PREFIX) and fields:
             error.extra["param"] = fields[0]
         return error_response(error, request.url.path)

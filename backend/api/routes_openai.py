@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.api.deps import get_settings, get_speaker, get_store
 from backend.api.errors import error_body
 from backend.api.schemas import OPENAI_ERROR_RESPONSES, SpeechRequest
-from backend.audio.stream_encode import STREAM_FORMATS, StreamEncoder
+from backend.audio.encode import FORMATS, Encoder, format_headers
 from backend.core.errors import AppError, ModelNotFound, SynthesisFailed, VoiceNotFound
 from backend.core.settings import Settings
 from backend.core.speech import Audio, Capabilities, SynthesisParams
@@ -51,7 +51,7 @@ _STARTED = int(time.time())
 @router.post(
     "/audio/speech",
     response_class=StreamingResponse,
-    responses={200: {"content": {t: {} for t in {*STREAM_FORMATS.values(), "text/event-stream"}}}},
+    responses={200: {"content": {t: {} for t in {*FORMATS.values(), "text/event-stream"}}}},
 )
 async def create_speech(
     body: SpeechRequest,
@@ -64,21 +64,17 @@ async def create_speech(
     voice = openai_voice(body.voice_name, store, engine.capabilities, settings.voice_aliases)
     pieces = speaker.stream(body.input, voice.ref, SynthesisParams(rate=body.speed))
     first = await anext(pieces)  # errors up to here are JSON; the response starts after it
-    encoder = StreamEncoder(body.response_format, first.sample_rate)
+    encoder = Encoder(body.response_format, first.sample_rate)
     chunks = _encoded(first, pieces, encoder)
     headers = {
         "X-Voice": voice.voice_id,
         **warning_headers(voice),
-        "X-Sample-Rate": str(encoder.rate),
+        **format_headers(body.response_format, encoder.rate),
         "Cache-Control": "no-store",
     }
-    if body.response_format == "pcm":
-        headers |= {"X-Sample-Format": "s16le", "X-Channels": "1"}
     if body.stream_format == "sse":
         return StreamingResponse(_events(chunks), media_type="text/event-stream", headers=headers)
-    return StreamingResponse(
-        chunks, media_type=STREAM_FORMATS[body.response_format], headers=headers
-    )
+    return StreamingResponse(chunks, media_type=FORMATS[body.response_format], headers=headers)
 
 
 @router.get("/models")
@@ -157,7 +153,7 @@ def _model(name: str) -> dict[str, Any]:
 
 
 async def _encoded(
-    first: Audio, rest: AsyncIterator[Audio], encoder: StreamEncoder
+    first: Audio, rest: AsyncIterator[Audio], encoder: Encoder
 ) -> AsyncIterator[bytes]:
     """The encoded stream: `first`, then each later piece as it is synthesised."""
     try:

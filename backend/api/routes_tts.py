@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import get_settings, get_speaker, get_store
 from backend.api.schemas import TTSRequest
-from backend.audio.encode import CONTENT_TYPES, encode
+from backend.audio.encode import FORMATS, encode, encoded_rate, format_headers
 from backend.core.settings import Settings
 from backend.speaking.speaker import Speaker
 from backend.voices.resolve import resolve, warning_headers
@@ -20,7 +20,7 @@ router = APIRouter(tags=["tts"])
 @router.post(
     "/tts",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in CONTENT_TYPES.values()}}},
+    responses={200: {"content": {t: {} for t in FORMATS.values()}}},
 )
 async def tts(
     body: TTSRequest,
@@ -36,10 +36,11 @@ async def tts(
     data = await run_in_threadpool(encode, audio, body.format)
     return Response(
         data,
-        media_type=CONTENT_TYPES[body.format],
+        media_type=FORMATS[body.format],
         headers={
             "X-Voice": voice.voice_id,
             **warning_headers(voice),
+            **format_headers(body.format, encoded_rate(body.format, audio.sample_rate)),
             "X-Audio-Seconds": f"{audio.seconds:.3f}",
             "Content-Disposition": f'inline; filename="speech.{body.format}"',
         },

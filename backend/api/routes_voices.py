@@ -47,7 +47,7 @@ async def list_voices(
 
 @router.post("/voices", status_code=201)
 async def upload_voice(
-    file: UploadFile = File(..., description="WAV, MP3, FLAC or OGG; 3-60 s of speech"),
+    file: UploadFile = File(..., description="WAV, MP3, FLAC, OGG, WebM or MP4; 3-60 s of speech"),
     name: str | None = Form(None, max_length=100),
     store: VoiceStore = Depends(get_store),
     settings: Settings = Depends(get_settings),
@@ -132,7 +132,9 @@ async def _add_upload(
 ) -> dict[str, Any]:
     filename = file.filename or ""
     data = await file.read()
-    audio, meta = await run_in_threadpool(validate_reference, data, filename, settings)
+    audio, meta = await run_in_threadpool(
+        validate_reference, data, filename, settings, content_type=file.content_type
+    )
     label = (name or "").strip() or filename.rsplit(".", 1)[0] or "voice"
     return await run_in_threadpool(store.add, label, audio, meta)
 

@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend.core.speech import SynthesisParams
 
-AudioFormat = Literal["wav", "mp3", "ogg", "flac"]
-SpeechFormat = Literal["mp3", "opus", "aac", "flac", "wav", "pcm"]
+# The formats of backend/audio/encode.py's FORMATS, which /tts and /v1 both offer.
+AudioFormat = Literal["wav", "mp3", "ogg", "opus", "aac", "flac", "pcm"]
+SpeechFormat = AudioFormat
 
 
 class TTSRequest(BaseModel):

@@ -1,10 +1,13 @@
 """Reference-clip validation: turns an uploaded file into a clean mono clip for voice cloning.
 
 Pure and synchronous (CPU-bound: decoding and resampling); callers keep it off the event loop.
-Memory is bounded before decoding: the header's length, rate and channels are checked first,
-and the clip is mixed to mono and resampled to the target rate block by block, so one upload
-holds at most voice_max_raw_seconds of mono audio at the target rate (57.6 MB at the defaults),
-whatever rate and channels the file has.
+WAV, MP3, FLAC and OGG are read by libsndfile (soundfile); what browsers record, WebM (Opus, from
+Chrome's and Firefox's MediaRecorder) and MP4 (AAC, from Safari's), by FFmpeg (PyAV). Memory is
+bounded before decoding either way: the header's length, rate and channels are checked first (a
+recording whose header gives no length counts as voice_max_raw_seconds long), and the clip is
+mixed to mono and resampled to the target rate block by block, stopping where the header said it
+ends, so one upload holds at most voice_max_raw_seconds of mono audio at the target rate (57.6 MB
+at the defaults), whatever rate and channels the file has or claims.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import io
 import logging
 import math
 
+import av
 import numpy as np
 import soundfile as sf
 import soxr
@@ -29,7 +33,21 @@ from backend.core.speech import Audio
 
 logger = logging.getLogger(__name__)
 
-EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg")
+EXTENSIONS = (".wav", ".mp3", ".flac", ".ogg", ".webm", ".m4a", ".mp4")
+# What browsers label a recording (MediaRecorder's mimeType, maybe with ";codecs=..."), for an
+# upload named without an extension (a Blob's "blob").
+MEDIA_TYPES = frozenset(
+    {"audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/flac", "audio/ogg",
+     "audio/webm", "audio/mp4", "audio/x-m4a"}
+)  # fmt: skip
+ACCEPTED = "WAV, MP3, FLAC, OGG, WebM (Opus) or MP4 (AAC)"
+SOLUTION = f"Upload {ACCEPTED} audio."
+# Containers FFmpeg demuxes (PyAV), with the audio codecs decoded from them.
+PYAV_DEMUXERS = {"webm": "matroska", "mp4": "mp4"}
+PYAV_CODECS = frozenset({"opus", "vorbis", "aac", "alac", "mp3", "flac"})
+# Codecs decode whole frames and MP4/WebM durations are rounded, so a file may decode a little
+# past its header's length; past this much more, the header is taken to lie.
+HEADER_SLACK_SECONDS = 0.2
 FRAME_SECONDS = 0.02  # trimming looks at 20 ms stretches
 SILENCE_DB = -40.0  # a stretch this far below the loudest one is silence
 FLOOR_DB = -60.0  # a clip whose loudest stretch is below this (dBFS) holds no speech
@@ -48,9 +66,14 @@ MAX_DECODED_SAMPLES = 600 * MAX_RATE * 2
 
 
 def sniff_container(data: bytes) -> str | None:
-    """The audio container the magic bytes announce ("wav", "mp3", "flac", "ogg"), or None."""
+    """The audio container the magic bytes announce ("wav", "mp3", "flac", "ogg", "webm" for
+    any EBML/Matroska file, "mp4" for any ISO media file), or None."""
     if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
         return "wav"
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if data[4:8] == b"ftyp":
+        return "mp4"
     if data[:4] == b"fLaC":
         return "flac"
     if data[:4] == b"OggS":
@@ -70,9 +93,16 @@ def _is_mpeg_frame(head: bytes) -> bool:
 
 
 def validate_reference(
-    data: bytes, filename: str, settings: Settings, target_rate: int = 24000
+    data: bytes,
+    filename: str,
+    settings: Settings,
+    target_rate: int = 24000,
+    content_type: str | None = None,
 ) -> tuple[Audio, dict[str, object]]:
     """Check an uploaded clip and return it as trimmed, mono, float32 audio at `target_rate`.
+
+    The file is taken when its name ends in one of EXTENSIONS, or when it has no such ending and
+    `content_type` (the upload's) is one of MEDIA_TYPES; the content decides the container.
 
     Raises UnsupportedAudioFormat (extension or content not audio), UploadTooLarge, AudioUnreadable
     (empty or undecodable), AudioTooShort / AudioTooLong (speech duration after trimming silence, or
@@ -80,9 +110,12 @@ def validate_reference(
     """
     basename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in basename if ch.isprintable())[:255]  # it is echoed back to clients
-    if not name.lower().endswith(EXTENSIONS):
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if not name.lower().endswith(EXTENSIONS) and media_type not in MEDIA_TYPES:
         raise UnsupportedAudioFormat(
-            f"'{name}' does not end in .wav, .mp3, .flac or .ogg, so it is not accepted."
+            f"'{name}' does not end in {', '.join(EXTENSIONS[:-1])} or {EXTENSIONS[-1]}, "
+            "so it is not accepted.",
+            SOLUTION,
         )
     if not data:
         raise AudioUnreadable(f"The file '{name}' is empty (0 bytes).")
@@ -93,10 +126,12 @@ def validate_reference(
     container = sniff_container(data)
     if container is None:
         raise UnsupportedAudioFormat(
-            f"The content of '{name}' is not audio (no WAV, MP3, FLAC or OGG header), "
-            "whatever its extension says."
+            f"The content of '{name}' is not audio (no WAV, MP3, FLAC, OGG, WebM or MP4 "
+            "header), whatever its extension says.",
+            SOLUTION,
         )
-    mono, rate, channels = _decode_mono(
+    decode = _decode_pyav if container in PYAV_DEMUXERS else _decode_mono
+    mono, rate, channels = decode(
         data, name, container, settings.voice_max_raw_seconds, target_rate
     )
     raw_seconds = len(mono) / target_rate
@@ -146,31 +181,129 @@ def _decode_mono(
         with sf.SoundFile(io.BytesIO(data)) as f:
             rate, channels, frames = f.samplerate, f.channels, f.frames
             _check_header(name, rate, channels, frames, max_raw_seconds)
-            kept = np.empty(math.ceil(frames * target_rate / rate) + 16, dtype=np.float32)
-            filled = decoded = 0
-            resampler = None
-            if rate != target_rate:
-                resampler = soxr.ResampleStream(rate, target_rate, 1, "float32", quality="HQ")
+            mono = _Mono(name, rate, frames, target_rate, max_raw_seconds, declared=True)
             # One buffer for every block (blocks() would copy each one otherwise).
             buffer = np.empty((max(1, min(BLOCK_SAMPLES // channels, frames)), channels), "float32")
             for block in f.blocks(out=buffer, dtype="float32", always_2d=True):
-                decoded += len(block)
-                if decoded > frames:
-                    raise AudioUnreadable(
-                        f"'{name}' holds more audio than its header declares "
-                        f"({frames / rate:.0f} s); it was not decoded further."
-                    )
-                mono = block.mean(axis=1, dtype=np.float32)
-                filled = _append(kept, filled, _resampled(resampler, mono))
-            if resampler is not None:
-                tail = resampler.resample_chunk(np.empty(0, np.float32), last=True)
-                filled = _append(kept, filled, tail)
+                mono.add(block.mean(axis=1, dtype=np.float32))
+            return mono.finish(), rate, channels
     except (RuntimeError, ValueError, OSError, EOFError) as exc:
         reason = getattr(exc, "error_string", None) or str(exc)
         raise AudioUnreadable(
             f"'{name}' has a {container.upper()} header but could not be decoded ({reason})."
         ) from exc
-    return kept[:filled], rate, channels
+
+
+def _decode_pyav(
+    data: bytes, name: str, container: str, max_raw_seconds: float, target_rate: int
+) -> tuple[np.ndarray, int, int]:
+    """_decode_mono for what FFmpeg demuxes (WebM, MP4): the first audio track, frame by frame.
+
+    A header without a length (a live MediaRecorder WebM has none) counts as `max_raw_seconds`;
+    decoding past it is AudioTooLong, and past a length the header does give, AudioUnreadable.
+    """
+    try:
+        with av.open(io.BytesIO(data), "r", format=PYAV_DEMUXERS[container]) as f:
+            if not f.streams.audio:
+                raise UnsupportedAudioFormat(f"'{name}' holds no audio track.", SOLUTION)
+            stream = f.streams.audio[0]
+            codec = stream.codec_context
+            if codec.name not in PYAV_CODECS:
+                raise UnsupportedAudioFormat(
+                    f"The audio of '{name}' is {codec.name}, which is not accepted in "
+                    f"{container.upper()}; {', '.join(sorted(PYAV_CODECS))} are.",
+                    SOLUTION,
+                )
+            rate, channels = codec.sample_rate, codec.channels
+            seconds = _header_seconds(stream, f)
+            declared = seconds is not None
+            frames = math.ceil((seconds if declared else max_raw_seconds) * max(rate, 0))
+            _check_header(name, rate, channels, frames, max_raw_seconds)
+            mono = _Mono(
+                name,
+                rate,
+                frames,
+                target_rate,
+                max_raw_seconds,
+                declared=declared,
+                slack_seconds=HEADER_SLACK_SECONDS,
+            )
+            planar = av.AudioResampler(format="fltp", rate=rate)  # any layout, at the header rate
+            for frame in f.decode(stream):
+                for out in planar.resample(frame):
+                    mono.add(out.to_ndarray().mean(axis=0, dtype=np.float32))
+            for out in planar.resample(None):
+                mono.add(out.to_ndarray().mean(axis=0, dtype=np.float32))
+            return mono.finish(), rate, channels
+    except (av.FFmpegError, RuntimeError, ValueError, OSError, EOFError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise AudioUnreadable(
+            f"'{name}' has a {container.upper()} header but could not be decoded ({reason})."
+        ) from exc
+
+
+def _header_seconds(
+    stream: av.audio.stream.AudioStream, f: av.container.InputContainer
+) -> float | None:
+    """The length the header declares (the track's, else the file's), or None."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if f.duration:
+        return f.duration / av.time_base
+    return None
+
+
+class _Mono:
+    """Mono blocks of a file at `rate`, resampled to `target_rate` into one buffer sized from
+    the header's `frames` (plus `slack_seconds` where the decoder may read a little past a
+    declared length); a block past them stops the decoding: the header lied (`declared`), or it
+    gave no length and the file is longer than `max_raw_seconds`."""
+
+    def __init__(
+        self,
+        name: str,
+        rate: int,
+        frames: int,
+        target_rate: int,
+        max_raw_seconds: float,
+        *,
+        declared: bool,
+        slack_seconds: float = 0.0,
+    ) -> None:
+        self._name, self._rate, self._frames = name, rate, frames
+        self._declared, self._max_raw_seconds = declared, max_raw_seconds
+        self._limit = frames + (round(slack_seconds * rate) if declared else 0)
+        self._decoded = self._filled = 0
+        self._kept = np.empty(math.ceil(self._limit * target_rate / rate) + 16, dtype=np.float32)
+        self._resampler = None
+        if rate != target_rate:
+            self._resampler = soxr.ResampleStream(rate, target_rate, 1, "float32", quality="HQ")
+
+    def add(self, mono: np.ndarray) -> None:
+        self._decoded += len(mono)
+        if self._decoded > self._limit:
+            if self._declared:
+                raise AudioUnreadable(
+                    f"'{self._name}' holds more audio than its header declares "
+                    f"({self._frames / self._rate:.0f} s); it was not decoded further."
+                )
+            raise AudioTooLong(
+                f"'{self._name}' runs past {self._max_raw_seconds:g} s (its header gives no "
+                "length); it was not decoded further.",
+                max_seconds=self._max_raw_seconds,
+            )
+        self._append(_resampled(self._resampler, mono))
+
+    def finish(self) -> np.ndarray:
+        if self._resampler is not None:
+            self._append(self._resampler.resample_chunk(np.empty(0, np.float32), last=True))
+        return self._kept[: self._filled]
+
+    def _append(self, chunk: np.ndarray) -> None:
+        """Copy `chunk` in (the resampler's last few samples may not fit)."""
+        room = min(len(chunk), len(self._kept) - self._filled)
+        self._kept[self._filled : self._filled + room] = chunk[:room]
+        self._filled += room
 
 
 def _check_header(name: str, rate: int, channels: int, frames: int, max_raw_seconds: float) -> None:
@@ -179,7 +312,7 @@ def _check_header(name: str, rate: int, channels: int, frames: int, max_raw_seco
         raise AudioUnreadable(f"'{name}' declares {rate} Hz and {channels} channels.")
     if rate > MAX_RATE:
         raise UnsupportedAudioFormat(
-            f"'{name}' is sampled at {rate} Hz; rates up to {MAX_RATE} Hz are accepted."
+            f"'{name}' is sampled at {rate} Hz; rates up to {MAX_RATE} Hz are accepted.", SOLUTION
         )
     if frames / rate > max_raw_seconds:
         raise AudioTooLong(
@@ -202,13 +335,6 @@ def _resampled(resampler: soxr.ResampleStream | None, mono: np.ndarray) -> np.nd
     # Float files may carry NaN, infinities or peaks above full scale.
     np.nan_to_num(mono, copy=False, nan=0.0, posinf=1.0, neginf=-1.0)
     return mono if resampler is None else resampler.resample_chunk(mono)
-
-
-def _append(kept: np.ndarray, filled: int, chunk: np.ndarray) -> int:
-    """Copy `chunk` into `kept` at `filled` (the resampler's last few samples may not fit)."""
-    room = min(len(chunk), len(kept) - filled)
-    kept[filled : filled + room] = chunk[:room]
-    return filled + room
 
 
 def _speech_bounds(mono: np.ndarray, rate: int, name: str) -> tuple[int, int]:

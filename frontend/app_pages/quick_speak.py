@@ -10,7 +10,15 @@ from frontend.state import client, health, limits
 from frontend.voice_controls import delivery, voice_choice
 
 RESULT_KEY = "quick_speak_result"
-MIME = {"wav": "audio/wav", "mp3": "audio/mpeg"}
+# The formats /tts offers that a browser can play (pcm is raw samples, for programs).
+MIME = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg; codecs=opus",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+}
 
 
 def page() -> None:
@@ -31,7 +39,7 @@ def page() -> None:
     voice = voice_choice(voices, "quick")
     params = delivery((health() or {}).get("engine"), "quick")
     fmt = st.segmented_control(
-        "Format", ["wav", "mp3"], default="wav", key="quick_format", required=True
+        "Format", list(MIME), default="wav", key="quick_format", required=True
     )
     speak = st.button(
         "Speak", type="primary", icon=":material/record_voice_over:", disabled=voice is None

@@ -13,7 +13,7 @@ from frontend.notices import act, show_error, too_large
 from frontend.state import client, health, limits
 from frontend.voice_controls import current_name, stale_current
 
-AUDIO_TYPES = ["wav", "mp3", "flac", "ogg"]
+AUDIO_TYPES = ["wav", "mp3", "flac", "ogg", "webm", "m4a", "mp4"]  # what POST /voices takes
 ROUND_KEY = "voice_input_round"
 CLONING_OFF = (
     "The current engine ({engine}) reads with its built-in voice and cannot clone. You can still "
@@ -79,7 +79,7 @@ def _add_voice(api: ApiClient, voices: dict[str, Any]) -> None:
     upload_tab, record_tab = st.tabs(["Upload a file", "Record"])
     with upload_tab:
         clip = st.file_uploader(
-            "Reference clip (WAV, MP3, FLAC or OGG)",
+            "Reference clip (WAV, MP3, FLAC, OGG, or a WebM/MP4 browser recording)",
             type=AUDIO_TYPES,
             key=f"voice_file_{_round()}",
             max_upload_size=max(1, int(limit["max_upload_mb"])),

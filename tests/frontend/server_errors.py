@@ -94,11 +94,12 @@ def pdf_encrypted(password_given: bool) -> ApiError:
 
 def check_clip(filename: str, data: bytes, limits: dict[str, Any]) -> float:
     """The server's checks of a reference clip, in its order; returns its length in seconds."""
-    if not re.search(r"\.(wav|mp3|flac|ogg)$", filename.lower()):
+    if not re.search(r"\.(wav|mp3|flac|ogg|webm|m4a|mp4)$", filename.lower()):
         raise ApiError(
             "unsupported_audio_format",
-            f"'{filename}' does not end in .wav, .mp3, .flac or .ogg, so it is not accepted.",
-            "Upload WAV, MP3, FLAC or OGG.",
+            f"'{filename}' does not end in .wav, .mp3, .flac, .ogg, .webm, .m4a or .mp4, "
+            "so it is not accepted.",
+            "Upload WAV, MP3, FLAC, OGG, WebM (Opus) or MP4 (AAC) audio.",
             415,
         )
     if len(data) > limits["max_upload_bytes"]:

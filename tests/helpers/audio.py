@@ -1,10 +1,11 @@
-"""Audio made and measured in tests: speech-like clips, hand-made WAV headers, a tone's pitch,
-and decoding of any stream the speech routes send."""
+"""Audio made and measured in tests: speech-like clips (also as browsers record them), hand-made
+WAV headers, a tone's pitch, and decoding of any stream the speech routes send."""
 
 from __future__ import annotations
 
 import io
 import struct
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -29,6 +30,57 @@ def clip_bytes(
     buffer = io.BytesIO()
     sf.write(buffer, speech_like(seconds, rate, pitch), rate, format=fmt)
     return buffer.getvalue()
+
+
+# How browsers' MediaRecorder writes a recording, as (PyAV muxer, codec, muxer options):
+# Chrome and Firefox Opus in WebM, Safari AAC in MP4 (fragmented, moov first and empty).
+RECORDERS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "webm": ("webm", "libopus", {}),
+    "mp4": ("mp4", "aac", {}),
+    "fmp4": ("mp4", "aac", {"movflags": "frag_keyframe+empty_moov+default_base_moof"}),
+}
+
+
+class _WriteOnly:
+    """A file PyAV cannot seek in: the muxer writes as it goes, as a live recorder does."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        return len(data)
+
+
+def recorded_clip(
+    kind: str = "webm",
+    seconds: float = 5.0,
+    rate: int = 48000,
+    channels: int = 1,
+    live: bool = False,
+    pitch: float = 160.0,
+) -> bytes:
+    """speech_like audio encoded as a browser records it (`kind` from RECORDERS). `live` writes
+    without seeking back, so a WebM carries no duration, like Chrome's MediaRecorder output."""
+    muxer, codec, options = RECORDERS[kind]
+    sink: io.BytesIO | _WriteOnly = _WriteOnly() if live else io.BytesIO()
+    layout = "mono" if channels == 1 else "stereo"
+    samples = np.tile(speech_like(seconds, rate, pitch), (channels, 1))
+    with av.open(sink, "w", format=muxer, container_options=options) as container:
+        stream = container.add_stream(codec, rate=rate, layout=layout)
+        for start in range(0, samples.shape[1], rate // 10):
+            piece = np.ascontiguousarray(samples[:, start : start + rate // 10])
+            frame = av.AudioFrame.from_ndarray(piece, format="fltp", layout=layout)
+            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return bytes(sink.buffer) if isinstance(sink, _WriteOnly) else sink.getvalue()
+
+
+def webm_with_duration(data: bytes, seconds: float) -> bytes:
+    """A WebM whose header's Duration element says `seconds`, whatever the file holds."""
+    at = data.index(b"\x44\x89\x88")  # Duration, an 8-byte float in milliseconds
+    return data[: at + 3] + struct.pack(">d", seconds * 1000) + data[at + 11 :]
 
 
 def wav_header(rate: int, data_size: int, payload: bytes) -> bytes:

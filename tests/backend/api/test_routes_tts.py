@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import soundfile as sf
 
 from backend.core.settings import Settings
@@ -37,17 +38,63 @@ def test_tts_speaks_with_the_builtin_voice_when_none_is_chosen(client):
     assert abs(dominant_hz(response) - voice_frequency(None)) < 5
 
 
-def test_tts_each_format_has_its_content_type(client):
-    for fmt, content_type in (
-        ("wav", "audio/wav"),
-        ("mp3", "audio/mpeg"),
-        ("ogg", "audio/ogg"),
-        ("flac", "audio/flac"),
-    ):
-        response = client.post("/tts", json={"text": "Format check.", "format": fmt})
-        assert response.status_code == 200
-        assert response.headers["content-type"] == content_type
-        assert sf.info(io.BytesIO(response.content)).duration > 0.05
+FORMATS = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg; codecs=opus",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "pcm": "audio/pcm",
+}
+TEXT = "The first sentence is short. The second one follows it."
+
+
+@pytest.mark.parametrize(("fmt", "content_type"), FORMATS.items())
+def test_tts_every_format_decodes_to_the_speech_at_its_rate(client, fmt, content_type):
+    response = client.post("/tts", json={"text": TEXT, "format": fmt})
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == content_type
+    assert response.headers["content-disposition"] == f'inline; filename="speech.{fmt}"'
+    samples, rate = audio.decode_stream(response.content, fmt)
+    # Opus decoders always give 48 kHz; X-Sample-Rate is the rate the file was made at.
+    assert rate == (48000 if fmt in ("opus", "ogg") else int(response.headers["x-sample-rate"]))
+    seconds = float(response.headers["x-audio-seconds"])
+    assert seconds == pytest.approx(len(TEXT) * 0.01, abs=0.03)  # FakeEngine: 10 ms a character
+    # The file holds all of it; aac decoders play 1024 samples of priming and a part frame.
+    delay = 2048 / rate if fmt == "aac" else 0.0
+    assert seconds - 0.005 <= len(samples) / rate <= seconds + delay + 0.005
+    assert audio.dominant_hz(samples, rate) == pytest.approx(voice_frequency(None), abs=3)
+
+
+def test_tts_pcm_is_24_khz_16_bit_and_says_so_in_its_headers(client):
+    response = client.post("/tts", json={"text": "Raw samples.", "format": "pcm"})
+
+    assert response.headers["x-sample-rate"] == "24000"
+    assert (response.headers["x-sample-format"], response.headers["x-channels"]) == ("s16le", "1")
+    assert len(response.content) % 2 == 0
+
+
+def test_tts_and_v1_offer_the_same_formats_with_the_same_media_types(client):
+    for fmt, content_type in FORMATS.items():
+        v1 = client.post(
+            "/v1/audio/speech",
+            json={"model": "tts-1", "voice": "alloy", "input": "Hi.", "response_format": fmt},
+        )
+        assert v1.status_code == 200, (fmt, v1.text)
+        assert v1.headers["content-type"] == content_type
+
+
+def test_an_unknown_format_is_422_with_the_formats_in_the_solution(client):
+    response = client.post("/tts", json={"text": "Hi.", "format": "aiff"})
+
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert "format" in body["message"]
+    for fmt in FORMATS:
+        assert f"'{fmt}'" in body["solution"]
 
 
 def test_tts_uses_explicit_voice_then_current_voice(client):
@@ -145,11 +192,11 @@ def test_text_over_the_limit_is_413_text_too_long(make_client):
 
 
 def test_invalid_fields_are_422_invalid_request(client):
-    response = client.post("/tts", json={"text": "Hi.", "rate": 9, "format": "aac"})
+    response = client.post("/tts", json={"text": "Hi.", "rate": 9, "seed": -1})
     assert response.status_code == 422
     body = response.json()
     assert body["error"] == "invalid_request"
-    assert "rate" in body["message"] and "format" in body["message"]
+    assert "rate" in body["message"] and "seed" in body["message"]
     assert body["solution"] == "Check the fields against the API documentation at /docs."
     missing = client.post("/tts", json={})
     assert missing.json()["error"] == "invalid_request"

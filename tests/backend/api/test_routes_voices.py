@@ -10,8 +10,9 @@ import soundfile as sf
 from backend.engines.fake import FakeEngine
 from backend.engines.piper import PiperEngine
 from tests.helpers.api import assert_error
-from tests.helpers.audio import clip_bytes
+from tests.helpers.audio import clip_bytes, recorded_clip, webm_with_duration
 
+SOLUTION = "Upload WAV, MP3, FLAC, OGG, WebM (Opus) or MP4 (AAC) audio."
 NOT_FOUND_BODY = {
     "error": "voice_file_not_found",
     "message": "No voice file is available at that path.",
@@ -50,6 +51,50 @@ def test_upload_accepts_mp3_flac_and_ogg(client, fmt, filename):
     response = upload(client, clip_bytes(fmt=fmt), filename=filename, name=None)
     assert response.status_code == 201, response.text
     assert response.json()["name"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "content_type"),
+    [
+        # Chrome and Firefox: MediaRecorder's Opus in WebM, no duration; a Blob named "blob"
+        (recorded_clip("webm", channels=2, live=True), "blob", "audio/webm;codecs=opus"),
+        (recorded_clip("webm"), "recording.webm", "audio/webm"),
+        # Safari: AAC in (fragmented) MP4
+        (recorded_clip("fmp4", rate=44100), "recording.mp4", "audio/mp4"),
+        (recorded_clip("mp4", rate=44100), "memo.m4a", "audio/x-m4a"),
+    ],
+    ids=["chrome-blob", "webm", "safari-mp4", "m4a"],
+)
+def test_upload_accepts_what_browsers_record(client, data, filename, content_type):
+    response = client.post(
+        "/voices", files={"file": (filename, data, content_type)}, data={"name": "Mic"}
+    )
+
+    assert response.status_code == 201, response.text
+    voice = response.json()
+    assert 4.5 < voice["duration_seconds"] < 5.5  # the 5 s clip, its silence trimmed
+    stored, rate = sf.read(io.BytesIO(client.get(f"/voices/{voice['id']}/audio").content))
+    assert rate == 24000 and 4.5 < len(stored) / rate < 5.5
+
+
+def test_a_corrupt_webm_is_422_audio_unreadable(client):
+    data = recorded_clip("webm")
+    response = client.post(
+        "/voices", files={"file": ("take.webm", data[:40] + b"garbage" * 50, "audio/webm")}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "audio_unreadable"
+    assert body["message"].startswith("'take.webm' has a WEBM header but could not be decoded")
+    assert body["solution"]
+
+
+def test_a_webm_whose_header_lies_about_its_length_is_422(client):
+    liar = webm_with_duration(recorded_clip("webm", seconds=8.0), 1.0)
+    response = client.post("/voices", files={"file": ("liar.webm", liar, "audio/webm")})
+    assert response.status_code == 422
+    assert response.json()["error"] == "audio_unreadable"
+    assert "more audio than its header declares" in response.json()["message"]
 
 
 def test_delete_unknown_voice_is_404(client):
@@ -107,8 +152,9 @@ def test_wrong_extension_is_415(client):
         415,
         {
             "error": "unsupported_audio_format",
-            "message": "'notes.txt' does not end in .wav, .mp3, .flac or .ogg, so it is not accepted.",
-            "solution": "Upload WAV, MP3, FLAC or OGG.",
+            "message": "'notes.txt' does not end in .wav, .mp3, .flac, .ogg, .webm, .m4a or "
+            ".mp4, so it is not accepted.",
+            "solution": SOLUTION,
         },
     )
 
@@ -119,9 +165,9 @@ def test_non_audio_content_behind_an_audio_extension_is_415(client):
         415,
         {
             "error": "unsupported_audio_format",
-            "message": "The content of 'voice.mp3' is not audio (no WAV, MP3, FLAC or OGG header), "
-            "whatever its extension says.",
-            "solution": "Upload WAV, MP3, FLAC or OGG.",
+            "message": "The content of 'voice.mp3' is not audio (no WAV, MP3, FLAC, OGG, WebM "
+            "or MP4 header), whatever its extension says.",
+            "solution": SOLUTION,
         },
     )
 

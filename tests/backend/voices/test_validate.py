@@ -22,7 +22,7 @@ from backend.core.errors import (
 from backend.core.settings import Settings
 from backend.voices import validate
 from backend.voices.validate import BLOCK_SAMPLES, sniff_container, validate_reference
-from tests.helpers.audio import wav_header
+from tests.helpers.audio import recorded_clip, wav_header, webm_with_duration
 
 RATE = 16000
 
@@ -145,8 +145,8 @@ def test_unsupported_extension_is_refused_with_415(config: Settings, name: str) 
         validate_reference(encode(speech(4.0)), name, config)
 
     assert caught.value.status_code == 415
-    assert ".wav, .mp3, .flac or .ogg" in caught.value.message
-    assert caught.value.solution == UnsupportedAudioFormat.default_solution
+    assert ".wav, .mp3, .flac, .ogg, .webm, .m4a or .mp4" in caught.value.message
+    assert caught.value.solution == validate.SOLUTION
 
 
 def test_zero_length_file_is_unreadable_and_said_to_be_empty(config: Settings) -> None:
@@ -284,6 +284,8 @@ def test_magic_bytes_name_the_container() -> None:
     assert sniff_container(b"OggS\x00") == "ogg"
     assert sniff_container(b"ID3\x04\x00") == "mp3"
     assert sniff_container(b"\xff\xfb\x90\x64") == "mp3"
+    assert sniff_container(b"\x1a\x45\xdf\xa3\x9fB\x86\x81") == "webm"
+    assert sniff_container(b"\x00\x00\x00\x1cftypiso5") == "mp4"
     assert sniff_container(b"RIFF\x00\x00\x00\x00AVI ") is None
     assert sniff_container(b"\xff\xd8\xff\xe0JFIF") is None
 
@@ -291,10 +293,19 @@ def test_magic_bytes_name_the_container() -> None:
 @settings(max_examples=150, deadline=None)
 @given(
     prefix=st.sampled_from(
-        [b"", b"RIFF\x10\x00\x00\x00WAVE", b"fLaC", b"OggS", b"ID3", b"\xff\xfb"]
+        [
+            b"",
+            b"RIFF\x10\x00\x00\x00WAVE",
+            b"fLaC",
+            b"OggS",
+            b"ID3",
+            b"\xff\xfb",
+            b"\x1a\x45\xdf\xa3",
+            b"\x00\x00\x00\x1cftypiso5",
+        ]
     ),
     body=st.binary(max_size=512),
-    ext=st.sampled_from([".wav", ".mp3", ".flac", ".ogg"]),
+    ext=st.sampled_from([".wav", ".mp3", ".flac", ".ogg", ".webm", ".m4a"]),
 )
 def test_arbitrary_bytes_only_ever_raise_app_errors(prefix: bytes, body: bytes, ext: str) -> None:
     try:
@@ -397,3 +408,84 @@ def test_decoding_stops_where_the_header_says_the_audio_ends(
         validate_reference(encode(speech(4.0)), "endless.wav", config)
 
     assert sum(pulled) <= 4 * RATE + BLOCK_SAMPLES
+
+
+# --- what browsers record: WebM (Opus) and MP4 (AAC), decoded by FFmpeg ----------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "live", "channels", "rate"),
+    [
+        ("webm", "take.webm", False, 1, 48000),
+        ("webm", "recording.webm", True, 2, 48000),  # Chrome: no duration in the header
+        ("mp4", "take.m4a", False, 1, 44100),
+        ("fmp4", "recording.mp4", False, 2, 48000),  # Safari: fragmented MP4
+    ],
+)
+def test_browser_recordings_become_clean_references(
+    config: Settings, kind: str, name: str, live: bool, channels: int, rate: int
+) -> None:
+    data = recorded_clip(kind, seconds=4.0, rate=rate, channels=channels, live=live)
+    audio, meta = validate_reference(data, name, config)
+
+    assert audio.sample_rate == 24000 and audio.samples.dtype == np.float32
+    assert meta["format"] == ("webm" if kind == "webm" else "mp4")
+    assert (meta["original_sample_rate"], meta["channels"]) == (rate, channels)
+    assert meta["duration_seconds"] == pytest.approx(4.0, abs=0.2)
+
+
+def test_a_blob_without_an_extension_is_taken_by_its_media_type(config: Settings) -> None:
+    _, meta = validate_reference(
+        recorded_clip("webm", 4.0), "blob", config, content_type="audio/webm;codecs=opus"
+    )
+    assert meta["format"] == "webm" and meta["filename"] == "blob"
+    with pytest.raises(UnsupportedAudioFormat, match="does not end in"):
+        validate_reference(recorded_clip("webm", 4.0), "blob", config, content_type="video/webm")
+
+
+def test_a_webm_header_claiming_a_huge_duration_is_refused_before_decoding(
+    config: Settings,
+) -> None:
+    data = webm_with_duration(recorded_clip("webm", 4.0), 10_000.0)
+    with pytest.raises(AudioTooLong, match="10000 s long by its header"):
+        validate_reference(data, "liar.webm", config)
+
+
+def test_a_webm_holding_more_than_its_header_says_is_caught_by_the_cap(config: Settings) -> None:
+    data = webm_with_duration(recorded_clip("webm", 8.0), 1.0)  # 9 s of audio, 1 s declared
+    with pytest.raises(AudioUnreadable, match="more audio than its header declares"):
+        validate_reference(data, "liar.webm", config)
+
+
+def test_a_live_webm_with_no_length_stops_at_the_raw_limit() -> None:
+    strict = Settings(_env_file=None, voice_max_raw_seconds=5.0)
+    data = recorded_clip("webm", 8.0, live=True)  # 9 s, and no header length to refuse first
+    with pytest.raises(AudioTooLong, match="runs past 5 s"):
+        validate_reference(data, "long.webm", strict)
+
+
+def test_a_live_webm_with_no_length_is_held_within_the_raw_limit_while_decoded() -> None:
+    # 60 s raw limit: at most 60 s x 24 kHz of float32 is kept, whatever the file holds.
+    strict = Settings(_env_file=None, voice_max_raw_seconds=60.0)
+    data = recorded_clip("webm", 50.0, channels=2, live=True)
+    tracemalloc.start()
+    try:
+        _, meta = validate_reference(data, "long.webm", strict)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert meta["duration_seconds"] == pytest.approx(50.0, abs=0.2)
+    assert peak < 60 * 24_000 * 4 + 4 * BLOCK_SAMPLES * 4
+
+
+def test_a_corrupt_webm_is_unreadable_and_says_so(config: Settings) -> None:
+    data = recorded_clip("webm", 4.0)
+    with pytest.raises(AudioUnreadable, match="WEBM header but could not be decoded"):
+        validate_reference(data[:40] + b"garbage" * 50, "broken.webm", config)
+
+
+def test_an_mp4_without_an_audio_track_is_refused_as_not_audio(config: Settings) -> None:
+    # An ISO media file (a HEIC photo, say) behind an audio extension: no track to decode.
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
+    with pytest.raises((UnsupportedAudioFormat, AudioUnreadable)):
+        validate_reference(heic, "photo.m4a", config)
