@@ -12,6 +12,23 @@ from typing import Any
 
 import requests
 
+from frontend.api_protocol import (
+    CurrentClearedBody,
+    CurrentVoiceBody,
+    HealthBody,
+    JobBody,
+    JobDeletedBody,
+    JobRetriedBody,
+    JobSummaries,
+    ModelStatusBody,
+    ModelUnloadBody,
+    PdfPreviewBody,
+    ScenesPageBody,
+    VoiceBody,
+    VoiceDeletedBody,
+    VoiceListBody,
+)
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 UNREACHABLE = "server_unreachable"
 
@@ -39,7 +56,8 @@ def server_url() -> str:
 
 
 class ApiClient:
-    """HTTP client of the backend API; thread-safe for the calls Streamlit makes.
+    """HTTP client of the backend API (implements StudioApi); thread-safe for the calls
+    Streamlit makes.
 
     `timeout` bounds quick calls; synthesis and uploads get `slow_timeout`, because a long text on
     a CPU can take minutes.
@@ -49,7 +67,7 @@ class ApiClient:
         self,
         base_url: str | None = None,
         timeout: float = 10.0,
-        slow_timeout=600.0,
+        slow_timeout: float = 600.0,
         token: str | None = None,
     ):
         self.base_url = (base_url or server_url()).rstrip("/")
@@ -61,47 +79,49 @@ class ApiClient:
             self._http.headers["Authorization"] = f"Bearer {token}"
 
     # -- server and model ------------------------------------------------------------------
-    def health(self) -> dict[str, Any]:
+    def health(self) -> HealthBody:
         """The /health body; a 503 (not set up) still returns its body, marked by "error"."""
         response = self._send("GET", "/health", accept=(503,))
         return response.json()
 
-    def load_model(self) -> dict[str, Any]:
+    def load_model(self) -> ModelStatusBody:
         return self._json("POST", "/model/load", slow=True)
 
-    def unload_model(self) -> dict[str, Any]:
+    def unload_model(self) -> ModelUnloadBody:
         return self._json("POST", "/model/unload", slow=True)
 
     # -- voices ----------------------------------------------------------------------------
-    def voices(self) -> dict[str, Any]:
+    def voices(self) -> VoiceListBody:
         return self._json("GET", "/voices")
 
-    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> dict[str, Any]:
+    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> VoiceBody:
         files = {"file": (filename, data)}
         return self._json("POST", "/voices", slow=True, files=files, data=_form(name=name))
 
-    def select_voice(self, voice_id: str) -> dict[str, Any]:
+    def select_voice(self, voice_id: str) -> CurrentVoiceBody:
         return self._json("POST", "/load_voice", slow=True, json={"voice_id": voice_id})
 
-    def clear_voice(self) -> dict[str, Any]:
+    def clear_voice(self) -> CurrentClearedBody:
         """Forget the current voice (idempotent): unnamed requests speak in the built-in one."""
         return self._json("DELETE", "/load_voice")
 
-    def delete_voice(self, voice_id: str) -> dict[str, Any]:
+    def delete_voice(self, voice_id: str) -> VoiceDeletedBody:
         return self._json("DELETE", f"/voices/{voice_id}")
 
     def voice_audio(self, voice_id: str) -> bytes:
         return self._send("GET", f"/voices/{voice_id}/audio").content
 
     # -- speech ----------------------------------------------------------------------------
-    def speak(self, text: str, voice: str | None, params: dict[str, Any], fmt="wav") -> bytes:
+    def speak(
+        self, text: str, voice: str | None, params: dict[str, Any], fmt: str = "wav"
+    ) -> bytes:
         body = {"text": text, "voice": voice, "format": fmt, **params}
         return self._send("POST", "/tts", slow=True, json=body).content
 
     # -- documents and jobs ----------------------------------------------------------------
     def preview_pdf(
         self, filename: str, data: bytes, pages: str | None = None, password: str | None = None
-    ) -> dict[str, Any]:
+    ) -> PdfPreviewBody:
         form = _form(pages=pages, password=password)
         files = {"file": (filename, data, "application/pdf")}
         return self._json("POST", "/pdf/preview", slow=True, files=files, data=form)
@@ -116,30 +136,30 @@ class ApiClient:
         pages: str | None = None,
         password: str | None = None,
         params: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> JobBody:
         form = _form(text=text, title=title, voice=voice, pages=pages, password=password)
         form.update(_form(**(params or {})))
         files = {"file": (pdf[0], pdf[1], "application/pdf")} if pdf else None
         return self._json("POST", "/jobs", slow=True, data=form, files=files)
 
-    def jobs(self) -> list[dict[str, Any]]:
+    def jobs(self) -> JobSummaries:
         return self._json("GET", "/jobs")["jobs"]
 
-    def job(self, job_id: str) -> dict[str, Any]:
+    def job(self, job_id: str) -> JobBody:
         return self._json("GET", f"/jobs/{job_id}")
 
-    def job_scenes(self, job_id: str, after: int = 0, limit: int = 100) -> dict[str, Any]:
+    def job_scenes(self, job_id: str, after: int = 0, limit: int = 100) -> ScenesPageBody:
         """A page of the job's scenes (idx > after), with the job itself and where to go on."""
         params = {"after": after, "limit": limit}
         return self._json("GET", f"/jobs/{job_id}/scenes", params=params)
 
-    def cancel_job(self, job_id: str) -> dict[str, Any]:
+    def cancel_job(self, job_id: str) -> JobBody:
         return self._json("POST", f"/jobs/{job_id}/cancel")
 
-    def retry_job(self, job_id: str) -> dict[str, Any]:
+    def retry_job(self, job_id: str) -> JobRetriedBody:
         return self._json("POST", f"/jobs/{job_id}/retry")
 
-    def delete_job(self, job_id: str) -> dict[str, Any]:
+    def delete_job(self, job_id: str) -> JobDeletedBody:
         return self._json("DELETE", f"/jobs/{job_id}", slow=True)
 
     def scene_audio(self, job_id: str, index: int) -> bytes:

@@ -14,7 +14,8 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
-from frontend.api_client import ApiClient, ApiError
+from frontend.api_client import ApiError
+from frontend.api_protocol import StudioApi
 from frontend.notices import act, show_error
 from frontend.state import client, scene_feed, set_open_job
 
@@ -78,7 +79,7 @@ def _draw(job_id: str) -> dict[str, Any] | None:
     return job
 
 
-def _header(api: ApiClient, job: dict[str, Any]) -> None:
+def _header(api: StudioApi, job: dict[str, Any]) -> None:
     st.subheader(job["title"])
     source = "PDF" if job["source_kind"] == "pdf" else "Text"
     pages = f", pages {job['pages']}" if job.get("pages") else ""
@@ -134,7 +135,7 @@ def estimate_seconds_left(job: dict[str, Any]) -> float | None:
     return mean(spans[-20:]) * remaining
 
 
-def _downloads(api: ApiClient, job: dict[str, Any]) -> None:
+def _downloads(api: StudioApi, job: dict[str, Any]) -> None:
     if job["status"] != "completed":
         return
     total = sum(s.get("duration_seconds") or 0 for s in job.get("scenes", []))
@@ -154,7 +155,7 @@ def _downloads(api: ApiClient, job: dict[str, Any]) -> None:
         )
 
 
-def _scenes(api: ApiClient, job: dict[str, Any]) -> None:
+def _scenes(api: StudioApi, job: dict[str, Any]) -> None:
     scenes = job.get("scenes", [])
     if not scenes and not _extracting(job):
         return
@@ -172,7 +173,7 @@ def _scenes(api: ApiClient, job: dict[str, Any]) -> None:
         _scene(api, job, scene)
 
 
-def _scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any]) -> None:
+def _scene(api: StudioApi, job: dict[str, Any], scene: dict[str, Any]) -> None:
     index, status = scene["idx"], scene["audio_status"]
     with st.container(border=True, key=f"scene_{index}"):
         where = f" · page {scene['page']}" if scene.get("page") else ""
@@ -205,7 +206,7 @@ def voice_match(scene: dict[str, Any]) -> str | None:
     return f"{text} · best of {takes} takes" if takes > 1 else text
 
 
-def _completed_scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any]) -> None:
+def _completed_scene(api: StudioApi, job: dict[str, Any], scene: dict[str, Any]) -> None:
     index = scene["idx"]
     stamp = scene.get("finished_at") or ""
     has_image = scene.get("image_status") == "completed" and bool(scene.get("image_path"))
@@ -237,23 +238,23 @@ def _completed_scene(api: ApiClient, job: dict[str, Any], scene: dict[str, Any])
 
 
 @st.cache_data(max_entries=400, show_spinner=False)
-def _scene_audio(base_url: str, job_id: str, index: int, stamp: str, _api: ApiClient) -> bytes:
+def _scene_audio(base_url: str, job_id: str, index: int, stamp: str, _api: StudioApi) -> bytes:
     return _api.scene_audio(job_id, index)
 
 
 @st.cache_data(max_entries=400, show_spinner=False)
-def _scene_image(base_url: str, job_id: str, index: int, stamp: str, _api: ApiClient) -> bytes:
+def _scene_image(base_url: str, job_id: str, index: int, stamp: str, _api: StudioApi) -> bytes:
     return _api.scene_image(job_id, index)
 
 
-def _audio(api: ApiClient, job_id: str, index: int, stamp: str) -> bytes | None:
+def _audio(api: StudioApi, job_id: str, index: int, stamp: str) -> bytes | None:
     try:  # a finished scene never changes, so its bytes are fetched once
         return _scene_audio(api.base_url, job_id, index, stamp, api)
     except ApiError:
         return None
 
 
-def _image(api: ApiClient, job_id: str, index: int, stamp: str) -> bytes | None:
+def _image(api: StudioApi, job_id: str, index: int, stamp: str) -> bytes | None:
     try:
         return _scene_image(api.base_url, job_id, index, stamp, api)
     except ApiError:

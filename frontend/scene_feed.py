@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from frontend.api_client import ApiClient
+from frontend.api_protocol import StudioApi
 
 WINDOW = 10  # scenes read at the cursor each poll: the one being spoken and a few after it
 PAGE = 500  # the server's largest page, for the first read and for catching up
@@ -31,7 +31,7 @@ class SceneFeed:
         self.job_id = job_id
         self.scenes: dict[int, dict[str, Any]] = {}
 
-    def poll(self, api: ApiClient) -> dict[str, Any]:
+    def poll(self, api: StudioApi) -> dict[str, Any]:
         """The job as GET /jobs/{id} shows it (its `scenes` from this feed), brought up to date.
 
         Raises the ApiError of any read that fails; what was merged before it is kept.
@@ -58,7 +58,7 @@ class SceneFeed:
             last = idx
         return last
 
-    def _read(self, api: ApiClient, after: int, limit: int) -> dict[str, Any]:
+    def _read(self, api: StudioApi, after: int, limit: int) -> dict[str, Any]:
         """One page, merged: it replaces what the feed held in the span it covers."""
         body = api.job_scenes(self.job_id, after=after, limit=limit)
         scenes = body["scenes"]

@@ -7,6 +7,7 @@ from typing import Any
 import streamlit as st
 
 from frontend.api_client import ApiClient
+from frontend.api_protocol import StudioApi
 from frontend.scene_feed import SceneFeed
 
 API_KEY = "api"  # tests put a fake client here before the first run
@@ -27,7 +28,7 @@ DEFAULT_LIMITS: dict[str, Any] = {
 }
 
 
-def client() -> ApiClient:
+def client() -> StudioApi:
     injected = st.session_state.get(API_KEY)
     return injected if injected is not None else _shared_client()
 

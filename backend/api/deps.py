@@ -1,11 +1,18 @@
-"""Dependencies: how routes reach the objects the lifespan built (never module globals)."""
+"""Dependencies: how routes reach the objects the lifespan built (never module globals).
+
+Routes take the `...Dep` aliases (`settings: SettingsDep`), so each dependency is named once here.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
+from backend.jobs.store import JobStore
+from backend.jobs.worker import JobRunner
 from backend.speaking.speaker import Speaker
 from backend.voices.store import VoiceStore
 
@@ -24,3 +31,19 @@ def get_store(request: Request) -> VoiceStore:
 
 def get_speaker(request: Request) -> Speaker:
     return request.app.state.speaker
+
+
+def get_runner(request: Request) -> JobRunner:
+    return request.app.state.jobs
+
+
+def get_job_store(request: Request) -> JobStore:
+    return request.app.state.jobs.store
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ManagerDep = Annotated[ModelManager, Depends(get_manager)]
+VoiceStoreDep = Annotated[VoiceStore, Depends(get_store)]
+SpeakerDep = Annotated[Speaker, Depends(get_speaker)]
+RunnerDep = Annotated[JobRunner, Depends(get_runner)]
+JobStoreDep = Annotated[JobStore, Depends(get_job_store)]

@@ -6,11 +6,14 @@ It needs no token, so a server with a token tells a caller without it only wheth
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Any
+
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from backend.api.deps import get_manager, get_settings
+from backend.api.deps import ManagerDep, SettingsDep
 from backend.api.errors import error_response
+from backend.api.schemas_health import HEALTH_RESPONSES, Health, HealthOutline
 from backend.core.errors import AppError
 from backend.core.memory import system_ram
 from backend.core.settings import Settings
@@ -26,12 +29,12 @@ MEMORY_KEYS = (
 )
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health | HealthOutline, responses=HEALTH_RESPONSES)
 async def health(
-    request: Request,
-    manager: ModelManager = Depends(get_manager),
-    settings: Settings = Depends(get_settings),
-) -> JSONResponse:
+    request: Request, manager: ManagerDep, settings: SettingsDep
+) -> dict[str, Any] | JSONResponse:
+    """Whether the server can serve: the model's state, engine, device, memory and limits;
+    without the token (when the server has one) only the outline."""
     engine = manager
     # The access middleware records whether the request carried the token.
     if settings.api_token is not None and not getattr(request.state, "authenticated", False):
@@ -54,10 +57,10 @@ async def health(
         **engine.info(),
         "limits": limits(settings),
     }
-    return JSONResponse(body)
+    return body
 
 
-def _outline(manager: ModelManager, settings: Settings) -> JSONResponse:
+def _outline(manager: ModelManager, settings: Settings) -> dict[str, Any] | JSONResponse:
     """The health answer for a caller without the token: serving or not, and the limits."""
     try:
         manager.check_environment()
@@ -65,7 +68,7 @@ def _outline(manager: ModelManager, settings: Settings) -> JSONResponse:
         body = {"status": "unavailable", "model_loaded": False, "limits": limits(settings)}
         return JSONResponse(body, status_code=503)
     body = {"status": "healthy", "model_loaded": manager.status()["model_loaded"]}
-    return JSONResponse({**body, "limits": limits(settings)})
+    return {**body, "limits": limits(settings)}
 
 
 def limits(settings: Settings) -> dict[str, int | float]:

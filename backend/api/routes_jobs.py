@@ -12,11 +12,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import get_settings, get_store
+from backend.api.deps import JobStoreDep, RunnerDep, SettingsDep, VoiceStoreDep
+from backend.api.schemas_jobs import JobDeleted, JobList, JobPublic, JobRetried
 from backend.core.errors import (
     InvalidRequest,
     JobNotFound,
@@ -26,7 +27,6 @@ from backend.core.errors import (
     TextTooLong,
     error_for,
 )
-from backend.core.settings import Settings
 from backend.jobs.assembly import to_mp3
 from backend.jobs.files import remove_if_orphan
 from backend.jobs.pdf import decrypted, open_info, parse_page_range
@@ -34,21 +34,21 @@ from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
 from backend.text.clean import clean_text
 from backend.voices.resolve import BUILTIN, resolve_voice
-from backend.voices.store import VoiceStore
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+# Scenes' quality holds only the checks that ran: send the keys the store holds, no added nulls.
+JOB = {"response_model": JobPublic, "response_model_exclude_unset": True}
 
 
-def get_runner(request: Request) -> JobRunner:
-    return request.app.state.jobs
+def _media(description: str, *types: str) -> dict[int | str, dict]:
+    return {200: {"description": description, "content": {t: {} for t in types}}}
 
 
-def get_job_store(request: Request) -> JobStore:
-    return request.app.state.jobs.store
-
-
-@router.post("", status_code=202)
+@router.post("", status_code=202, **JOB)
 async def create_job(
+    runner: RunnerDep,
+    voices: VoiceStoreDep,
+    settings: SettingsDep,
     file: UploadFile | None = File(None, description="A PDF to narrate"),
     text: str | None = Form(None, description="Or a text to narrate"),
     title: str | None = Form(None, max_length=200),
@@ -60,10 +60,8 @@ async def create_job(
     cfg_weight: float = Form(0.5, ge=0.0, le=1.0),
     temperature: float = Form(0.8, ge=0.05, le=5.0),
     seed: int | None = Form(None, ge=0, le=2**32 - 1),
-    runner: JobRunner = Depends(get_runner),
-    voices: VoiceStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
+    """Start narrating a PDF (`file`) or a text: 202 once the first page has given scenes."""
     if (file is None) == (text is None):
         raise InvalidRequest("Send exactly one of 'file' (a PDF) or 'text'.")
     caps = runner.manager.capabilities
@@ -145,18 +143,22 @@ async def _first_page(job_id: str, runner: JobRunner, timeout: float) -> dict[st
     return await run_in_threadpool(runner.store.get_job, job_id)
 
 
-@router.get("")
-def list_jobs(store: JobStore = Depends(get_job_store)) -> dict[str, Any]:
+@router.get("", response_model=JobList)
+def list_jobs(store: JobStoreDep) -> dict[str, Any]:
     return {"jobs": store.list_jobs()}
 
 
-@router.get("/{job_id}")
-def get_job(job_id: str, store: JobStore = Depends(get_job_store)) -> dict[str, Any]:
+@router.get("/{job_id}", **JOB)
+def get_job(job_id: str, store: JobStoreDep) -> dict[str, Any]:
     return store.get_job(job_id)
 
 
-@router.get("/{job_id}/scenes/{index}/audio", response_class=FileResponse)
-def scene_audio(job_id: str, index: int, store: JobStore = Depends(get_job_store)):
+@router.get(
+    "/{job_id}/scenes/{index}/audio",
+    response_class=FileResponse,
+    responses=_media("The scene's speech (WAV)", "audio/wav"),
+)
+def scene_audio(job_id: str, index: int, store: JobStoreDep) -> FileResponse:
     scene = _scene(store, job_id, index)
     if scene["audio_status"] != "completed" or not scene["audio_path"]:
         raise NotReady(f"Scene {index} is {scene['audio_status']}.")
@@ -165,8 +167,12 @@ def scene_audio(job_id: str, index: int, store: JobStore = Depends(get_job_store
     )
 
 
-@router.get("/{job_id}/scenes/{index}/image", response_class=FileResponse)
-def scene_image(job_id: str, index: int, store: JobStore = Depends(get_job_store)):
+@router.get(
+    "/{job_id}/scenes/{index}/image",
+    response_class=FileResponse,
+    responses=_media("The scene's region of its page (PNG)", "image/png"),
+)
+def scene_image(job_id: str, index: int, store: JobStoreDep) -> FileResponse:
     scene = _scene(store, job_id, index)
     if scene["image_status"] != "completed" or not scene["image_path"]:
         raise NotReady(
@@ -176,12 +182,16 @@ def scene_image(job_id: str, index: int, store: JobStore = Depends(get_job_store
     return FileResponse(scene["image_path"], media_type="image/png")
 
 
-@router.get("/{job_id}/audio", response_class=FileResponse)
+@router.get(
+    "/{job_id}/audio",
+    response_class=FileResponse,
+    responses=_media("The whole narration, as a download", "audio/wav", "audio/mpeg"),
+)
 def job_audio(
     job_id: str,
+    store: JobStoreDep,
     format: str = Query("wav", pattern="^(wav|mp3)$"),
-    store: JobStore = Depends(get_job_store),
-):
+) -> FileResponse:
     job = store.get_job(job_id)
     if job["status"] != "completed" or not job["final_audio_path"]:
         progress = job["progress"]
@@ -201,20 +211,20 @@ def job_audio(
     )
 
 
-@router.post("/{job_id}/cancel")
-def cancel_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
+@router.post("/{job_id}/cancel", **JOB)
+def cancel_job(job_id: str, runner: RunnerDep) -> dict[str, Any]:
     runner.cancel(job_id)
     return runner.store.get_job(job_id)
 
 
-@router.post("/{job_id}/retry")
-def retry_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
+@router.post("/{job_id}/retry", response_model=JobRetried, response_model_exclude_unset=True)
+def retry_job(job_id: str, runner: RunnerDep) -> dict[str, Any]:
     requeued = runner.retry(job_id)
     return {"requeued": requeued, "job": runner.store.get_job(job_id)}
 
 
-@router.delete("/{job_id}")
-def delete_job(job_id: str, runner: JobRunner = Depends(get_runner)) -> dict[str, Any]:
+@router.delete("/{job_id}", response_model=JobDeleted)
+def delete_job(job_id: str, runner: RunnerDep) -> dict[str, Any]:
     runner.store.get_job(job_id)  # 404 before anything is touched
     runner.delete(job_id)
     return {"deleted": job_id}

@@ -17,18 +17,17 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import get_settings, get_speaker, get_store
+from backend.api.deps import SettingsDep, SpeakerDep, VoiceStoreDep
 from backend.api.errors import error_body
 from backend.api.schemas import OPENAI_ERROR_RESPONSES, SpeechRequest
+from backend.api.schemas_openai import OpenAIModel, OpenAIModelList, OpenAIVoiceList
 from backend.audio.encode import FORMATS, Encoder, format_headers
 from backend.core.errors import AppError, ModelNotFound, SynthesisFailed, VoiceNotFound
-from backend.core.settings import Settings
 from backend.core.speech import Audio, Capabilities, SynthesisParams
-from backend.speaking.speaker import Speaker
 from backend.voices.resolve import BUILTIN, Resolved, resolve, warning_headers
 from backend.voices.store import VoiceStore
 
@@ -51,13 +50,16 @@ _STARTED = int(time.time())
 @router.post(
     "/audio/speech",
     response_class=StreamingResponse,
-    responses={200: {"content": {t: {} for t in {*FORMATS.values(), "text/event-stream"}}}},
+    responses={
+        200: {
+            "description": "The speech, streamed as it is made: the file's bytes, or (for "
+            "stream_format=sse) speech.audio.delta events and a final speech.audio.done.",
+            "content": {t: {} for t in {*FORMATS.values(), "text/event-stream"}},
+        }
+    },
 )
 async def create_speech(
-    body: SpeechRequest,
-    speaker: Speaker = Depends(get_speaker),
-    store: VoiceStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
+    body: SpeechRequest, speaker: SpeakerDep, store: VoiceStoreDep, settings: SettingsDep
 ) -> StreamingResponse:
     engine = speaker.manager
     check_model(body.model, engine.name)
@@ -77,24 +79,22 @@ async def create_speech(
     return StreamingResponse(chunks, media_type=FORMATS[body.response_format], headers=headers)
 
 
-@router.get("/models")
-async def list_models(speaker: Speaker = Depends(get_speaker)) -> dict[str, Any]:
+@router.get("/models", response_model=OpenAIModelList)
+async def list_models(speaker: SpeakerDep) -> dict[str, Any]:
     """The engine this server runs, under its own name and OpenAI's model names."""
     names = [speaker.manager.name, *MODEL_ALIASES]
     return {"object": "list", "data": [_model(name) for name in names]}
 
 
-@router.get("/models/{model}")
-async def get_model(model: str, speaker: Speaker = Depends(get_speaker)) -> dict[str, Any]:
+@router.get("/models/{model}", response_model=OpenAIModel)
+async def get_model(model: str, speaker: SpeakerDep) -> dict[str, Any]:
     check_model(model, speaker.manager.name)
     return _model(model)
 
 
-@router.get("/audio/voices")
+@router.get("/audio/voices", response_model=OpenAIVoiceList)
 async def list_voices(
-    speaker: Speaker = Depends(get_speaker),
-    store: VoiceStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
+    speaker: SpeakerDep, store: VoiceStoreDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Every name `voice` accepts: the engine's own voices (built-in, Piper voice models),
     library voices (id and name), aliases, OpenAI's names."""

@@ -6,12 +6,12 @@ import contextlib
 import itertools
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import get_settings
+from backend.api.deps import SettingsDep
+from backend.api.schemas_pdf import PdfPreview
 from backend.core.errors import PdfNoText, PdfUnreadable
-from backend.core.settings import Settings
 from backend.jobs.pdf import (
     Page,
     PdfLimits,
@@ -26,12 +26,12 @@ router = APIRouter(prefix="/pdf", tags=["pdf"])
 PREVIEW_PAGES = 3
 
 
-@router.post("/preview")
+@router.post("/preview", response_model=PdfPreview)
 async def preview_pdf(
+    settings: SettingsDep,
     file: UploadFile = File(..., description="A PDF"),
     pages: str | None = Form(None, max_length=200, description='e.g. "1-10,12"'),
     password: str | None = Form(None, max_length=200),
-    settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
     """Read the first few selected pages the way POST /jobs would, with the same errors.
 

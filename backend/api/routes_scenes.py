@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from backend.api.routes_jobs import get_job_store
-from backend.jobs.store import JobStore
+from backend.api.deps import JobStoreDep
+from backend.api.schemas_jobs import ScenesPage
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -16,12 +16,12 @@ MAX_AFTER = 2**31 - 1  # far beyond any job; keeps the value inside SQLite's int
 
 
 # A plain `def`: FastAPI runs it in its thread pool, so no SQLite call blocks the event loop.
-@router.get("/{job_id}/scenes")
+@router.get("/{job_id}/scenes", response_model=ScenesPage, response_model_exclude_unset=True)
 def list_scenes(
     job_id: str,
+    store: JobStoreDep,
     after: int = Query(0, ge=0, le=MAX_AFTER, description="Scenes with idx above this one."),
     limit: int = Query(100, ge=1, le=MAX_LIMIT, description="At most this many scenes."),
-    store: JobStore = Depends(get_job_store),
 ) -> dict[str, Any]:
     """The scenes after `after`, in order, with the job itself (progress, no scenes).
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import get_settings, get_speaker, get_store
+from backend.api.deps import SettingsDep, SpeakerDep, VoiceStoreDep
 from backend.api.schemas import TTSRequest
 from backend.audio.encode import FORMATS, encode, encoded_rate, format_headers
-from backend.core.settings import Settings
-from backend.speaking.speaker import Speaker
 from backend.voices.resolve import resolve, warning_headers
-from backend.voices.store import VoiceStore
 
 router = APIRouter(tags=["tts"])
 
@@ -20,13 +17,17 @@ router = APIRouter(tags=["tts"])
 @router.post(
     "/tts",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in FORMATS.values()}}},
+    responses={
+        200: {
+            "description": "The speech, in the requested format; X-Voice names the voice that "
+            "spoke, X-Voice-Warning (if sent) why it is not the one asked for, X-Audio-Seconds "
+            "its length.",
+            "content": {t: {} for t in FORMATS.values()},
+        }
+    },
 )
 async def tts(
-    body: TTSRequest,
-    speaker: Speaker = Depends(get_speaker),
-    store: VoiceStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
+    body: TTSRequest, speaker: SpeakerDep, store: VoiceStoreDep, settings: SettingsDep
 ) -> Response:
     """Speak `text`. Without `voice`, the current voice speaks; one the engine cannot speak is
     passed over for the built-in voice, and X-Voice-Warning says why."""

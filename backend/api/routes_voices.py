@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import get_manager, get_settings, get_store
+from backend.api.deps import ManagerDep, SettingsDep, VoiceStoreDep
 from backend.api.schemas import LoadVoiceRequest
+from backend.api.schemas_voices import (
+    CurrentCleared,
+    CurrentVoice,
+    Voice,
+    VoiceDeleted,
+    VoiceList,
+)
 from backend.core.errors import NoVoiceLoaded, UnknownVoiceId, VoiceCloningUnavailable
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
@@ -18,13 +25,13 @@ from backend.voices.store import VoiceStore
 from backend.voices.validate import validate_reference
 
 router = APIRouter(tags=["voices"])
+# A voice's meta.json may lack a key an older server did not write: send only the keys it holds.
+ONLY_SET = {"response_model_exclude_unset": True}
 
 
-@router.get("/voices")
+@router.get("/voices", response_model=VoiceList, **ONLY_SET)
 async def list_voices(
-    store: VoiceStore = Depends(get_store),
-    manager: ModelManager = Depends(get_manager),
-    settings: Settings = Depends(get_settings),
+    store: VoiceStoreDep, manager: ManagerDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """The library, the current voice (and, when the engine cannot speak it, why: the same
     warning /tts sends as X-Voice-Warning), the engine's own named voices (Piper voice models,
@@ -45,19 +52,23 @@ async def list_voices(
     }
 
 
-@router.post("/voices", status_code=201)
+@router.post("/voices", status_code=201, response_model=Voice, **ONLY_SET)
 async def upload_voice(
+    store: VoiceStoreDep,
+    settings: SettingsDep,
     file: UploadFile = File(..., description="WAV, MP3, FLAC, OGG, WebM or MP4; 3-60 s of speech"),
     name: str | None = Form(None, max_length=100),
-    store: VoiceStore = Depends(get_store),
-    settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
     """Add a reference clip to the library (works with every engine)."""
     return await _add_upload(file, name, store, settings)
 
 
-@router.get("/voices/{voice_id}/audio", response_class=FileResponse)
-async def voice_audio(voice_id: str, store: VoiceStore = Depends(get_store)) -> FileResponse:
+@router.get(
+    "/voices/{voice_id}/audio",
+    response_class=FileResponse,
+    responses={200: {"description": "The reference clip (WAV)", "content": {"audio/wav": {}}}},
+)
+async def voice_audio(voice_id: str, store: VoiceStoreDep) -> FileResponse:
     """The library voice's stored reference clip, as the WAV it was saved as (every engine)."""
     ref = store.ref(voice_id)  # UnknownVoiceId (404) for an unknown id
     if not ref.audio_path.is_file():
@@ -68,18 +79,15 @@ async def voice_audio(voice_id: str, store: VoiceStore = Depends(get_store)) -> 
     return FileResponse(ref.audio_path, media_type="audio/wav", filename=f"{voice_id}.wav")
 
 
-@router.delete("/voices/{voice_id}")
-async def delete_voice(voice_id: str, store: VoiceStore = Depends(get_store)) -> dict[str, Any]:
+@router.delete("/voices/{voice_id}", response_model=VoiceDeleted)
+async def delete_voice(voice_id: str, store: VoiceStoreDep) -> dict[str, Any]:
     store.delete(voice_id)
     return {"deleted": voice_id, "current": store.current()}
 
 
-@router.post("/load_voice")
+@router.post("/load_voice", response_model=CurrentVoice, **ONLY_SET)
 async def load_voice(
-    request: LoadVoiceRequest,
-    store: VoiceStore = Depends(get_store),
-    manager: ModelManager = Depends(get_manager),
-    settings: Settings = Depends(get_settings),
+    request: LoadVoiceRequest, store: VoiceStoreDep, manager: ManagerDep, settings: SettingsDep
 ) -> dict[str, Any]:
     """Make a library voice (by voice_id) or a file in the store/import folder (by path) current.
 
@@ -105,21 +113,21 @@ async def load_voice(
     return await _make_current(voice_id, store, manager)
 
 
-@router.delete("/load_voice", summary="Clear the current voice")
-async def clear_current_voice(store: VoiceStore = Depends(get_store)) -> dict[str, Any]:
+@router.delete("/load_voice", summary="Clear the current voice", response_model=CurrentCleared)
+async def clear_current_voice(store: VoiceStoreDep) -> dict[str, Any]:
     """Forget the current voice, on every engine: requests that name no voice (and OpenAI's voice
     names) speak in the built-in voice again. Idempotent; the library keeps the voice."""
     await run_in_threadpool(store.set_current, None)
     return {"current": None}
 
 
-@router.post("/load_voice_upload")
+@router.post("/load_voice_upload", response_model=CurrentVoice, **ONLY_SET)
 async def load_voice_upload(
+    store: VoiceStoreDep,
+    manager: ManagerDep,
+    settings: SettingsDep,
     file: UploadFile = File(...),
     name: str | None = Form(None, max_length=100),
-    store: VoiceStore = Depends(get_store),
-    manager: ModelManager = Depends(get_manager),
-    settings: Settings = Depends(get_settings),
 ) -> dict[str, Any]:
     """Add a clip to the library and make it the current voice in one step."""
     _require_cloning(manager)

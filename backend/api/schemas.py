@@ -1,4 +1,4 @@
-"""Request bodies of the API (responses are plain dicts documented in the README)."""
+"""Request bodies and the error body of the API; the 2xx bodies are in schemas_<resource>.py."""
 
 from __future__ import annotations
 
@@ -90,6 +90,13 @@ class LoadVoiceRequest(BaseModel):
         if (self.voice_id is None) == (self.path is None):
             raise ValueError("give exactly one of voice_id or path")
         return self
+
+
+class ResponseBody(BaseModel):
+    """Base of every 2xx body: a key the route sends that the model does not name fails the
+    response (FastAPI validates it), so the document and the answers cannot drift apart."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorBody(BaseModel):

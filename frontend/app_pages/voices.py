@@ -8,7 +8,8 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
-from frontend.api_client import ApiClient, ApiError
+from frontend.api_client import ApiError
+from frontend.api_protocol import StudioApi
 from frontend.notices import act, show_error, too_large
 from frontend.state import client, health, limits
 from frontend.voice_controls import current_name, stale_current
@@ -40,7 +41,7 @@ def page() -> None:
     _library(api, voices)
 
 
-def _current(api: ApiClient, voices: dict[str, Any]) -> None:
+def _current(api: StudioApi, voices: dict[str, Any]) -> None:
     """The voice the server speaks in when a request names none, and the way back to the
     built-in one (DELETE /load_voice), which also ends a stale current voice's warnings."""
     name = current_name(voices)
@@ -68,7 +69,7 @@ def _engine_voices(voices: dict[str, Any]) -> None:
         st.markdown(f"The engine's own voices, to choose on Narrate and Quick speak: {names}.")
 
 
-def _add_voice(api: ApiClient, voices: dict[str, Any]) -> None:
+def _add_voice(api: StudioApi, voices: dict[str, Any]) -> None:
     limit = limits()
     low, high = limit["voice_min_seconds"], limit["voice_max_seconds"]
     st.subheader("Add a voice")
@@ -97,7 +98,7 @@ def _add_voice(api: ApiClient, voices: dict[str, Any]) -> None:
             _offer(api, voices, "recording.wav", recording.getvalue(), "record")
 
 
-def _offer(api: ApiClient, voices: dict[str, Any], filename: str, data: bytes, key: str) -> None:
+def _offer(api: StudioApi, voices: dict[str, Any], filename: str, data: bytes, key: str) -> None:
     error = too_large(len(data), limits()["max_upload_bytes"], "voice")
     if error:
         show_error(error)
@@ -128,7 +129,7 @@ def _round() -> int:
     return st.session_state.get(ROUND_KEY, 0)
 
 
-def _library(api: ApiClient, voices: dict[str, Any]) -> None:
+def _library(api: StudioApi, voices: dict[str, Any]) -> None:
     st.subheader("Library")
     items = voices.get("voices", [])
     current = voices.get("current")
@@ -160,7 +161,7 @@ def _details(voice: dict[str, Any]) -> str:
     return " · ".join(parts) or voice["id"]
 
 
-def _reference(api: ApiClient, voice_id: str) -> bytes | None:
+def _reference(api: StudioApi, voice_id: str) -> bytes | None:
     cache = st.session_state.setdefault("_voice_audio", {})
     if voice_id not in cache:
         try:

@@ -7,6 +7,22 @@ from collections import defaultdict
 from typing import Any
 
 from frontend.api_client import ApiError, unreachable
+from frontend.api_protocol import (
+    CurrentClearedBody,
+    CurrentVoiceBody,
+    HealthBody,
+    JobBody,
+    JobDeletedBody,
+    JobRetriedBody,
+    JobSummaries,
+    ModelStatusBody,
+    ModelUnloadBody,
+    PdfPreviewBody,
+    ScenesPageBody,
+    VoiceBody,
+    VoiceDeletedBody,
+    VoiceListBody,
+)
 from tests.frontend import fake_jobs, fake_pdf, fake_voices, media, server_errors
 
 LIMITS: dict[str, Any] = {
@@ -37,7 +53,8 @@ _instances = itertools.count(1)
 
 
 class FakeApi:
-    """Every public method of ApiClient, same signatures and JSON, with the server in memory.
+    """StudioApi (ApiClient's protocol) with the server in memory: same signatures, and answers
+    that conform to the server's response models (test_fake_api.py checks both).
 
     Scripting: `engine`, `device`, `can_clone`, `state`, `model_loaded`, `keep_alive`,
     `expires_in`, `last_error`, `engine_host`, `limits`, `memory`, `engine_voices` (the names of the engine's
@@ -121,7 +138,7 @@ class FakeApi:
         fake_jobs.settle(job)
 
     # -- server and model ----------------------------------------------------------------------
-    def health(self) -> dict[str, Any]:
+    def health(self) -> HealthBody:
         self._enter("health")
         if self.not_set_up:
             error = server_errors.not_set_up()
@@ -137,7 +154,7 @@ class FakeApi:
             "limits": dict(self.limits),
         }
 
-    def load_model(self) -> dict[str, Any]:
+    def load_model(self) -> ModelStatusBody:
         self._enter("load_model")
         self.state, self.model_loaded = "ready", True
         memory = {
@@ -145,7 +162,7 @@ class FakeApi:
         }
         return {**self._model_status(), **memory}
 
-    def unload_model(self) -> dict[str, Any]:
+    def unload_model(self) -> ModelUnloadBody:
         self._enter("unload_model")
         was_loaded = self.model_loaded
         self.state, self.model_loaded = "unloaded", False
@@ -154,7 +171,7 @@ class FakeApi:
         return {**body, "after": reading, "freed": {key: 0 for key in reading}}
 
     # -- voices --------------------------------------------------------------------------------
-    def voices(self) -> dict[str, Any]:
+    def voices(self) -> VoiceListBody:
         self._enter("voices")
         return {
             "voices": [dict(voice) for voice in self.library],
@@ -166,13 +183,13 @@ class FakeApi:
             "aliases": {},
         }
 
-    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> dict[str, Any]:
+    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> VoiceBody:
         self._enter("add_voice", filename=filename, data=data, name=name)
         seconds = server_errors.check_clip(filename, data, self.limits)
         label = (name or "").strip() or filename.rsplit(".", 1)[0] or "voice"
         return dict(self._store_voice(label, data, seconds))
 
-    def select_voice(self, voice_id: str) -> dict[str, Any]:
+    def select_voice(self, voice_id: str) -> CurrentVoiceBody:
         self._enter("select_voice", voice_id=voice_id)
         voice = self._voice(voice_id, unknown=self._unknown)  # what is asked for first
         if not self.can_clone:
@@ -180,12 +197,12 @@ class FakeApi:
         self.current = voice["id"]
         return {"current": self.current, "voice": dict(voice)}
 
-    def clear_voice(self) -> dict[str, Any]:
+    def clear_voice(self) -> CurrentClearedBody:
         self._enter("clear_voice")
         self.current = None
         return {"current": None}
 
-    def delete_voice(self, voice_id: str) -> dict[str, Any]:
+    def delete_voice(self, voice_id: str) -> VoiceDeletedBody:
         self._enter("delete_voice", voice_id=voice_id)
         self.library.remove(self._voice(voice_id))
         if self.current == voice_id:
@@ -197,7 +214,9 @@ class FakeApi:
         return self.clips[self._voice(voice_id)["id"]]
 
     # -- speech --------------------------------------------------------------------------------
-    def speak(self, text: str, voice: str | None, params: dict[str, Any], fmt="wav") -> bytes:
+    def speak(
+        self, text: str, voice: str | None, params: dict[str, Any], fmt: str = "wav"
+    ) -> bytes:
         self._enter("speak", text=text, voice=voice, params=params, fmt=fmt)
         if not text.strip():
             raise server_errors.text_empty()
@@ -207,7 +226,7 @@ class FakeApi:
     # -- documents and jobs --------------------------------------------------------------------
     def preview_pdf(
         self, filename: str, data: bytes, pages: str | None = None, password: str | None = None
-    ) -> dict[str, Any]:
+    ) -> PdfPreviewBody:
         self._enter("preview_pdf", filename=filename, data=data, pages=pages, password=password)
         return fake_pdf.preview(filename, data, pages, password)
 
@@ -221,7 +240,7 @@ class FakeApi:
         pages: str | None = None,
         password: str | None = None,
         params: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> JobBody:
         sent = {"text": text, "pdf": pdf, "title": title, "voice": voice, "pages": pages}
         self._enter("create_job", **sent, password=password, params=params)
         if (text is None) == (pdf is None):
@@ -237,34 +256,34 @@ class FakeApi:
         self.records[job["id"]] = job
         return fake_jobs.public(job)
 
-    def jobs(self) -> list[dict[str, Any]]:
+    def jobs(self) -> JobSummaries:
         self._enter("jobs")
         listed = sorted(self.records.values(), key=lambda j: j["created_at"], reverse=True)
         return [fake_jobs.public(job, scenes=False) for job in listed]
 
-    def job(self, job_id: str) -> dict[str, Any]:
+    def job(self, job_id: str) -> JobBody:
         self._enter("job", job_id=job_id)
         return fake_jobs.public(self._job(job_id))
 
-    def job_scenes(self, job_id: str, after: int = 0, limit: int = 100) -> dict[str, Any]:
+    def job_scenes(self, job_id: str, after: int = 0, limit: int = 100) -> ScenesPageBody:
         self._enter("job_scenes", job_id=job_id, after=after, limit=limit)
         body = fake_jobs.page(self._job(job_id), after, limit)
         self.scenes_sent += [scene["idx"] for scene in body["scenes"]]
         return body
 
-    def cancel_job(self, job_id: str) -> dict[str, Any]:
+    def cancel_job(self, job_id: str) -> JobBody:
         self._enter("cancel_job", job_id=job_id)
         job = self._job(job_id)
         fake_jobs.cancel(job)
         return fake_jobs.public(job)
 
-    def retry_job(self, job_id: str) -> dict[str, Any]:
+    def retry_job(self, job_id: str) -> JobRetriedBody:
         self._enter("retry_job", job_id=job_id)
         job = self._job(job_id)
         requeued = fake_jobs.retry(job)
         return {"requeued": requeued, "job": fake_jobs.public(job)}
 
-    def delete_job(self, job_id: str) -> dict[str, Any]:
+    def delete_job(self, job_id: str) -> JobDeletedBody:
         self._enter("delete_job", job_id=job_id)
         del self.records[self._job(job_id)["id"]]
         return {"deleted": job_id}

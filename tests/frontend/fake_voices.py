@@ -17,6 +17,11 @@ def record(name: str, seconds: float, order: int) -> dict[str, Any]:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "voice"
     voice_id = f"{slug}-{secrets.token_hex(4)}"
     return {
+        "original_sample_rate": media.RATE,  # what the clip's validation measured
+        "channels": 1,
+        "format": "wav",
+        "trimmed_seconds": 0.0,
+        "gain_db": 0.0,
         "id": voice_id,
         "name": name,
         "created_at": (ADDED + timedelta(minutes=order)).isoformat(),

@@ -1,12 +1,17 @@
-"""FakeApi keeps the server's contract: the same calls give the same JSON keys and the same errors.
+"""FakeApi keeps the server's contract, checked from the server's own response models.
 
-The real side is the backend on a loopback port (uvicorn, fake engine) behind a real ApiClient,
-so a change to the server's bodies fails here before the page tests drift from it.
+Both ApiClient and FakeApi implement frontend/api_protocol.py's StudioApi: the same methods with
+the same signatures, each JSON method naming the response model (backend/api/schemas_*.py) its
+answer conforms to. The real side is the backend on a loopback port (uvicorn, fake engine)
+behind a real ApiClient; each answer of either side must validate against that model with every
+key it names and none it does not (tests/frontend/answers.py), so a change to the server's bodies fails here before the page
+tests drift from it.
 """
 
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +21,8 @@ from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from frontend.api_client import ApiClient, ApiError
+from frontend.api_protocol import StudioApi
+from tests.frontend.answers import MODELS, answer_of, conforms
 from tests.frontend.fake_api import FakeApi
 from tests.frontend.piper_server import SECOND_VOICE, piper_serving
 from tests.helpers.audio import clip_bytes
@@ -24,6 +31,9 @@ from tests.helpers.pdfs import text_pdf
 
 ENGINE_INFO = {"fake"}  # /health's engine-specific extras (FakeEngine.info()); each engine its own
 PARAMS = {"rate": 1.0, "exaggeration": 0.5, "cfg_weight": 0.5, "temperature": 0.8}
+PROTOCOL = sorted(
+    name for name, member in vars(StudioApi).items() if callable(member) and name[0] != "_"
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,60 +51,90 @@ def both(server: ApiClient) -> tuple[ApiClient, FakeApi]:
     return server, FakeApi(engine="chatterbox")
 
 
-PUBLIC = sorted(
-    name for name, member in vars(ApiClient).items() if callable(member) and name[0] != "_"
-)
+SCRIPTING = {  # the fake's own handles for tests, outside the protocol
+    ApiClient: set(),
+    FakeApi: {
+        "fail_next", "calls_to", "add_voice_record", "add_job", "complete_scene", "fail_scene",
+        "finish_job",
+    },
+}  # fmt: skip
 
 
-@pytest.mark.parametrize("name", PUBLIC)
-def test_the_fake_has_each_public_method_of_the_client_with_its_signature(name: str):
-    real = inspect.signature(getattr(ApiClient, name))
-    fake = inspect.signature(getattr(FakeApi, name))
+def test_the_protocol_lists_every_public_method_of_the_client_and_the_fake():
+    for implementation in (ApiClient, FakeApi):
+        public = {
+            name for name, member in vars(implementation).items()
+            if callable(member) and name[0] != "_"
+        }  # fmt: skip
+        assert public - set(PROTOCOL) - SCRIPTING[implementation] == set(), implementation
+        assert set(PROTOCOL) <= public, implementation
 
-    assert [(p.name, p.kind, p.default) for p in fake.parameters.values()] == [
-        (p.name, p.kind, p.default) for p in real.parameters.values()
-    ]
+
+@pytest.mark.parametrize("name", PROTOCOL)
+def test_the_client_and_the_fake_have_the_protocols_signature_and_types(name: str):
+    wanted = inspect.signature(getattr(StudioApi, name))
+    hints = typing.get_type_hints(getattr(StudioApi, name), include_extras=True)
+    for implementation in (ApiClient, FakeApi):
+        method = getattr(implementation, name)
+        got = inspect.signature(method)
+        assert [(p.name, p.kind, p.default) for p in got.parameters.values()] == [
+            (p.name, p.kind, p.default) for p in wanted.parameters.values()
+        ], implementation
+        assert typing.get_type_hints(method, include_extras=True) == hints, implementation
+
+
+@pytest.mark.parametrize("name", PROTOCOL)
+def test_each_json_method_names_response_models_the_server_has(name: str):
+    answer = answer_of(name)
+    if answer is None:
+        assert typing.get_type_hints(getattr(StudioApi, name))["return"] is bytes
+        return
+    assert answer.models and all(model in MODELS for model in answer.models), answer
 
 
 def test_the_fake_has_the_clients_attributes():
     real, fake = ApiClient("http://127.0.0.1:9"), FakeApi()
 
-    for name in ("base_url", "timeout", "slow_timeout"):
+    for name in typing.get_type_hints(StudioApi):
         assert type(getattr(fake, name)) is type(getattr(real, name)), name
 
 
-def test_health_has_the_servers_keys(both):
+def test_health_answers_as_the_servers_model_says(both):
     real, fake = (api.health() for api in both)
 
-    assert set(real) - set(fake) == ENGINE_INFO
-    assert set(fake) <= set(real)
-    assert set(fake["memory"]) == set(real["memory"])
+    conforms("health", real, extras=ENGINE_INFO)
+    conforms("health", fake)
     assert fake["limits"] == real["limits"]  # the fake's defaults are the server's
 
 
-def test_model_load_and_unload_answer_with_the_servers_keys(both):
-    real, fake = both
+def test_health_not_set_up_answers_as_the_servers_model_says():
+    fake = FakeApi()
+    fake.not_set_up = True
 
-    assert set(fake.load_model()) == set(real.load_model())
-    real_unload, fake_unload = real.unload_model(), fake.unload_model()
-    assert set(fake_unload) == set(real_unload)
-    for reading in ("before", "after", "freed"):
-        assert set(fake_unload[reading]) == set(real_unload[reading]), reading
+    conforms("health", fake.health())
 
 
-def test_voice_calls_answer_with_the_servers_keys(both):
+def test_model_load_and_unload_answer_as_the_servers_models_say(both):
+    for api in both:
+        conforms("load_model", api.load_model())
+        conforms("unload_model", api.unload_model())
+
+
+def test_voice_calls_answer_as_the_servers_models_say(both):
     real, fake = both
     clip = clip_bytes(5.0)
 
     real_voice, fake_voice = real.add_voice("me.wav", clip, "Me"), fake.add_voice("me.wav", clip)
-    assert set(fake_voice) <= set(real_voice)
-    assert {"id", "name", "created_at", "duration_seconds", "path"} <= set(fake_voice)
-    assert set(fake.voices()) == set(real.voices())
-    assert set(fake.select_voice(fake_voice["id"])) == set(real.select_voice(real_voice["id"]))
+    for api, voice in ((real, real_voice), (fake, fake_voice)):
+        conforms("add_voice", voice)
+        conforms("voices", api.voices())
+        conforms("select_voice", api.select_voice(voice["id"]))
+        conforms("clear_voice", api.clear_voice())
     assert fake.clear_voice() == real.clear_voice() == {"current": None}
     assert fake.voices()["current"] is real.voices()["current"] is None
     assert fake.clear_voice() == real.clear_voice()  # idempotent on both
-    assert set(fake.delete_voice(fake_voice["id"])) == set(real.delete_voice(real_voice["id"]))
+    conforms("delete_voice", real.delete_voice(real_voice["id"]))
+    conforms("delete_voice", fake.delete_voice(fake_voice["id"]))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +153,8 @@ def both_piper(piper_server: ApiClient) -> tuple[ApiClient, FakeApi]:
 def test_engine_voices_are_listed_and_spoken_as_the_server_does(both_piper):
     real, fake = both_piper
 
-    assert set(fake.voices()) == set(real.voices())
+    for api in both_piper:
+        conforms("voices", api.voices())
     assert fake.voices()["engine_voices"] == real.voices()["engine_voices"]
     assert fake.voices()["can_clone"] is real.voices()["can_clone"] is False
     for api in both_piper:
@@ -160,40 +201,37 @@ def test_the_fake_refuses_what_piper_refuses_with_its_code_and_status(both_piper
     assert refusals[1] == refusals[0]
 
 
-def test_job_calls_answer_with_the_servers_keys(both):
-    real, fake = both
+def test_job_calls_answer_as_the_servers_models_say(both):
     text = "The river runs past the mill. Children play on the bank."
 
-    real_job, fake_job = (api.create_job(text=text, params=PARAMS) for api in both)
-    assert set(fake_job) == set(real_job)
-    assert set(fake_job["progress"]) == set(real_job["progress"])
-    assert set(fake_job["scenes"][0]) == set(real_job["scenes"][0])
-    assert set(fake.job(fake_job["id"])) == set(real.job(real_job["id"]))
-    assert set(fake.jobs()[0]) == set(real.jobs()[0])
-    assert set(fake.cancel_job(fake_job["id"])) == set(real.cancel_job(real_job["id"]))
-    assert set(fake.retry_job(fake_job["id"])) == set(real.retry_job(real_job["id"]))
-    assert set(fake.delete_job(fake_job["id"])) == set(real.delete_job(real_job["id"]))
+    for api in both:
+        job = api.create_job(text=text, params=PARAMS)
+        conforms("create_job", job)
+        assert job["scenes"], api
+        conforms("job", api.job(job["id"]))
+        conforms("jobs", api.jobs())
+        conforms("cancel_job", api.cancel_job(job["id"]))
+        conforms("retry_job", api.retry_job(job["id"]))
+        conforms("delete_job", api.delete_job(job["id"]))
 
 
-def test_a_page_of_scenes_answers_with_the_servers_keys_and_paging(both):
+def test_a_page_of_scenes_answers_as_the_servers_model_says_and_pages_alike(both):
     text = "The river runs past the mill. Children play on the bank. Evening turns the water gold."
     pairs = [(api, api.create_job(text=text, params=PARAMS)["id"]) for api in both]
 
-    real, fake = (api.job_scenes(job_id, after=0, limit=1) for api, job_id in pairs)
-    assert set(fake) == set(real) == {"job", "scenes", "next_after", "total", "unsettled_from"}
-    assert set(fake["job"]) == set(real["job"]) and "scenes" not in fake["job"]
-    assert set(fake["scenes"][0]) == set(real["scenes"][0])
-    for page in (real, fake):
+    for page in (api.job_scenes(job_id, after=0, limit=1) for api, job_id in pairs):
+        conforms("job_scenes", page)
         assert [s["idx"] for s in page["scenes"]] == [1]
         assert page["next_after"] == (1 if page["total"] > 1 else None)
     last = [api.job_scenes(job_id, after=10_000) for api, job_id in pairs]
     assert [(p["scenes"], p["next_after"]) for p in last] == [([], None), ([], None)]
 
 
-def test_a_pdf_preview_answers_with_the_servers_keys_and_pages(both):
+def test_a_pdf_preview_answers_as_the_servers_model_says_with_its_pages(both):
     real, fake = (api.preview_pdf("book.pdf", text_pdf(4), pages="2-4") for api in both)
 
-    assert set(fake) == set(real)
+    conforms("preview_pdf", real)
+    conforms("preview_pdf", fake)
     assert [page["number"] for page in fake["pages"]] == [page["number"] for page in real["pages"]]
     for key in ("page_count", "selected_pages", "encrypted", "truncated"):
         assert fake[key] == real[key], key

@@ -153,7 +153,7 @@ def test_health_503_names_the_cache_directory_when_only_model_files_are_missing(
         load_on_startup=False,
     )
     with TestClient(create_app(settings), base_url=LOCAL) as client:
-        model_dir = client.app.state.manager.engine.model_dir
+        model_dir = cache.resolve()
         files = "ve.safetensors, t3_cfg.safetensors, s3gen.safetensors, tokenizer.json, conds.pt"
         assert_error(
             client.get("/health"),

@@ -1,0 +1,140 @@
+"""Narration jobs' answers (/jobs): a job, its scenes, a page of them, and the job actions."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from backend.api.schemas import ResponseBody
+
+JobStatus = Literal["pending", "processing", "completed", "failed", "cancelled"]
+StepStatus = Literal["pending", "processing", "completed", "failed"]
+
+
+class Chapter(ResponseBody):
+    """A chapter from the PDF's outline and the page it starts on (while a job is read)."""
+
+    title: str
+    page: int
+
+
+class NarrationChapter(ResponseBody):
+    """A chapter marker of the finished narration: where in the audio it starts."""
+
+    title: str
+    start_seconds: float
+    scene: int = Field(description="The idx of its first scene.")
+
+
+class Progress(ResponseBody):
+    """The job's scenes counted by their audio step."""
+
+    total: int
+    pending: int
+    processing: int
+    completed: int
+    failed: int
+
+
+class SceneQuality(ResponseBody):
+    """The checks a spoken scene passed: takes made and, per check that ran, its score or bar."""
+
+    takes: int
+    wer: float | None = Field(None, description="Word error rate Whisper heard (0 is perfect).")
+    speaker_min_similarity: float | None = Field(
+        None, description="The bar the speaker check held the take to."
+    )
+
+
+class Scene(ResponseBody):
+    """One piece of the narration, spoken on its own. Times are ISO 8601 UTC."""
+
+    job_id: str
+    idx: int = Field(description="1, 2, ... in reading order.")
+    text: str
+    chapter: str | None
+    page: int | None = Field(description="The PDF page it reads (null for a text job).")
+    bbox: list[float] | None = Field(description="x0, y0, x1, y1 on the page, in points.")
+    text_status: StepStatus
+    audio_status: StepStatus
+    image_status: StepStatus
+    audio_path: str | None
+    image_path: str | None
+    duration_seconds: float | None
+    engine_seconds: float | None = Field(description="Seconds the engine took to speak it.")
+    attempts: int
+    error_code: str | None
+    error_message: str | None
+    started_at: str | None
+    finished_at: str | None
+    quality: SceneQuality | None
+    speaker_similarity: float | None
+    image_error: str | None = Field(description="Why the scene has no image, if it has none.")
+
+
+class JobSummary(ResponseBody):
+    """A job without its scenes (GET /jobs lists these). Times are ISO 8601 UTC."""
+
+    id: str
+    title: str
+    source_kind: Literal["pdf", "text"]
+    source_path: str | None
+    voice: str | None = Field(description="The voice id it is narrated in, or builtin.")
+    params: dict[str, Any] = Field(description="rate, exaggeration, cfg_weight, ...")
+    pages: str | None = Field(description='The page range asked for, e.g. "1-10,12".')
+    status: JobStatus
+    extraction_status: StepStatus
+    total_pages: int | None
+    error_code: str | None
+    error_message: str | None
+    error_solution: str | None
+    chapters: list[Chapter] | list[NarrationChapter] = Field(
+        description="The outline's chapters by page while the job is read; once the narration "
+        "is assembled, its chapter markers by time instead."
+    )
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    finished_at: str | None
+    final_audio_path: str | None
+    engine: str | None = Field(description="The engine its scenes were split for.")
+    model: str | None
+    sample_rate: int | None
+    max_chars: int | None
+    progress: Progress
+
+
+class JobPublic(JobSummary):
+    """A job with its scenes in order (GET /jobs/{id}, POST /jobs, POST /jobs/{id}/cancel)."""
+
+    scenes: list[Scene]
+
+
+class JobList(ResponseBody):
+    """GET /jobs: every job, newest first."""
+
+    jobs: list[JobSummary]
+
+
+class ScenesPage(ResponseBody):
+    """GET /jobs/{id}/scenes: a page of scenes with the job itself (no scenes)."""
+
+    job: JobSummary
+    scenes: list[Scene]
+    next_after: int | None = Field(description="`after` of the next page; null on the last.")
+    total: int = Field(description="The job's scenes.")
+    unsettled_from: int | None = Field(
+        description="The lowest idx whose audio or image can still change (null: none can)."
+    )
+
+
+class JobRetried(ResponseBody):
+    """POST /jobs/{id}/retry: the scenes put back in the queue, and the job now."""
+
+    requeued: int
+    job: JobPublic
+
+
+class JobDeleted(ResponseBody):
+    deleted: str

@@ -1,0 +1,100 @@
+"""StudioApi: every call the studio makes to the narration server, as one protocol.
+
+ApiClient (HTTP) and the tests' FakeApi (in memory) both implement it. The studio ships without
+the backend, so answers stay plain JSON dicts; each JSON method's return type names, in its
+`Answer`, the server's response model (backend/api/schemas_*.py) the dict conforms to.
+tests/frontend/test_fake_api.py holds both implementations to these signatures and validates
+both one's answers against those models, key for key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Protocol
+
+
+class Answer:
+    """The server's response models a method's JSON conforms to (one of them), by class name."""
+
+    __slots__ = ("models",)
+
+    def __init__(self, *models: str):
+        self.models = models
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Answer) and other.models == self.models
+
+    def __hash__(self) -> int:
+        return hash(self.models)
+
+    def __repr__(self) -> str:
+        return f"Answer{self.models!r}"
+
+
+Json = dict[str, Any]
+# /health's 200 (whole or outline) or its 503 body: the client returns both.
+HealthBody = Annotated[Json, Answer("Health", "HealthOutline", "HealthNotSetUp")]
+ModelStatusBody = Annotated[Json, Answer("ModelStatus")]
+ModelUnloadBody = Annotated[Json, Answer("ModelUnload")]
+VoiceListBody = Annotated[Json, Answer("VoiceList")]
+VoiceBody = Annotated[Json, Answer("Voice")]
+CurrentVoiceBody = Annotated[Json, Answer("CurrentVoice")]
+CurrentClearedBody = Annotated[Json, Answer("CurrentCleared")]
+VoiceDeletedBody = Annotated[Json, Answer("VoiceDeleted")]
+PdfPreviewBody = Annotated[Json, Answer("PdfPreview")]
+JobBody = Annotated[Json, Answer("JobPublic")]
+JobSummaries = Annotated[list[Json], Answer("JobSummary")]  # each item
+ScenesPageBody = Annotated[Json, Answer("ScenesPage")]
+JobRetriedBody = Annotated[Json, Answer("JobRetried")]
+JobDeletedBody = Annotated[Json, Answer("JobDeleted")]
+
+
+class StudioApi(Protocol):
+    """The narration server as the studio sees it. Every method raises ApiError on failure
+    (the server's code, message and solution; server_unreachable when it does not answer)."""
+
+    base_url: str  # also the studio's cache key: one per server
+    timeout: float  # seconds, quick calls
+    slow_timeout: float  # seconds, synthesis and uploads
+
+    # -- server and model
+    def health(self) -> HealthBody: ...
+    def load_model(self) -> ModelStatusBody: ...
+    def unload_model(self) -> ModelUnloadBody: ...
+
+    # -- voices
+    def voices(self) -> VoiceListBody: ...
+    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> VoiceBody: ...
+    def select_voice(self, voice_id: str) -> CurrentVoiceBody: ...
+    def clear_voice(self) -> CurrentClearedBody: ...
+    def delete_voice(self, voice_id: str) -> VoiceDeletedBody: ...
+    def voice_audio(self, voice_id: str) -> bytes: ...
+
+    # -- speech
+    def speak(
+        self, text: str, voice: str | None, params: dict[str, Any], fmt: str = "wav"
+    ) -> bytes: ...
+
+    # -- documents and jobs
+    def preview_pdf(
+        self, filename: str, data: bytes, pages: str | None = None, password: str | None = None
+    ) -> PdfPreviewBody: ...
+    def create_job(
+        self,
+        *,
+        text: str | None = None,
+        pdf: tuple[str, bytes] | None = None,
+        title: str | None = None,
+        voice: str | None = None,
+        pages: str | None = None,
+        password: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> JobBody: ...
+    def jobs(self) -> JobSummaries: ...
+    def job(self, job_id: str) -> JobBody: ...
+    def job_scenes(self, job_id: str, after: int = 0, limit: int = 100) -> ScenesPageBody: ...
+    def cancel_job(self, job_id: str) -> JobBody: ...
+    def retry_job(self, job_id: str) -> JobRetriedBody: ...
+    def delete_job(self, job_id: str) -> JobDeletedBody: ...
+    def scene_audio(self, job_id: str, index: int) -> bytes: ...
+    def scene_image(self, job_id: str, index: int) -> bytes: ...
+    def job_audio(self, job_id: str, fmt: str = "mp3") -> bytes: ...
