@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import JobStoreDep, RunnerDep, SettingsDep, VoiceStoreDep
 from backend.api.schemas_jobs import JobDeleted, JobList, JobPublic, JobRetried
+from backend.core import atomic
 from backend.core.errors import (
     InvalidRequest,
     JobNotFound,
@@ -239,7 +240,7 @@ def _scene(store: JobStore, job_id: str, index: int) -> dict[str, Any]:
 
 def _save(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    atomic.write_bytes(path, data)
 
 
 def _title_of(text: str) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 
 from backend.audio.assemble import join
 from backend.audio.stretch import time_stretch
+from backend.core import atomic
 from backend.core.constants import MODEL_FILES, TEST_WEIGHTS_MARKER
 from backend.core.errors import (
     EnvironmentNotSetup,
@@ -255,18 +256,20 @@ class ChatterboxEngine:
             ) from exc
         conds = model.conds
         path = ref.cache_dir / CONDS_FILE
-        tmp = path.with_name(f".{CONDS_FILE}.{os.getpid()}.tmp")
         # The folder is never created here: one that is gone was deleted with its voice (perhaps
         # while this embed ran), and writing into it would bring it back as an orphan.
+        tmp: Path | None = None
         try:
+            tmp = atomic.temp_beside(path)
             conds.save(tmp)
-            os.replace(tmp, path)  # atomic: a crash never leaves a half-written conds.pt
+            atomic.publish(tmp, path)  # a crash never leaves a half-written conds.pt
         except Exception as exc:  # persisting only saves time on the next start
             if not ref.cache_dir.is_dir():
                 log.info("Voice %s was deleted while it was embedded; not persisted", ref.voice_id)
             else:
                 log.warning("Could not persist conditionals to %s: %s", path, _short(exc))
-            tmp.unlink(missing_ok=True)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
         return conds
 
     def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio:
