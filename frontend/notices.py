@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 
@@ -19,15 +20,15 @@ def show_error(error: ApiError) -> None:
         st.error(text, icon=":material/error:")
 
 
-def act(action: Callable[[], object], done: str) -> None:
-    """Run a button's server call: on success a toast and a fresh page (what it offers may have
-    changed), on failure the server's message in place."""
+def act(action: Callable[[], Any], done: str | Callable[[Any], str]) -> None:
+    """Run a button's server call: on success a toast (`done`, or `done(answer)`) and a fresh
+    page (what it offers may have changed), on failure the server's message in place."""
     try:
-        action()
+        answer = action()
     except ApiError as error:
         show_error(error)
         return
-    st.toast(done)
+    st.toast(done(answer) if callable(done) else done)
     st.rerun()
 
 

@@ -25,6 +25,7 @@ STATE_LABELS = {
     "unloaded": ":gray[●] Unloaded — loads again on the next request",
     "error": ":red[●] The model failed to load",
 }
+FAULT_LABEL = ":red[●] The engine process stopped — starts again on the next request"
 
 
 def render() -> None:
@@ -59,12 +60,14 @@ def _panel() -> None:
 
 
 def _status(health: dict[str, Any]) -> None:
-    st.markdown(STATE_LABELS.get(health["state"], health["state"]))
+    error = health.get("last_error")
+    fault = health["state"] == "error" and (error or {}).get("error") == "engine_fault"
+    st.markdown(FAULT_LABEL if fault else STATE_LABELS.get(health["state"], health["state"]))
     st.caption(f"Engine **{health['engine']}** on **{health['device']}**")
     st.caption(_keep_alive(health))
-    error = health.get("last_error")
     if error and health["state"] == "error":
         show_error(ApiError(error["error"], error["message"], error.get("solution", "")))
+    _status_of_host(health)
 
 
 def _keep_alive(health: dict[str, Any]) -> str:
@@ -84,6 +87,12 @@ def _memory(memory: dict[str, Any], health: dict[str, Any]) -> None:
         used = total - available
         st.progress(min(1.0, used / total), text=f"RAM {fmt.size(used)} of {fmt.size(total)}")
     st.caption(f"Server process: {fmt.size(memory.get('rss_bytes'))}")
+    host = health.get("engine_host")
+    if host is not None:  # the model lives in an engine process of its own
+        if host.get("pid") is not None:
+            st.caption(f"Engine process: {fmt.size(host.get('rss_bytes'))}")
+        else:
+            st.caption("Engine process: not running (starts on the next request)")
     vram_total, vram_free = memory.get("vram_total_bytes"), memory.get("vram_free_bytes")
     if vram_total and vram_free is not None:  # the whole card, other programs included
         used = vram_total - vram_free
@@ -103,7 +112,27 @@ def _buttons(health: dict[str, Any]) -> None:
     if left.button("Load", disabled=busy or health["model_loaded"], width="stretch"):
         act(client().load_model, "Model loaded.")
     if right.button("Unload", disabled=busy or not health["model_loaded"], width="stretch"):
-        act(client().unload_model, "Model unloaded; memory given back.")
+        act(client().unload_model, unloaded)
+
+
+def unloaded(answer: dict[str, Any]) -> str:
+    """The toast after Unload: what the server really gave back."""
+    before, freed = answer.get("before") or {}, answer.get("freed") or {}
+    parts = []
+    if isinstance(before.get("host_rss_bytes"), int) and before["host_rss_bytes"] > 0:
+        parts.append(f"the engine process ended ({fmt.size(before['host_rss_bytes'])} of RAM)")
+    vram = freed.get("vram_reserved_bytes")
+    if isinstance(vram, int) and vram > 0:
+        parts.append(f"{fmt.size(vram)} of VRAM freed")
+    return "Model unloaded: " + ", ".join(parts) + "." if parts else "Model unloaded."
+
+
+def _status_of_host(health: dict[str, Any]) -> None:
+    """After the engine's process died under a call, say so until a later one ends otherwise."""
+    host = health.get("engine_host") or {}
+    exit_ = host.get("last_exit")
+    if exit_ and exit_ != "unloaded" and health["state"] != "error":
+        st.caption(f"The engine process restarted after it stopped: {exit_}")
 
 
 def _other_apps() -> None:

@@ -166,9 +166,20 @@ class FakeApi:
         self._enter("unload_model")
         was_loaded = self.model_loaded
         self.state, self.model_loaded = "unloaded", False
-        reading = {key: self.memory.get(key) for key in READING_KEYS}
-        body = {"unloaded": was_loaded, "engine": self.engine, "before": reading}
-        return {**body, "after": reading, "freed": {key: 0 for key in reading}}
+        before = {key: self.memory.get(key) for key in READING_KEYS}
+        after = dict(before)
+        if self.engine_host is not None and was_loaded:  # the host ends, and all it held
+            before["host_rss_bytes"] = self.engine_host["rss_bytes"]
+            gone = ("host_rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")
+            after |= {key: 0 for key in gone if before[key] is not None}
+            self.engine_host = {**self.engine_host, "pid": None, "rss_bytes": None}
+            self.engine_host["last_exit"] = "unloaded"
+        freed = {
+            key: None if before[key] is None or after[key] is None else before[key] - after[key]
+            for key in before
+        }
+        body = {"unloaded": was_loaded, "engine": self.engine, "before": before}
+        return {**body, "after": after, "freed": freed}
 
     # -- voices --------------------------------------------------------------------------------
     def voices(self) -> VoiceListBody:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from frontend.api_client import ApiError
+from frontend.sidebar import FAULT_LABEL
 from tests.frontend.conftest import OpenApp
 from tests.frontend.elements import labelled, text_of, values
 from tests.frontend.fake_api import FakeApi
@@ -96,7 +97,7 @@ def test_unload_unloads_a_loaded_model(fake: FakeApi, open_app: OpenApp):
     labelled(at.sidebar.button, "Unload").click().run()
 
     assert fake.calls_to("unload_model") == [{}]
-    assert values(at.toast) == ["Model unloaded; memory given back."]
+    assert values(at.toast) == ["Model unloaded: the engine process ended (392.9 MB of RAM)."]
     assert not at.exception
     assert ":gray[●] Unloaded — loads again on the next request" in values(at.sidebar.markdown)
     assert not labelled(at.sidebar.button, "Load").disabled
@@ -216,3 +217,57 @@ def test_sidebar_tells_other_apps_the_openai_compatible_address(fake: FakeApi, o
     assert code.value.splitlines()[0] == f"base URL: {fake.base_url}/v1"
     assert "voice:    alloy" in code.value
     assert any("CHATTERBOX_API_TOKEN" in line for line in values(at.sidebar.caption))
+
+
+def test_sidebar_shows_the_engine_process_and_its_memory(fake: FakeApi, open_app: OpenApp):
+    at = open_app()
+
+    assert "Engine process: 392.9 MB" in values(at.sidebar.caption)
+
+
+def test_unload_says_the_engine_process_ended_and_the_vram_it_gave_back(
+    fake: FakeApi, open_app: OpenApp
+):
+    fake.engine, fake.device = "chatterbox", "cuda"
+    fake.memory.update(vram_allocated_bytes=2 * 2**30, vram_reserved_bytes=3 * 2**30)
+    at = open_app()
+
+    labelled(at.sidebar.button, "Unload").click().run()
+
+    assert values(at.toast) == [
+        "Model unloaded: the engine process ended (392.9 MB of RAM), 3.0 GB of VRAM freed."
+    ]
+    assert "Engine process: not running (starts on the next request)" in values(at.sidebar.caption)
+
+
+def test_an_engine_process_that_died_is_shown_with_its_fault_then_its_restart(
+    fake: FakeApi, open_app: OpenApp
+):
+    fault = {
+        "error": "engine_fault",
+        "message": "The chatterbox engine process (pid 4242) stopped: killed by SIGKILL.",
+        "solution": "Send the request again: the engine starts afresh on the next request.",
+    }
+    fake.state, fake.model_loaded, fake.last_error = "error", False, fault
+    fake.engine_host = {
+        "pid": None,
+        "rss_bytes": None,
+        "starts": 1,
+        "last_exit": "killed by SIGKILL",
+    }
+
+    at = open_app()
+
+    assert FAULT_LABEL in values(at.sidebar.markdown)
+    assert "killed by SIGKILL" in text_of(at.sidebar.error)
+    fake.state, fake.model_loaded, fake.last_error = "ready", True, None
+    fake.engine_host = {
+        "pid": 4343,
+        "rss_bytes": 10**8,
+        "starts": 2,
+        "last_exit": "killed by SIGKILL",
+    }
+    at.run()
+    assert "The engine process restarted after it stopped: killed by SIGKILL" in values(
+        at.sidebar.caption
+    )
