@@ -35,9 +35,10 @@ from bench.server import piper_server  # noqa: E402
 
 TEXT = "The model stays resident between requests unless keep-alive says otherwise."
 TEXT_200 = (
-    "A narrator reads the chapter aloud while the listener follows the words on the page, "
-    "and every sentence arrives a moment after the last one, as steady as rain on a roof at night."
-)[:200]
+    "A narrator reads the chapter aloud while the listener follows the words on the page, and "
+    "every sentence arrives a moment after the last one, as steady as rain on a tin roof in the "
+    "night, till the end."
+)
 MIB = 1024 * 1024
 
 
@@ -105,10 +106,14 @@ def per_call(engine, text: str, calls: int) -> float:
 def pipe_cost(calls: int) -> None:
     piper = PiperEngine(Settings(_env_file=None))
     engine_seconds = per_call(piper, TEXT_200, max(5, calls // 20))
+    spoken = piper.synthesize(TEXT_200, piper.prepare_voice(None), SynthesisParams()).seconds
     piper.unload()
     print(f"2. The pipe, median of {calls} calls (FakeEngine here vs in its host)")
-    print(f"   Piper alone, {len(TEXT_200)} characters: {engine_seconds * 1000:.0f} ms a call")
-    for seconds_of_audio in (1, 10, 60):
+    print(
+        f"   Piper alone, {len(TEXT_200)} characters: {engine_seconds * 1000:.0f} ms a call, "
+        f"{spoken:.1f} s of audio"
+    )
+    for seconds_of_audio in (1.0, spoken, 60.0):
         text = "x" * round(seconds_of_audio / SECONDS_PER_CHAR)
         here = per_call(FakeEngine(), text, calls)
         host = EngineHost(FakeEngine)
@@ -118,7 +123,7 @@ def pipe_cost(calls: int) -> None:
             host.unload()
         cost = max(0.0, there - here)
         print(
-            f"   {seconds_of_audio:>3} s of 16 kHz audio: {cost * 1000:.2f} ms a call "
+            f"   {seconds_of_audio:>4.1f} s of 16 kHz audio: {cost * 1000:.2f} ms a call "
             f"({cost * 1000 / seconds_of_audio:.3f} ms per second of audio); "
             f"{cost / engine_seconds:.2%} of Piper's time on {len(TEXT_200)} characters"
         )
