@@ -153,7 +153,7 @@ class UnsupportedAudioFormat(AppError):
     status_code = 415
     code = "unsupported_audio_format"
     default_message = "That file is not a supported audio format."
-    default_solution = "Upload WAV, MP3, FLAC or OGG."
+    default_solution = "Upload WAV, MP3, FLAC or OGG, or a browser recording (WebM/Opus, MP4/AAC)."
 
 
 class AudioUnreadable(AppError):

@@ -79,8 +79,9 @@ class Settings(BaseSettings):
     max_pdf_pages: int = Field(2000, ge=1)
     max_job_chars: int = Field(2_000_000, ge=1)
     pdf_timeout_seconds: float = Field(300.0, gt=0)
-    # A scene whose synthesis runs longer than this fails with scene_timeout; the model thread
-    # is replaced and the model reloaded, so the rest of the queue goes on. Chatterbox on a CPU
+    # A scene whose synthesis runs longer than this fails with scene_timeout; the engine's host
+    # process is killed and the next call starts a fresh one, so the rest of the queue goes on
+    # (two models never coexist). Chatterbox on a CPU
     # takes minutes for a long scene: the default leaves room for that.
     scene_timeout_seconds: float = Field(900.0, gt=0)
     first_page_timeout_seconds: float = Field(20.0, gt=0)
