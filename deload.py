@@ -144,6 +144,12 @@ def describe(answer: dict[str, Any]) -> list[str]:
         if isinstance(host_before, int):
             lines.append(f"Engine process: ended (it held {human(host_before)} of RAM).")
         lines.append(_line("Server RAM", before.get("rss_bytes"), after.get("rss_bytes")))
+        card_before, card_after = (
+            before.get("vram_device_used_bytes"),
+            after.get("vram_device_used_bytes"),
+        )
+        if isinstance(card_before, int) and isinstance(card_after, int):
+            lines.append(_line("GPU memory in use, all programs", card_before, card_after))
         lines.append("Libraries stay installed; the next request loads the model again.")
     else:
         lines = [f"Nothing loaded ({engine}): the model was not in memory, nothing to free."]

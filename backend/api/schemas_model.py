@@ -67,6 +67,9 @@ class MemoryReading(ResponseBody):
     )
     vram_allocated_bytes: int | None
     vram_reserved_bytes: int | None
+    vram_device_used_bytes: int | None = Field(
+        None, description="The whole card's memory in use, every program's (nvidia-smi)."
+    )
 
 
 class ModelUnload(ResponseBody):

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from backend.core import gpu
 from backend.core.errors import (
     AppError,
     EngineFault,
@@ -378,9 +379,12 @@ class ModelManager:
     def _memory_reading(self) -> dict[str, int | None]:
         memory = self.engine.memory()
         host = self._host_status() or {}
+        cuda = self.engine.device.startswith("cuda")
         return {
             "rss_bytes": process_rss(),
             "host_rss_bytes": host.get("rss_bytes"),
+            # the card's own figure, every program's use (the host's gone after an unload)
+            "vram_device_used_bytes": gpu.device_used(self.engine.device) if cuda else None,
             "vram_allocated_bytes": memory.vram_allocated,
             "vram_reserved_bytes": memory.vram_reserved,
         }

@@ -46,6 +46,7 @@ MEMORY: dict[str, Any] = {
 READING_KEYS = (
     "rss_bytes",
     "host_rss_bytes",
+    "vram_device_used_bytes",
     "vram_allocated_bytes",
     "vram_reserved_bytes",
 )  # /model/unload's

@@ -206,3 +206,22 @@ def test_it_never_imports_torch_nor_anything_outside_the_standard_library(
     imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()]
     assert "urllib.request" in imported
     assert not [name for name in imported if name.split(".")[0] == "torch"]
+
+
+def test_the_cards_own_figure_is_shown_when_the_server_read_it():
+    from deload import describe
+
+    reading = {"rss_bytes": 200 * MIB, "vram_reserved_bytes": 3 * GIB}
+    answer = {
+        "unloaded": True,
+        "engine": "chatterbox",
+        "before": {**reading, "host_rss_bytes": 2 * GIB, "vram_device_used_bytes": 4 * GIB},
+        "after": {**reading, "host_rss_bytes": 0, "vram_reserved_bytes": 0,
+                  "vram_device_used_bytes": GIB // 2},
+        "freed": {},
+    }  # fmt: skip
+
+    lines = describe(answer)
+
+    assert "GPU memory in use, all programs: 4.0 GB -> 512 MB (freed 3.5 GB)." in lines
+    assert "Engine process: ended (it held 2.0 GB of RAM)." in lines
