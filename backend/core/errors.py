@@ -80,6 +80,19 @@ class EngineFault(AppError):
     )
 
 
+class SynthesisTimeout(AppError):
+    """A model call ran past its deadline (CHATTERBOX_SCENE_TIMEOUT_SECONDS): the engine's
+    process was killed, and the next request starts a fresh one."""
+
+    status_code = 504
+    code = "synthesis_timeout"
+    default_message = "Speaking this text took too long, so the engine was stopped."
+    default_solution = (
+        "Send shorter text, or raise CHATTERBOX_SCENE_TIMEOUT_SECONDS (Chatterbox on a CPU "
+        "needs minutes for a long text). The engine starts afresh on the next request."
+    )
+
+
 class InternalError(AppError):
     pass
 

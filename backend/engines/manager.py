@@ -29,6 +29,7 @@ from backend.core.errors import (
     ModelLoadFailed,
     ServerBusy,
     SynthesisFailed,
+    SynthesisTimeout,
 )
 from backend.core.memory import process_rss, release_memory
 from backend.core.speech import Capabilities
@@ -80,9 +81,23 @@ class ModelManager:
 
     # ---- public API -------------------------------------------------------------------------
 
-    async def run(self, fn: Callable[[Engine], T]) -> T:
-        """Run fn(engine) on the model thread, loading first if needed; await its result."""
-        return await asyncio.wrap_future(self.submit(fn))
+    async def run(self, fn: Callable[[Engine], T], deadline: float | None = None) -> T:
+        """Run fn(engine) on the model thread, loading first if needed; await its result.
+
+        With `deadline`, an engine host still inside fn that many seconds after fn began (the
+        load does not count) is killed and SynthesisTimeout (504) is raised; the next call
+        starts a fresh host. An engine inside this process cannot be stopped: no deadline.
+        """
+        future = self.submit(fn, deadline)
+        try:
+            return await asyncio.wrap_future(future)
+        except EngineFault as exc:
+            if future.overran.is_set():
+                raise SynthesisTimeout(
+                    f"Speaking this text took longer than {deadline:g} s, so the engine was "
+                    "stopped; it starts afresh on the next request."
+                ) from exc
+            raise
 
     def call(self, fn: Callable[[Engine], T], timeout: float | None = None) -> T:
         """Blocking form of `run`, for worker threads (never call it on the event loop).
@@ -95,6 +110,14 @@ class ModelManager:
         engine is unloaded (the next call loads it again), and the hung call keeps the old
         thread, counted in `in_flight`, until it returns, if it ever does.
         """
+        if timeout is not None and hasattr(self.engine, "kill"):
+            hosted = self.submit(fn, deadline=timeout)
+            try:
+                return hosted.result()
+            except EngineFault as exc:
+                if hosted.overran.is_set():  # the deadline killed the host: not a crash
+                    raise TimeoutError(f"the model call ran more than {timeout:g} s") from exc
+                raise
         future = self.submit(fn)
         if timeout is None:
             return future.result()
@@ -106,26 +129,24 @@ class ModelManager:
         timer.cancel()
         if future.done():
             return future.result()
-        message = f"the model call ran more than {timeout:g} s"
-        kill = getattr(self.engine, "kill", None)
-        if kill is not None:  # an engine host: end its process, the call returns at once
-            kill(f"{message}, so it was stopped")
-            with contextlib.suppress(Exception):
-                future.result()
-        else:  # an engine in this process cannot be stopped: leave it its thread
-            self._worker.replace(first=self._unload)  # then the next call loads afresh
-        raise TimeoutError(message)
+        # An engine in this process cannot be stopped: leave the hung call its thread.
+        self._worker.replace(first=self._unload)  # then the next call loads afresh
+        raise TimeoutError(f"the model call ran more than {timeout:g} s")
 
-    def submit(self, fn: Callable[[Engine], T]) -> Call[T]:
+    def submit(self, fn: Callable[[Engine], T], deadline: float | None = None) -> Call[T]:
+        """Queue fn(engine); `deadline` (seconds from when fn begins) kills an engine host that
+        is still inside it, and sets the call's `overran`."""
         self._acquire()
+        overran = threading.Event()
         try:
-            future = self._worker.submit(self._execute, fn)
+            future = self._worker.submit(self._execute, fn, deadline, overran)
         except RuntimeError:  # worker shut down
             self._release()
             raise
         # Work cancelled while still queued (a client that left, a timed-out wait) never runs
         # _execute, which is what releases it otherwise.
         future.add_done_callback(lambda done: done.cancelled() and self._release())
+        future.overran = overran
         return future
 
     @contextlib.contextmanager
@@ -288,11 +309,14 @@ class ModelManager:
 
     # ---- on the model thread ----------------------------------------------------------------
 
-    def _execute(self, fn: Callable[[Engine], T]) -> T:
+    def _execute(
+        self, fn: Callable[[Engine], T], deadline: float | None, overran: threading.Event
+    ) -> T:
         started = time.perf_counter()
         try:
             self._ensure_loaded()
-            return fn(self.engine)
+            with self._deadline(deadline, overran):
+                return fn(self.engine)
         except EngineFault as exc:  # the host died under the call: the next call starts one
             self._set_state(ModelState.ERROR, exc)
             raise
@@ -304,6 +328,31 @@ class ModelManager:
         finally:
             self._recent_seconds.append(time.perf_counter() - started)
             self._release()
+
+    @contextlib.contextmanager
+    def _deadline(self, seconds: float | None, overran: threading.Event) -> Iterator[None]:
+        """While the block runs: after `seconds`, kill the engine host (the block then fails
+        with EngineFault at once) and set `overran`. Nothing for an engine in this process."""
+        kill = getattr(self.engine, "kill", None)
+        if seconds is None or kill is None:
+            yield
+            return
+        guard, running = threading.Lock(), [True]
+
+        def expire() -> None:
+            with guard:
+                if not running[0]:
+                    return
+                overran.set()
+            kill(f"the model call ran more than {seconds:g} s, so it was stopped")
+
+        timer = self.clock.call_later(seconds, expire)
+        try:
+            yield
+        finally:
+            with guard:
+                running[0] = False
+            timer.cancel()
 
     def _ensure_loaded(self) -> None:
         if self._state == ModelState.READY and self.engine.is_loaded():

@@ -24,6 +24,7 @@ class Call(Future[T]):
     def __init__(self) -> None:
         super().__init__()
         self._began = threading.Event()
+        self.overran = threading.Event()  # the manager's deadline stopped it (see submit)
         self.add_done_callback(lambda _: self._began.set())  # cancelled while queued: stop waiting
 
     def set_running_or_notify_cancel(self) -> bool:

@@ -71,7 +71,8 @@ class Speaker:
                 part = await self.manager.run(
                     lambda engine, chunk=chunk: engine.synthesize(
                         chunk, engine.prepare_voice(ref), params
-                    )
+                    ),
+                    deadline=self.settings.scene_timeout_seconds,  # a chunk is a scene's size
                 )
                 yield index, len(chunks) - 1, part
 

@@ -13,7 +13,7 @@ from backend.engines.host import EngineHost
 from tests.helpers.api import assert_error
 from tests.helpers.wait import wait_for
 
-CRASH = "CRASH"
+CRASH, HANG = "CRASH", "HANG"
 # each sentence a scene of its own at 60 characters a scene
 FIRST, THIRD = (
     "The first scene is calm and quiet tonight.",
@@ -23,8 +23,9 @@ FIRST, THIRD = (
 
 @pytest.fixture
 def hosted_client(make_client):
-    def make(**fake):
-        return make_client(EngineHost(FakeEngine, crash_on=CRASH, **fake))
+    def make(settings=None, **fake):
+        engine = EngineHost(FakeEngine, crash_on=CRASH, hang_on=HANG, **fake)
+        return make_client(engine, **(settings or {}))
 
     return make
 
@@ -100,3 +101,18 @@ def test_a_scene_whose_host_dies_twice_fails_with_the_reason_and_the_rest_is_spo
     spoken = [scene for scene in job["scenes"] if scene["audio_status"] == "completed"]
     assert len(spoken) == len(job["scenes"]) - 1
     assert client.get("/health").json()["engine_host"]["starts"] == 3  # first, retry, the rest
+
+
+def test_a_tts_that_hangs_past_the_deadline_is_504_and_the_next_request_is_served(hosted_client):
+    client = hosted_client({"scene_timeout_seconds": 1.0})
+
+    response = client.post("/tts", json={"text": f"{HANG} and never come back."})
+
+    assert_error(
+        response,
+        504,
+        {"error": "synthesis_timeout", "message": "", "solution": ""},
+        says=("1 s", "CHATTERBOX_SCENE_TIMEOUT_SECONDS"),
+    )
+    assert "ran more than 1 s" in client.get("/health").json()["engine_host"]["last_exit"]
+    assert client.post("/tts", json={"text": "A fresh engine speaks."}).status_code == 200

@@ -16,7 +16,12 @@ import numpy as np
 import psutil
 import pytest
 
-from backend.core.errors import EngineFault, ModelLoadFailed, VoiceCloningUnavailable
+from backend.core.errors import (
+    EngineFault,
+    ModelLoadFailed,
+    SynthesisTimeout,
+    VoiceCloningUnavailable,
+)
 from backend.core.speech import SynthesisParams, VoiceRef
 from backend.engines.fake import FakeEngine
 from backend.engines.host import EngineHost
@@ -112,6 +117,19 @@ def test_a_call_past_its_deadline_kills_the_host_and_the_next_call_starts_a_fres
     manager.call(speak)
     assert host(manager)["pid"] not in (None, first) and host(manager)["starts"] == 2
     assert manager.status()["in_flight"] == 0
+
+
+def test_an_awaited_call_past_its_deadline_is_synthesis_timeout_and_the_host_restarts(hosted):
+    manager = hosted()
+    manager.call(speak)
+    first = host(manager)["pid"]
+
+    with pytest.raises(SynthesisTimeout, match=r"longer than 0\.5 s"):
+        asyncio.run(manager.run(lambda engine: speak(engine, f"{HANG} forever"), deadline=0.5))
+
+    assert gone(first)
+    assert asyncio.run(manager.run(speak, deadline=30)).seconds > 0  # in time: nothing killed
+    assert host(manager)["starts"] == 2 and host(manager)["pid"] not in (None, first)
 
 
 def test_a_host_killed_mid_request_fails_it_with_engine_fault_and_the_next_request_restarts(
