@@ -1,9 +1,11 @@
-"""The real server with Piper in its engine host: unload gives the memory back, and Ctrl+C with a
-host running leaves no process behind."""
+"""The real server with Piper in its engine host: unload gives the memory back, a kill -9 of the
+host mid-request is a 503 engine_fault and the next request is served, and Ctrl+C with a host
+running leaves no process behind."""
 
 from __future__ import annotations
 
 import signal
+import threading
 
 import psutil
 import requests
@@ -67,3 +69,34 @@ def test_ctrl_c_with_a_host_running_leaves_no_process_behind(tmp_path):
     assert "Application shutdown complete." in server.log_path.read_text()
     _, alive = psutil.wait_procs(family, timeout=10)
     assert [child.pid for child in alive] == []
+
+
+def test_a_host_killed_mid_request_is_503_engine_fault_and_the_next_request_is_served(tmp_path):
+    server = LiveServer(tmp_path, CHATTERBOX_ENGINE="piper")
+    try:
+        server.wait_ready()
+        speak(server)
+        host = psutil.Process(health(server)["engine_host"]["pid"])
+        busy_from = sum(host.cpu_times()[:2])
+        answers: list[requests.Response] = []
+        long_text = " ".join([TEXT] * 6)  # one chunk (under 600 characters): seconds of speech
+        asking = threading.Thread(
+            target=lambda: answers.append(
+                requests.post(server.url + "/tts", json={"text": long_text}, timeout=120)
+            )
+        )
+        asking.start()
+        # the host is speaking once it has used another half second of CPU
+        wait_for(lambda: sum(host.cpu_times()[:2]) > busy_from + 0.5, timeout=60)
+
+        host.kill()
+        asking.join(timeout=120)
+
+        assert answers[0].status_code == 503, answers[0].text
+        assert answers[0].json()["error"] == "engine_fault"
+        assert "killed by SIGKILL" in answers[0].json()["message"]
+        speak(server)
+        after = health(server)
+        assert after["engine_host"]["pid"] not in (None, host.pid) and after["model_loaded"]
+    finally:
+        server.stop()
