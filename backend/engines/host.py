@@ -80,9 +80,7 @@ class EngineHost:
         self._shadow.check_environment()
 
     def is_loaded(self) -> bool:
-        with self._lock:
-            alive = self._process is not None and self._process.is_alive()
-        return alive and bool(self._facts.get("loaded"))
+        return self._serving() and bool(self._facts.get("loaded"))
 
     def memory(self) -> EngineMemory:
         reading = self._facts.get("memory") if self._alive() else None
@@ -172,10 +170,23 @@ class EngineHost:
         process = self._process
         return process is not None and process.is_alive()
 
-    def _ensure_started(self) -> Connection:
+    def _serving(self) -> bool:
+        """Between calls (the model thread only): the host is there to take the next request.
+        A dead host's end of the pipe reads as closed at once, even in the moment before its
+        process can be reaped (a killed process with threads is a zombie a little longer)."""
         with self._lock:
-            if self._process is not None and self._process.is_alive() and self._conn is not None:
-                return self._conn
+            process, conn = self._process, self._conn
+        if process is None or conn is None or not process.is_alive():
+            return False
+        try:
+            return not conn.poll(0)  # no reply is ever left unread: readable means closed
+        except OSError:
+            return False
+
+    def _ensure_started(self) -> Connection:
+        if self._serving():
+            assert self._conn is not None
+            return self._conn
         if self._process is not None:  # it died between calls: note how, start another
             self._fault()
         return self._start()

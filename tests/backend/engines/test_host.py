@@ -167,8 +167,8 @@ def test_a_host_that_died_between_calls_is_replaced_before_the_next_one(hosted):
     manager.call(speak)
     pid = host(manager)["pid"]
     os.kill(pid, signal.SIGKILL)
-    # until the host sees its process reaped (a killed process with threads shows as a zombie
-    # a moment before it can be reaped)
+    # until the process has fully ended (a killed process with threads reads as a zombie while
+    # its last thread still holds the pipe: a call sent then is in flight, and gets engine_fault)
     wait_for(lambda: host(manager)["pid"] is None)
 
     assert manager.call(speak).seconds > 0
