@@ -32,22 +32,19 @@ def temp_beside(path: Path) -> Path:
 def publish(tmp: Path, path: Path) -> None:
     """fsync `tmp`, rename it over `path`, fsync the folder. `tmp` is gone afterwards, also when
     this fails (then `path` is as it was)."""
-    try:
-        with open(tmp, "rb+") as handle:  # rb+: Windows refuses fsync on a read-only handle
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
+    _finish(tmp, path, "rb+", lambda handle: None)  # rb+: Windows refuses fsync when read-only
 
 
 def write_atomic(path: Path, write: Callable[[BinaryIO], Any]) -> None:
     """`write(handle)` into a temporary file beside `path`, then `publish` it as `path`."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
+    _finish(temp_beside(path), path, "wb", write)
+
+
+def _finish(tmp: Path, path: Path, mode: str, write: Callable[[BinaryIO], Any]) -> None:
+    """Open `tmp` in `mode`, `write`, flush and fsync it, rename it over `path`, fsync the
+    folder; on any failure `tmp` is removed and `path` is as it was."""
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, mode) as handle:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
