@@ -19,6 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.e2e.conftest import LiveServer
 from tests.e2e.studio import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, StudioServer
 from tests.helpers.pdfs import pdf_from_pages
+from tests.helpers.wait import wait_for
 
 SHOTS = ARTIFACTS / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
@@ -137,11 +138,14 @@ def test_a_pdf_becomes_narration_heard_in_the_browser(
     assert playing["time"] > 0 and (not playing["paused"] or playing["ended"])
 
     # Each poll read a short page from the first unsettled scene, never the whole job again.
-    polls = re.findall(
-        rf'"GET /jobs/{job_id}/scenes\?after=(\d+)&limit=(\d+) ', backend.log_path.read_text()
-    )
-    assert any(int(after) > 0 for after, _ in polls)
-    assert max(int(limit) for _, limit in polls) <= 500
+    # (Scene 2 may appear in a poll that still starts at 0, while scene 1's image was being
+    # drawn; a later poll of the running job starts past the settled scenes.)
+    def polls() -> list[tuple[str, str]]:
+        log = backend.log_path.read_text()
+        return re.findall(rf'"GET /jobs/{job_id}/scenes\?after=(\d+)&limit=(\d+) ', log)
+
+    wait_for(lambda: any(int(after) > 0 for after, _ in polls()), timeout=120)
+    assert max(int(limit) for _, limit in polls()) <= 500
     assert (
         backend.log_path.read_text().count(f'"GET /jobs/{job_id} HTTP') == 1
     )  # this test's own, above
