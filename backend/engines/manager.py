@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+CLOSE_GRACE_SECONDS = 30.0  # how long shutdown waits for a running call before killing the host
+
+
 class ModelState(StrEnum):
     UNLOADED = "unloaded"
     LOADING = "loading"
@@ -213,12 +216,20 @@ class ModelManager:
 
         self.submit(lambda engine: None).add_done_callback(on_done)
 
-    def close(self) -> None:
+    def close(self, grace: float = CLOSE_GRACE_SECONDS) -> None:
+        """Drop queued work, let the running call finish, unload. An engine host whose call
+        is still running after `grace` seconds is killed (Ctrl+C never waits for a hung
+        model); an engine in this process is waited for."""
         with self._lock:
             self._closed = True
             self._cancel_timer()
+        kill = getattr(self.engine, "kill", None)
         # Queued work is dropped, running work finishes; then nothing else can touch the engine.
-        self._worker.shutdown(wait=True, cancel_futures=True)
+        if not self._worker.shutdown(
+            wait=True, cancel_futures=True, timeout=grace if kill else None
+        ):
+            kill(f"the server is stopping, and the call still ran after {grace:g} s")
+            self._worker.shutdown(wait=True)
         self._unload()
 
     def status(self) -> dict[str, Any]:

@@ -72,7 +72,11 @@ class ModelThread:
             self._start_locked()
             self._cond.notify_all()
 
-    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+    def shutdown(
+        self, wait: bool = True, cancel_futures: bool = False, timeout: float | None = None
+    ) -> bool:
+        """Stop taking calls; with `wait`, wait (at most `timeout` seconds) for the running one.
+        True when the thread has ended (or was not waited for)."""
         with self._cond:
             self._closed = True
             if cancel_futures:
@@ -81,7 +85,9 @@ class ModelThread:
             self._cond.notify_all()
             thread = self._thread
         if wait and thread is not None and thread is not threading.current_thread():
-            thread.join()
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
 
     def _start_locked(self) -> None:
         self._generation += 1

@@ -208,3 +208,17 @@ def test_no_host_outlives_its_server_even_when_the_server_is_killed(tmp_path):
             wait_for(lambda: gone(pid), timeout=30)
         finally:
             server.kill()
+
+
+def test_closing_kills_a_host_whose_call_still_runs_after_the_grace(hosted):
+    manager = hosted()
+    manager.call(speak)
+    pid = host(manager)["pid"]
+    call = manager.submit(lambda engine: speak(engine, f"{HANG} while the server stops"))
+    assert call.wait_started(10)
+
+    manager.close(grace=0.5)
+
+    assert gone(pid)
+    with pytest.raises(EngineFault, match="the server is stopping"):
+        call.result(timeout=10)
