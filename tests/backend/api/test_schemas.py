@@ -68,6 +68,6 @@ def test_a_response_model_refuses_a_key_it_does_not_name():
 def test_the_memory_readings_of_an_unload_take_keys_a_newer_manager_adds():
     reading = {"rss_bytes": 1, "vram_allocated_bytes": None, "vram_reserved_bytes": None}
 
-    parsed = MemoryReading.model_validate({**reading, "host_rss_bytes": 2})
+    parsed = MemoryReading.model_validate({**reading, "some_new_bytes": 2})
 
-    assert parsed.model_dump() == {**reading, "host_rss_bytes": 2}
+    assert parsed.model_dump(exclude_unset=True) == {**reading, "some_new_bytes": 2}
