@@ -113,7 +113,7 @@ class EngineHost:
         with self._lock:
             process, conn = self._process, self._conn
             self._process, self._conn = None, None
-            self._facts = {k: v for k, v in self._facts.items() if k in ("device", "sample_rate")}
+            self._forget_process()
         if process is None:
             return
         try:
@@ -165,6 +165,10 @@ class EngineHost:
         if not ok:
             raise error_from_wire(value)
         return from_wire(value)
+
+    def _forget_process(self) -> None:
+        """Drop what only a running host knows; device and rate stay true for the next one."""
+        self._facts = {k: v for k, v in self._facts.items() if k in ("device", "sample_rate")}
 
     def _alive(self) -> bool:
         process = self._process
@@ -239,7 +243,7 @@ class EngineHost:
         with self._lock:
             process, conn, reason = self._process, self._conn, self._killed_for
             self._process, self._conn, self._killed_for = None, None, None
-            self._facts = {k: v for k, v in self._facts.items() if k in ("device", "sample_rate")}
+            self._forget_process()
         if process is not None:
             process.join(EXIT_TIMEOUT)
         if conn is not None:

@@ -67,6 +67,8 @@ class ModelManager:
         clock: Clock | None = None,
     ):
         self.engine = engine
+        # An engine host can be killed (backend.engines.host); an engine in this process cannot.
+        self._kill: Callable[[str], None] | None = getattr(engine, "kill", None)
         self.clock = clock or SystemClock()
         self.keep_alive = keep_alive
         self.max_waiting = max_waiting
@@ -113,7 +115,7 @@ class ModelManager:
         engine is unloaded (the next call loads it again), and the hung call keeps the old
         thread, counted in `in_flight`, until it returns, if it ever does.
         """
-        if timeout is not None and hasattr(self.engine, "kill"):
+        if timeout is not None and self._kill is not None:
             hosted = self.submit(fn, deadline=timeout)
             try:
                 return hosted.result()
@@ -223,11 +225,12 @@ class ModelManager:
         with self._lock:
             self._closed = True
             self._cancel_timer()
-        kill = getattr(self.engine, "kill", None)
+        kill = self._kill
         # Queued work is dropped, running work finishes; then nothing else can touch the engine.
         if not self._worker.shutdown(
             wait=True, cancel_futures=True, timeout=grace if kill else None
         ):
+            assert kill is not None  # only a wait with a timeout can end early
             kill(f"the server is stopping, and the call still ran after {grace:g} s")
             self._worker.shutdown(wait=True)
         self._unload()
@@ -344,7 +347,7 @@ class ModelManager:
     def _deadline(self, seconds: float | None, overran: threading.Event) -> Iterator[None]:
         """While the block runs: after `seconds`, kill the engine host (the block then fails
         with EngineFault at once) and set `overran`. Nothing for an engine in this process."""
-        kill = getattr(self.engine, "kill", None)
+        kill = self._kill
         if seconds is None or kill is None:
             yield
             return
@@ -409,11 +412,11 @@ class ModelManager:
         finally:
             # A full collection takes a second in a big process: only for a model that lived
             # here (a host's memory went with its process).
-            if was_loaded and not hasattr(self.engine, "kill"):
+            if was_loaded and self._kill is None:
                 release_memory()
             self._set_state(ModelState.UNLOADED)
         after = self._memory_reading()
-        if was_loaded and hasattr(self.engine, "kill"):  # the host ended: it holds nothing now
+        if was_loaded and self._kill is not None:  # the host ended: it holds nothing now
             gone = ("host_rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")
             after |= {key: 0 for key in gone if before[key] is not None}
         freed = {
