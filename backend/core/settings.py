@@ -17,6 +17,7 @@ from backend.core.constants import (
 )
 
 EngineName = Literal["auto", "chatterbox", "piper"]
+ModelName = Literal["auto", "original", "turbo", "multilingual"]
 DeviceName = Literal["auto", "cuda", "mps", "cpu"]
 
 
@@ -59,7 +60,13 @@ class Settings(BaseSettings):
     keep_alive: float = -1
     load_on_startup: bool = True
 
-    # Chatterbox specifics.
+    # Chatterbox specifics. Which member of the family is resident (backend.core.models; "auto"
+    # follows its choice rule among the installed ones). A request that names another model
+    # switches to it (drains, unloads, loads); model_switch "off" answers 409 instead.
+    chatterbox_model: ModelName = Field(
+        "auto", validation_alias=AliasChoices("CHATTERBOX_MODEL", "CHATTERBOX_CHATTERBOX_MODEL")
+    )
+    model_switch: Literal["on", "off"] = "on"
     voice_cache_size: int = Field(4, ge=1, description="voices whose conditionals stay in memory")
     watermark: bool = True
     # T3 in bfloat16 and the S3Gen flow decoder in half precision, vocoder in fp32: about half
