@@ -181,8 +181,8 @@ def choose(
     if language and language != "en":
         return MULTILINGUAL.key if MULTILINGUAL.key in available else None
     small = vram_total_bytes is None or vram_total_bytes <= SMALL_CARD_BYTES
-    order = ("turbo", "original", "multilingual") if small else ("original", "turbo", "multilingual")
-    return next(key for key in order if key in available)
+    order = (TURBO, ORIGINAL, MULTILINGUAL) if small else (ORIGINAL, TURBO, MULTILINGUAL)
+    return next(m.key for m in order if m.key in available)
 
 
 def _complete(folder: Path, model: ChatterboxModel) -> bool:

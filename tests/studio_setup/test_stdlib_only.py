@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ("backend.core.constants", "backend.core.atomic")
+SHARED = ("backend.core.constants", "backend.core.atomic", "backend.core.models")
 PROJECT = ("backend", "studio_setup", "__main__")  # __main__: the -c program itself
 
 
