@@ -32,8 +32,9 @@ from backend.api.schemas import ERROR_RESPONSES
 from backend.core.logging import configure_logging
 from backend.core.settings import Settings
 from backend.engines.base import Engine
+from backend.engines.catalog import Catalog
 from backend.engines.manager import ModelManager
-from backend.engines.select import build_engine
+from backend.engines.select import build_catalog
 from backend.jobs import pdf_pool
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
@@ -45,7 +46,8 @@ log = logging.getLogger(__name__)
 JSON_BODY_LIMIT = 1024 * 1024
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, engine: Engine | Catalog | None = None) -> FastAPI:
+    """The server; `engine` (tests' fakes, or a catalog of them) instead of the settings' own."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -53,9 +55,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         configure_logging(settings.log_level)
         if problem := settings.exposure_problem():
             raise RuntimeError(problem)  # uvicorn reports it and does not start
-        chosen = engine or build_engine(settings)
         manager = ModelManager(
-            chosen, keep_alive=settings.keep_alive, max_waiting=settings.max_waiting_requests
+            engine or build_catalog(settings),
+            keep_alive=settings.keep_alive,
+            max_waiting=settings.max_waiting_requests,
+            switch=settings.model_switch == "on",
         )
         app.state.settings = settings
         pdf_pool.configure(settings.pdf_memory_mb, settings.first_page_timeout_seconds)
@@ -63,7 +67,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.store = VoiceStore(settings.voices_dir, settings.voice_import_dir)
         app.state.speaker = Speaker(manager, settings)
         app.state.jobs = JobRunner(JobStore(settings.jobs_db), manager, app.state.store, settings)
-        log.info("Engine %s on %s; keep_alive=%s", chosen.name, chosen.device, settings.keep_alive)
+        log.info(
+            "Engine %s (%s) on %s; keep_alive=%s",
+            manager.name,
+            manager.model,
+            manager.device,
+            settings.keep_alive,
+        )
         manager.start_background_import()
         if settings.load_on_startup and settings.keep_alive != 0:
             manager.start_background_load()

@@ -127,6 +127,59 @@ class ModelNotFound(AppError):
     default_solution = "List the models with GET /v1/models, or send model=tts-1."
 
 
+class ModelNotLoaded(AppError):
+    """A request named a model other than the resident one, and switching is off."""
+
+    status_code = 409
+    code = "model_not_loaded"
+    default_message = "The model this request names is not the one loaded."
+    default_solution = (
+        "Send the loaded model's name (GET /health, 'model'), or let the server switch models: "
+        "set CHATTERBOX_MODEL_SWITCH=on and restart it."
+    )
+
+
+class ModelNotInstalled(AppError):
+    status_code = 503
+    code = "model_not_installed"
+    default_message = "That Chatterbox model is not installed."
+    default_solution = "Install it: python setup_env.py --model <name>, then restart the server."
+
+
+class UnknownTag(AppError):
+    status_code = 422
+    code = "unknown_tag"
+    default_message = "The text holds a bracketed tag the model does not know."
+    default_solution = "Use one of the tags listed in 'known_tags', or remove the brackets."
+
+
+class UnsupportedLanguage(AppError):
+    status_code = 422
+    code = "unsupported_language"
+    default_message = "The model cannot speak that language."
+    default_solution = "Send one of the codes listed in 'languages'."
+
+
+class VoiceTooShortForModel(AppError):
+    status_code = 422
+    code = "voice_too_short_for_model"
+    default_message = "The voice's reference clip is too short for this model."
+    default_solution = (
+        "Upload a longer reference clip for this voice, or use another model (for example "
+        "model=original)."
+    )
+
+
+class VoiceConversionUnavailable(AppError):
+    status_code = 400
+    code = "voice_conversion_unavailable"
+    default_message = "The current engine cannot re-voice a recording."
+    default_solution = (
+        "Voice conversion needs a Chatterbox model: install one with python setup_env.py "
+        "--model turbo, or send model=original (or turbo, multilingual) with the request."
+    )
+
+
 class UnknownVoiceId(AppError):
     status_code = 404
     code = "voice_not_found"

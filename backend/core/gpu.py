@@ -32,13 +32,22 @@ def physical_index(device: str, visible: str | None = None) -> int:
 def device_used(device: str) -> int | None:
     """Bytes in use on the card right now, by every program; None without nvidia-smi or a card
     it can read (never raises: a figure is a nicety)."""
+    return _query_mib(device, "memory.used")
+
+
+def total_memory(device: str = "cuda") -> int | None:
+    """The card's total memory in bytes; None without nvidia-smi or a card (never raises)."""
+    return _query_mib(device, "memory.total")
+
+
+def _query_mib(device: str, field: str) -> int | None:
     tool = shutil.which("nvidia-smi")
     if tool is None:
         return None
     command = [
         tool,
         f"--id={physical_index(device)}",
-        "--query-gpu=memory.used",
+        f"--query-gpu={field}",
         "--format=csv,noheader,nounits",
     ]
     try:
@@ -47,5 +56,5 @@ def device_used(device: str) -> int | None:
         )
         return int(float(done.stdout.strip().splitlines()[0])) * MIB
     except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
-        log.debug("nvidia-smi gave no memory figure: %s", exc)
+        log.debug("nvidia-smi gave no %s figure: %s", field, exc)
         return None

@@ -63,9 +63,11 @@ class ChatterboxModel:
 
     - `key`: what CHATTERBOX_MODEL, `setup_env.py --model` and a request's `model` say.
     - `model_id`: its real name, as /v1/models lists it and X-TTS-Model reports it.
-    - `files`: what `from_local` needs (a folder without one of them is not installed).
-    - `optional`: read when present (`conds.pt`, the built-in voice) or fetched with the model
-      for offline use (the Cangjie table).
+    - `files`: what `from_local` reads, `conds.pt` (the built-in voice) included: every repo
+      ships one, and it lets a fresh install speak before any voice is uploaded. A folder
+      without one of them is not installed.
+    - `optional`: read when present, or fetched with the model for offline use (the Cangjie
+      table).
     - `min_reference_seconds`: a voice clip must be longer than this (0: any length).
     - `ignored_params`: synthesis knobs the model accepts and ignores.
     - `reads_tags`: its tokenizer knows paralinguistic tags such as [laugh].
@@ -93,8 +95,8 @@ ORIGINAL = ChatterboxModel(
     model_id="chatterbox",
     title="Chatterbox",
     repo=CHATTERBOX_REPO,
-    files=tuple(name for name in MODEL_FILES if name != "conds.pt"),
-    optional=("conds.pt",),
+    files=MODEL_FILES,
+    optional=(),
     approx_bytes=3_200_000_000,
     languages=("en",),
 )
@@ -112,8 +114,9 @@ TURBO = ChatterboxModel(
         "vocab.json",
         "merges.txt",
         "added_tokens.json",
+        "conds.pt",
     ),
-    optional=("conds.pt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"),
+    optional=("tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"),
     approx_bytes=2_800_000_000,
     languages=("en",),
     min_reference_seconds=5.0,
@@ -130,8 +133,9 @@ MULTILINGUAL = ChatterboxModel(
         "t3_mtl23ls_v2.safetensors",
         "s3gen.pt",
         "grapheme_mtl_merged_expanded_v1.json",
+        "conds.pt",
     ),
-    optional=("conds.pt", CANGJIE_FILE),
+    optional=(CANGJIE_FILE,),
     approx_bytes=3_300_000_000,
     languages=tuple(LANGUAGES),
 )
@@ -150,11 +154,13 @@ def find(name: str) -> ChatterboxModel | None:
 
 def model_dir(cache_dir: Path, key: str) -> Path:
     """The folder `key`'s files live in: `<cache>/<key>/`, or the top of the cache for an
-    original model installed there (earlier versions' layout)."""
+    original model installed there (earlier versions' layout: some of its files at the top and
+    no `original/` folder)."""
     cache_dir = Path(cache_dir)
     folder = cache_dir / key
-    if key == ORIGINAL.key and not _complete(folder, ORIGINAL) and _complete(cache_dir, ORIGINAL):
-        return cache_dir
+    if key == ORIGINAL.key and not folder.is_dir():
+        if any((cache_dir / name).is_file() for name in ORIGINAL.files):
+            return cache_dir
     return folder
 
 
@@ -183,7 +189,3 @@ def choose(
     small = vram_total_bytes is None or vram_total_bytes <= SMALL_CARD_BYTES
     order = (TURBO, ORIGINAL, MULTILINGUAL) if small else (ORIGINAL, TURBO, MULTILINGUAL)
     return next(m.key for m in order if m.key in available)
-
-
-def _complete(folder: Path, model: ChatterboxModel) -> bool:
-    return all((folder / name).is_file() for name in model.files)

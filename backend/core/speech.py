@@ -19,12 +19,24 @@ class Capabilities:
 
     `voices` names the engine's own voices besides the built-in one (Piper voice models), each
     spoken when `prepare_voice` is given an EngineVoice of that name.
+
+    The rest describe a member of the Chatterbox family (backend.core.models) and default to an
+    engine that has none of it: `model` is its key; `tags` the bracketed tags its tokenizer
+    knows (others would be read aloud, so they are removed first); `languages` the codes it
+    speaks; a reference clip must be longer than `min_reference_seconds`; `ignored_params` are
+    knobs it accepts and ignores; `can_convert_voice`: it can re-voice a recording.
     """
 
     can_clone: bool
     has_builtin_voice: bool
     max_chars: int
     voices: tuple[str, ...] = ()
+    model: str | None = None
+    tags: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ("en",)
+    min_reference_seconds: float = 0.0
+    ignored_params: tuple[str, ...] = ()
+    can_convert_voice: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class SynthesisParams:
 
     rate: speaking speed, 1.0 normal, 2.0 twice as fast. exaggeration, cfg_weight, temperature:
     Chatterbox's sampling controls. seed: fixed randomness for repeatable output, None for fresh.
+    language: the text's language (an ISO 639-1 code) for a model that speaks several.
     """
 
     rate: float = 1.0
@@ -61,6 +74,7 @@ class SynthesisParams:
     cfg_weight: float = 0.5
     temperature: float = 0.8
     seed: int | None = None
+    language: str | None = None
 
 
 @dataclass

@@ -20,8 +20,8 @@ import numpy as np
 
 from backend.audio.assemble import join
 from backend.audio.stretch import time_stretch
-from backend.core import atomic
-from backend.core.constants import MODEL_FILES, TEST_WEIGHTS_MARKER
+from backend.core import atomic, models
+from backend.core.constants import TEST_WEIGHTS_MARKER
 from backend.core.errors import (
     EnvironmentNotSetup,
     GpuOutOfMemory,
@@ -30,26 +30,32 @@ from backend.core.errors import (
     NoVoiceLoaded,
     SynthesisFailed,
     VoiceFileNotFound,
+    VoiceTooShortForModel,
 )
 from backend.core.settings import Settings
 from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
-from backend.engines import chatterbox_precision, chatterbox_similarity
+from backend.engines import chatterbox_family, chatterbox_precision, chatterbox_similarity
 from backend.text.chunking import halve
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 24000
 CONDS_FILE = "conds.pt"
-# cfg_weight 0.0 crashes the English model upstream (no CFG batch is built); stay just above it.
-MIN_CFG_WEIGHT = 1e-3
 # prepare_conditionals bakes an exaggeration in; generate() replaces it per call when it differs.
 EMBED_EXAGGERATION = 0.5
-SETUP_HINT = "python setup_env.py --engine chatterbox"
 
 
-def model_files_present(model_dir: Path) -> list[str]:
-    """Names of the Chatterbox checkpoint files missing from `model_dir`; [] when all are there."""
-    return [name for name in MODEL_FILES if not (Path(model_dir) / name).is_file()]
+def setup_hint(key: str) -> str:
+    return f"python setup_env.py --engine chatterbox --model {key}"
+
+
+def resolve_model(settings: Settings) -> str:
+    """The family member this engine serves: CHATTERBOX_MODEL, or for "auto" the choice rule
+    among the installed ones (the original when none is)."""
+    if settings.chatterbox_model != "auto":
+        return settings.chatterbox_model
+    installed = models.installed(settings.model_cache_dir)
+    return models.choose(installed, None) or models.ORIGINAL.key
 
 
 def _short(exc: BaseException, limit: int = 200) -> str:
@@ -58,18 +64,24 @@ def _short(exc: BaseException, limit: int = 200) -> str:
 
 
 class ChatterboxEngine:
-    """Chatterbox TTS (English, zero-shot cloning), 24 kHz. Not thread-safe: the manager serialises.
+    """Chatterbox TTS (zero-shot cloning), 24 kHz: the Original, Turbo or Multilingual model
+    (backend.core.models; what differs between them is in chatterbox_family). Not thread-safe:
+    the manager serialises.
 
     The model keeps the current voice in `model.conds`; a handle from `prepare_voice` is a
     `Conditionals` object that `synthesize` installs before every generate. Voice handles live in
-    an LRU of `settings.voice_cache_size` entries and are persisted as `<cache_dir>/conds.pt`.
+    an LRU of `settings.voice_cache_size` entries and are persisted in the voice's cache folder
+    (`conds.pt` for the original model, `conds-<model>.pt` for the others: each model derives
+    its own).
     """
 
     name = "chatterbox"
-    capabilities = Capabilities(can_clone=True, has_builtin_voice=True, max_chars=300)
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, model: str | None = None):
         self.settings = settings
+        self.key = model or resolve_model(settings)
+        self.spec = models.MODELS[self.key]
+        self.capabilities: Capabilities = chatterbox_family.capabilities(self.key, self.model_dir)
         self._device: str | None = None
         self._model: Any = None
         self._builtin: Any = None  # the checkpoint's own voice, captured before any clone
@@ -80,7 +92,11 @@ class ChatterboxEngine:
 
     @property
     def model_dir(self) -> Path:
-        return Path(self.settings.model_cache_dir).resolve()
+        return models.model_dir(Path(self.settings.model_cache_dir).resolve(), self.key)
+
+    @property
+    def conds_file(self) -> str:
+        return CONDS_FILE if self.key == models.ORIGINAL.key else f"conds-{self.key}.pt"
 
     @property
     def device(self) -> str:
@@ -109,15 +125,16 @@ class ChatterboxEngine:
         if importlib.util.find_spec("chatterbox") is None:
             raise EnvironmentNotSetup(
                 "The Chatterbox libraries (chatterbox-tts, torch) are not installed.",
-                f"Run: {SETUP_HINT}",
+                f"Run: {setup_hint(self.key)}",
             )
-        missing = model_files_present(self.model_dir)
+        missing = models.missing_files(Path(self.settings.model_cache_dir).resolve(), self.key)
         if missing:
             raise EnvironmentNotSetup(
-                f"The Chatterbox model files are missing from {self.model_dir}: "
+                f"The {self.spec.title} model files are missing from {self.model_dir}: "
                 f"{', '.join(missing)}.",
-                f"Run: {SETUP_HINT} (downloads them into model_cache/), or copy the five files "
-                f"({', '.join(MODEL_FILES)}) into {self.model_dir}.",
+                f"Run: {setup_hint(self.key)} (downloads them into {self.model_dir}), or copy "
+                f"the files ({', '.join(self.spec.files)}) there.",
+                model=self.spec.model_id,
             )
 
     def is_loaded(self) -> bool:
@@ -128,12 +145,15 @@ class ChatterboxEngine:
         if self.settings.low_vram != "off":
             # Read by torch's CUDA allocator when it starts, so it must be set before any CUDA use.
             os.environ.setdefault("PYTORCH_CUDA_ALLOC_CONF", chatterbox_precision.ALLOC_CONF)
+        # The server never fetches: without this, upstream's hub lookups (the Multilingual
+        # Cangjie table) retry for many seconds on a machine that cannot reach the hub.
+        os.environ["HF_HUB_OFFLINE"] = "1"
         try:
-            import chatterbox.tts  # noqa: F401
+            chatterbox_family.model_class(self.key)
         except ImportError as exc:
             raise EnvironmentNotSetup(
                 f"The Chatterbox libraries could not be imported ({_short(exc)}).",
-                f"Run: {SETUP_HINT}",
+                f"Run: {setup_hint(self.key)}",
             ) from exc
         self._runtime_imported = True
 
@@ -142,20 +162,20 @@ class ChatterboxEngine:
             return
         self.import_runtime()
         import torch
-        from chatterbox.tts import ChatterboxTTS
 
         precision = chatterbox_precision.choose(
             self.settings.low_vram, self.device, self._total_vram()
         )
         log.info(
-            "Loading Chatterbox from %s on %s (%s)",
+            "Loading %s from %s on %s (%s)",
+            self.spec.title,
             self.model_dir,
             self.device,
             "low-VRAM mode" if precision.low_vram else "fp32",
         )
         try:
             # from_local only: from_pretrained would reach for the hub.
-            model = ChatterboxTTS.from_local(self.model_dir, self.device)
+            model = chatterbox_family.load(self.key, self.model_dir, self.device)
             chatterbox_precision.apply(model, precision)
             if model.conds is not None:
                 chatterbox_precision.fit_conds(model.conds, precision)
@@ -166,10 +186,11 @@ class ChatterboxEngine:
         except torch.cuda.OutOfMemoryError as exc:
             self._free_device_cache()
             raise GpuOutOfMemory(
-                f"The GPU does not have enough free memory to load Chatterbox ({_short(exc, 120)})."
+                f"The GPU does not have enough free memory to load {self.spec.title} "
+                f"({_short(exc, 120)})."
             ) from exc
         except Exception as exc:
-            raise ModelLoadFailed(f"Chatterbox could not be loaded: {_short(exc)}") from exc
+            raise ModelLoadFailed(f"{self.spec.title} could not be loaded: {_short(exc)}") from exc
         if self.weights == "random-test":
             log.warning(
                 "%s holds RANDOM TEST WEIGHTS (%s): this model speaks noise",
@@ -179,9 +200,7 @@ class ChatterboxEngine:
         self._model = model
         self._precision = precision
         self._builtin = model.conds  # before any clone overwrites model.conds
-        self.capabilities = replace(
-            type(self).capabilities, has_builtin_voice=self._builtin is not None
-        )
+        self.capabilities = replace(self.capabilities, has_builtin_voice=self._builtin is not None)
 
     def unload(self) -> None:
         was_loaded = self._model is not None
@@ -213,6 +232,7 @@ class ChatterboxEngine:
             raise VoiceFileNotFound(
                 f"The reference clip of voice '{ref.voice_id}' is missing: {ref.audio_path}"
             ) from exc
+        self._check_reference_length(ref)
         fingerprint = (stat.st_mtime_ns, stat.st_size)
         cached = self._voices.get(ref.voice_id)
         if cached is not None and cached[0] == fingerprint:
@@ -230,13 +250,13 @@ class ChatterboxEngine:
         return conds
 
     def _load_persisted(self, ref: VoiceRef, audio_mtime_ns: int) -> Any:
-        path = ref.cache_dir / CONDS_FILE
+        path = ref.cache_dir / self.conds_file
         try:
             if path.stat().st_mtime_ns < audio_mtime_ns:
                 return None  # the clip was replaced after it was embedded
         except OSError:
             return None
-        from chatterbox.tts import Conditionals
+        Conditionals = chatterbox_family.conditionals_class(self.key)
 
         # Load to CPU for mps, as upstream does; CUDA loads straight onto the GPU.
         map_location = "cpu" if self.device == "mps" else self.device
@@ -255,7 +275,7 @@ class ChatterboxEngine:
                 f"The reference clip of voice '{ref.voice_id}' could not be embedded: {_short(exc)}"
             ) from exc
         conds = model.conds
-        path = ref.cache_dir / CONDS_FILE
+        path = ref.cache_dir / self.conds_file
         # The folder is never created here: one that is gone was deleted with its voice (perhaps
         # while this embed ran), and writing into it would bring it back as an orphan.
         tmp: Path | None = None
@@ -314,19 +334,43 @@ class ChatterboxEngine:
         conds, exaggeration = chatterbox_precision.call_conds(
             handle, params.exaggeration, self._require_precision()
         )
-        model.conds = conds  # generate() reads and rewrites the model's current voice
         try:
-            wav = model.generate(
-                text,
-                exaggeration=exaggeration,
-                cfg_weight=max(params.cfg_weight, MIN_CFG_WEIGHT),
-                temperature=params.temperature,
-            )
+            wav = chatterbox_family.generate(self.key, model, text, conds, exaggeration, params)
         except torch.cuda.OutOfMemoryError:
             raise
         except Exception as exc:
-            raise SynthesisFailed(f"Chatterbox failed to synthesise: {_short(exc)}") from exc
+            raise SynthesisFailed(f"{self.spec.title} failed to synthesise: {_short(exc)}") from exc
         return np.ascontiguousarray(wav.detach().cpu().float().numpy().reshape(-1))
+
+    def convert_voice(self, audio: Audio, handle: Any) -> Audio:
+        """`audio` re-spoken in the voice `handle` (from `prepare_voice`): the same words and
+        timing, by the resident model's S3Gen."""
+        model = self._require_model()
+        try:
+            samples = chatterbox_family.convert(model, self.device, audio, handle)
+        except Exception as exc:
+            raise SynthesisFailed(f"The recording could not be re-voiced: {_short(exc)}") from exc
+        return Audio(samples.astype(np.float32, copy=False), int(model.sr))
+
+    def _check_reference_length(self, ref: VoiceRef) -> None:
+        """Refuse a clip the model would reject with an assert (Turbo: longer than 5 s)."""
+        minimum = self.spec.min_reference_seconds
+        if not minimum:
+            return
+        import soundfile as sf
+
+        try:
+            seconds = sf.info(str(ref.audio_path)).duration
+        except Exception:
+            return  # unreadable: embedding reports it
+        if seconds <= minimum:
+            raise VoiceTooShortForModel(
+                f"The reference clip of voice '{ref.voice_id}' is {seconds:.1f} s long; "
+                f"{self.spec.title} needs one longer than {minimum:g} s.",
+                model=self.spec.model_id,
+                min_seconds=minimum,
+                seconds=round(seconds, 2),
+            )
 
     def speaker_similarity(self, audio: Audio, handle: Any) -> float | None:
         """The voice encoder's cosine between `audio` and the voice `handle` (see the module
@@ -379,6 +423,8 @@ class ChatterboxEngine:
 
     def info(self) -> dict[str, Any]:
         return {
+            "model": self.key,
+            "model_id": self.spec.model_id,
             "model_cache_dir": str(self.model_dir),
             "weights": self.weights,
             "cached_voices": len(self._voices),

@@ -27,6 +27,8 @@ from backend.core.errors import (
     AppError,
     EngineFault,
     ModelLoadFailed,
+    ModelNotFound,
+    ModelNotLoaded,
     ServerBusy,
     SynthesisFailed,
     SynthesisTimeout,
@@ -34,6 +36,7 @@ from backend.core.errors import (
 from backend.core.memory import process_rss, release_memory
 from backend.core.speech import Capabilities
 from backend.engines.base import Engine
+from backend.engines.catalog import Catalog
 from backend.engines.clock import Clock, SystemClock, Timer
 from backend.engines.model_thread import Call, ModelThread
 
@@ -53,7 +56,13 @@ class ModelState(StrEnum):
 
 
 class ModelManager:
-    """Owns one engine. Thread-safe; `run`/`call` may be used from any thread or coroutine.
+    """Owns one engine at a time. Thread-safe; `run`/`call` may be used from any thread or
+    coroutine.
+
+    Given a Catalog, the manager can switch models: work that names a `model` other than the
+    resident one switches first, on the model thread, so the work queued before it finishes on
+    the old model (drain), then the old one unloads and the new one loads; with `switch` False
+    such work fails with ModelNotLoaded (409) instead. One engine alone is a catalog of one.
 
     in_flight counts submitted work not yet finished (queued or running) plus open `hold()`s.
     `clock` times the keep-alive (wall time and its idle timer); tests pass a hand-driven one.
@@ -61,12 +70,19 @@ class ModelManager:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: Engine | Catalog,
         keep_alive: float = -1,
         max_waiting: int | None = None,
         clock: Clock | None = None,
+        switch: bool = True,
     ):
-        self.engine = engine
+        self.catalog = engine if isinstance(engine, Catalog) else Catalog.single(engine)
+        self.switch = switch
+        self._model = self.catalog.default  # the key of the resident (or next to load) model
+        self.engine = self.catalog.engine(self._model)
+        self._switching: dict[str, Any] | None = None
+        self._last_switch: dict[str, Any] | None = None
+        self._switches = 0
         # An engine host can be killed (backend.engines.host); an engine in this process cannot.
         self._kill: Callable[[str], None] | None = getattr(engine, "kill", None)
         self.clock = clock or SystemClock()
@@ -86,14 +102,17 @@ class ModelManager:
 
     # ---- public API -------------------------------------------------------------------------
 
-    async def run(self, fn: Callable[[Engine], T], deadline: float | None = None) -> T:
+    async def run(
+        self, fn: Callable[[Engine], T], deadline: float | None = None, model: str | None = None
+    ) -> T:
         """Run fn(engine) on the model thread, loading first if needed; await its result.
+        `model` (a catalog key) switches to that model first (see the class docstring).
 
         With `deadline`, an engine host still inside fn that many seconds after fn began (the
         load does not count) is killed and SynthesisTimeout (504) is raised; the next call
         starts a fresh host. An engine inside this process cannot be stopped: no deadline.
         """
-        future = self.submit(fn, deadline)
+        future = self.submit(fn, deadline, model)
         try:
             return await asyncio.wrap_future(future)
         except EngineFault as exc:
@@ -104,7 +123,9 @@ class ModelManager:
                 ) from exc
             raise
 
-    def call(self, fn: Callable[[Engine], T], timeout: float | None = None) -> T:
+    def call(
+        self, fn: Callable[[Engine], T], timeout: float | None = None, model: str | None = None
+    ) -> T:
         """Blocking form of `run`, for worker threads (never call it on the event loop).
 
         With `timeout`, a call still running `timeout` seconds after it started on the model
@@ -116,14 +137,14 @@ class ModelManager:
         thread, counted in `in_flight`, until it returns, if it ever does.
         """
         if timeout is not None and self._kill is not None:
-            hosted = self.submit(fn, deadline=timeout)
+            hosted = self.submit(fn, deadline=timeout, model=model)
             try:
                 return hosted.result()
             except EngineFault as exc:
                 if hosted.overran.is_set():  # the deadline killed the host: not a crash
                     raise TimeoutError(f"the model call ran more than {timeout:g} s") from exc
                 raise
-        future = self.submit(fn)
+        future = self.submit(fn, model=model)
         if timeout is None:
             return future.result()
         future.wait_started()  # the clock starts when the call does, not at submission
@@ -138,13 +159,15 @@ class ModelManager:
         self._worker.replace(first=self._unload)  # then the next call loads afresh
         raise TimeoutError(f"the model call ran more than {timeout:g} s")
 
-    def submit(self, fn: Callable[[Engine], T], deadline: float | None = None) -> Call[T]:
+    def submit(
+        self, fn: Callable[[Engine], T], deadline: float | None = None, model: str | None = None
+    ) -> Call[T]:
         """Queue fn(engine); `deadline` (seconds from when fn begins) kills an engine host that
-        is still inside it, and sets the call's `overran`."""
+        is still inside it, and sets the call's `overran`. `model`: switch to it first."""
         self._acquire()
         overran = threading.Event()
         try:
-            future = self._worker.submit(self._execute, fn, deadline, overran)
+            future = self._worker.submit(self._execute, fn, deadline, overran, model)
         except RuntimeError:  # worker shut down
             self._release()
             raise
@@ -239,6 +262,8 @@ class ModelManager:
         with self._lock:
             state, in_flight, expires = self._state, self._in_flight, self._expires_at
             error = self._last_error
+            switching, last_switch = self._switching, self._last_switch
+            switches = self._switches
         left = None if expires is None else max(0.0, round(expires - self.clock.time(), 1))
         memory = asdict(self.engine.memory()) if state == ModelState.READY else {}
         return {
@@ -257,6 +282,11 @@ class ModelManager:
             "vram_total_bytes": memory.get("vram_total"),
             "last_error": error.to_dict() if error else None,
             "engine_host": self._host_status(),
+            "model": self._model,
+            "model_switch": "on" if self.switch else "off",
+            "switching": switching,
+            "last_switch": last_switch,
+            "switches": switches,
         }
 
     @property
@@ -268,6 +298,45 @@ class ModelManager:
     @property
     def name(self) -> str:
         return self.engine.name
+
+    @property
+    def model(self) -> str:
+        """The catalog key of the resident model (or the one the next call loads)."""
+        return self._model
+
+    def model_key(self, name: str | None) -> str | None:
+        """The catalog key a request's model name means (None for None); ModelNotFound (404)
+        listing the models when there is no such model."""
+        if name is None:
+            return None
+        key = self.catalog.find(name)
+        if key is None:
+            names = ", ".join(self.catalog.model_id(k) for k in self.catalog)
+            raise ModelNotFound(
+                f"There is no model '{name}' on this server; it has {names}.",
+                solution="Send one of those names (GET /v1/models lists them), or install "
+                "another model with: python setup_env.py --model <name>.",
+                param="model",
+            )
+        return key
+
+    def capabilities_for(self, key: str | None) -> Capabilities:
+        """What the model `key` can do (the resident one's for None), without loading it."""
+        if key is None or key == self._model:
+            return self.engine.capabilities
+        return self.catalog.engine(key).capabilities
+
+    def models(self) -> list[dict[str, Any]]:
+        """Every model this server can switch to, for /health and /v1/models."""
+        return [
+            {
+                "key": key,
+                "id": self.catalog.model_id(key),
+                "title": self.catalog.title(key),
+                "resident": key == self._model and self.engine.is_loaded(),
+            }
+            for key in self.catalog
+        ]
 
     @property
     def device(self) -> str:
@@ -324,10 +393,15 @@ class ModelManager:
     # ---- on the model thread ----------------------------------------------------------------
 
     def _execute(
-        self, fn: Callable[[Engine], T], deadline: float | None, overran: threading.Event
+        self,
+        fn: Callable[[Engine], T],
+        deadline: float | None,
+        overran: threading.Event,
+        model: str | None = None,
     ) -> T:
         started = time.perf_counter()
         try:
+            self._ensure_model(model)
             self._ensure_loaded()
             with self._deadline(deadline, overran):
                 return fn(self.engine)
@@ -367,6 +441,43 @@ class ModelManager:
             with guard:
                 running[0] = False
             timer.cancel()
+
+    def _ensure_model(self, key: str | None) -> None:
+        """Make `key` the resident model: unload the current one, load it (model thread)."""
+        key = self.model_key(key)  # a real name is fine too; an unknown one raises
+        if key is None or key == self._model:
+            return
+        current = self.catalog.title(self._model)
+        wanted = self.catalog.title(key)
+        if not self.switch:
+            raise ModelNotLoaded(
+                f"This request asks for {wanted}, and the server has {current} loaded; model "
+                "switching is off (CHATTERBOX_MODEL_SWITCH=off).",
+                solution=f"Send model={self.catalog.model_id(self._model)} (the loaded one), or "
+                "set CHATTERBOX_MODEL_SWITCH=on and restart the server so it can switch.",
+                model=self.catalog.model_id(key),
+                loaded=self.catalog.model_id(self._model),
+            )
+        log.info("Switching model: %s -> %s", current, wanted)
+        began, started = self.clock.time(), time.perf_counter()
+        with self._lock:
+            self._switching = {"from": self._model, "to": key, "since": _iso(began)}
+        try:
+            self._unload()
+            with self._lock:
+                previous = self._model
+                self.engine = self.catalog.engine(key)
+                self._kill = getattr(self.engine, "kill", None)
+                self._model = key
+                self._switches += 1
+            self._ensure_loaded()
+        finally:
+            with self._lock:
+                self._switching = None
+        seconds = round(time.perf_counter() - started, 3)
+        with self._lock:
+            self._last_switch = {"from": previous, "to": key, "at": _iso(began), "seconds": seconds}
+        log.info("Switched to %s in %.2fs", wanted, seconds)
 
     def _ensure_loaded(self) -> None:
         if self._state == ModelState.READY and self.engine.is_loaded():

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from backend.core.constants import MODEL_FILES
 from backend.core.settings import Settings
 from backend.core.speech import SynthesisParams, VoiceRef
-from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine
+from backend.engines.chatterbox import ChatterboxEngine
 from tests.helpers.audio import dominant_hz
 
 FAKE_PKG = Path(__file__).resolve().parents[1] / "fakes" / "chatterbox_pkg"

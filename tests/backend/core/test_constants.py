@@ -71,10 +71,10 @@ def test_the_settings_defaults_are_the_constants(no_server_settings):
 
 
 def test_the_engine_and_the_setup_read_one_list_of_model_files():
-    from backend.engines import chatterbox
+    from backend.core import models
     from studio_setup import model_files
 
-    assert chatterbox.MODEL_FILES is MODEL_FILES
+    assert models.ORIGINAL.files is MODEL_FILES
     assert model_files.model_files() is MODEL_FILES
 
 

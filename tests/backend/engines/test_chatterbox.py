@@ -18,11 +18,13 @@ import pytest
 import soxr
 import torch
 
+from backend.core.constants import MODEL_FILES
 from backend.core.errors import EnvironmentNotSetup, ModelLoadFailed, NoVoiceLoaded, SynthesisFailed
+from backend.core.models import missing_files
 from backend.core.settings import Settings
 from backend.core.speech import Audio, SynthesisParams
 from backend.engines.base import Engine
-from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine, model_files_present
+from backend.engines.chatterbox import ChatterboxEngine
 from backend.engines.piper import PiperEngine
 from backend.voices.store import VoiceStore
 from tests.helpers.audio import dominant_hz, speech_seconds
@@ -57,7 +59,7 @@ def test_check_environment_names_the_cache_dir_and_the_missing_files(tmp_path, m
     assert "t3_cfg.safetensors" in caught.value.message
     assert "conds.pt" in caught.value.message
     assert "s3gen.safetensors" not in caught.value.message
-    assert "setup_env.py --engine chatterbox" in caught.value.solution
+    assert "setup_env.py --engine chatterbox --model original" in caught.value.solution
     assert caught.value.code == "environment_not_setup"
 
 
@@ -69,18 +71,18 @@ def test_check_environment_says_libraries_are_missing_without_chatterbox(tmp_pat
         engine.check_environment()
 
     assert "not installed" in caught.value.message
-    assert caught.value.solution == "Run: python setup_env.py --engine chatterbox"
+    assert caught.value.solution == "Run: python setup_env.py --engine chatterbox --model original"
 
 
 def test_check_environment_passes_with_the_library_and_all_five_files(tmp_path, model_dir):
     ChatterboxEngine(make_settings(tmp_path, model_dir)).check_environment()
 
 
-def test_model_files_present_lists_only_the_missing_files(tmp_path, model_dir):
-    assert model_files_present(model_dir) == []
+def test_missing_files_lists_only_the_missing_files(tmp_path, model_dir):
+    assert missing_files(model_dir, "original") == []
     (model_dir / "tokenizer.json").unlink()
-    assert model_files_present(model_dir) == ["tokenizer.json"]
-    assert model_files_present(tmp_path / "empty") == list(MODEL_FILES)
+    assert missing_files(model_dir, "original") == ["tokenizer.json"]
+    assert missing_files(tmp_path / "empty", "original") == list(MODEL_FILES)
 
 
 @pytest.mark.parametrize(("cuda", "expected"), [(False, "cpu"), (True, "cuda")])
@@ -390,6 +392,8 @@ def test_memory_is_empty_on_cpu_and_info_names_the_cache_dir(tmp_path, model_dir
     memory = engine.memory()
     assert (memory.vram_allocated, memory.vram_reserved) == (None, None)
     assert engine.info() == {
+        "model": "original",
+        "model_id": "chatterbox",
         "model_cache_dir": str(model_dir.resolve()),
         "weights": "pretrained",
         "cached_voices": 0,

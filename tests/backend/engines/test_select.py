@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from backend.core.constants import MODEL_FILES
 from backend.core.settings import Settings
-from backend.engines.chatterbox import MODEL_FILES, ChatterboxEngine
+from backend.engines.chatterbox import ChatterboxEngine
 from backend.engines.host import EngineHost
 from backend.engines.piper import PiperEngine
 from backend.engines.select import build_engine

@@ -91,6 +91,7 @@ class _Parts(torch.nn.Module):
 
 class ChatterboxTTS:
     DEC_COND_LEN = 10 * S3GEN_SR
+    required_files = REQUIRED_FILES
 
     prepare_calls = 0  # class-level: prepare_conditionals calls since import
     oom_over_chars: int | None = None  # class-level: generate runs out of memory above this
@@ -106,12 +107,12 @@ class ChatterboxTTS:
         self.t3 = _Parts(emotion_adv_fc=torch.nn.Linear(1, 1, bias=False))
         estimator = torch.nn.Linear(1, 1)
         self.s3gen = _Parts(flow=_Parts(decoder=_Parts(estimator=estimator)))
-        type(self).last_instance = weakref.ref(self)
+        ChatterboxTTS.last_instance = weakref.ref(self)  # for subclasses (Turbo...) too
 
     @classmethod
     def from_local(cls, ckpt_dir, device) -> ChatterboxTTS:
         ckpt_dir = Path(ckpt_dir)
-        for name in REQUIRED_FILES:
+        for name in cls.required_files:
             if not (ckpt_dir / name).exists():
                 raise FileNotFoundError(f"No such file: '{ckpt_dir / name}'")
         conds = None
