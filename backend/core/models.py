@@ -158,9 +158,9 @@ def model_dir(cache_dir: Path, key: str) -> Path:
     no `original/` folder)."""
     cache_dir = Path(cache_dir)
     folder = cache_dir / key
-    if key == ORIGINAL.key and not folder.is_dir():
-        if any((cache_dir / name).is_file() for name in ORIGINAL.files):
-            return cache_dir
+    legacy = any((cache_dir / name).is_file() for name in ORIGINAL.files)
+    if key == ORIGINAL.key and not folder.is_dir() and legacy:
+        return cache_dir
     return folder
 
 

@@ -39,6 +39,9 @@ class Engine(Protocol):
       speaker embedding of `audio` and that of the voice `handle` (from `prepare_voice`): near 1
       when `audio` sounds like that voice. None when the engine cannot judge (it has no voice
       encoder, or the audio gave no usable embedding). Read-only: the voice is not changed.
+    - `convert_voice(audio, handle)` re-speaks a recording in the voice `handle`: the same words
+      and timing (Chatterbox's S3Gen). Engines without it (`capabilities.can_convert_voice`
+      False) raise VoiceConversionUnavailable.
     """
 
     name: str
@@ -65,6 +68,8 @@ class Engine(Protocol):
     def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio: ...
 
     def speaker_similarity(self, audio: Audio, handle: Any) -> float | None: ...
+
+    def convert_voice(self, audio: Audio, handle: Any) -> Audio: ...
 
     def memory(self) -> EngineMemory: ...
 

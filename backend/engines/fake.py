@@ -18,7 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from backend.core.errors import NoVoiceLoaded, VoiceCloningUnavailable
+from backend.core.errors import (
+    NoVoiceLoaded,
+    VoiceCloningUnavailable,
+    VoiceConversionUnavailable,
+)
 from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
 
 SECONDS_PER_CHAR = 0.01
@@ -54,8 +58,27 @@ class FakeEngine:
         hang_on: str | None = None,
         crash_on: str | None = None,
         crash_flag: str | None = None,
+        name: str = "fake",
+        model: str | None = None,
+        tags: tuple[str, ...] = (),
+        languages: tuple[str, ...] = ("en",),
+        min_reference_seconds: float = 0.0,
+        ignored_params: tuple[str, ...] = (),
+        can_convert_voice: bool = True,
     ):
-        self.capabilities = Capabilities(can_clone, has_builtin_voice, max_chars)
+        # A fake member of the Chatterbox family: its model key, tags, languages and limits.
+        self.name = name
+        self.capabilities = Capabilities(
+            can_clone,
+            has_builtin_voice,
+            max_chars,
+            model=model,
+            tags=tags,
+            languages=languages,
+            min_reference_seconds=min_reference_seconds,
+            ignored_params=ignored_params,
+            can_convert_voice=can_convert_voice,
+        )
         self._rate = sample_rate
         self.delay = delay
         self.load_delay = load_delay
@@ -154,6 +177,17 @@ class FakeEngine:
         finally:
             with self._count_lock:
                 self.active -= 1
+
+    def convert_voice(self, audio: Audio, handle: Any) -> Audio:
+        """The recording's length, in the tone of voice `handle`."""
+        assert self._loaded, "convert_voice called on an unloaded engine"
+        if not self.capabilities.can_convert_voice:
+            raise VoiceConversionUnavailable()
+        self.calls.append(("<convert>", handle))
+        n = round(audio.seconds * self._rate)
+        t = np.arange(n, dtype=np.float32) / self._rate
+        tone = 0.5 * np.sin(2 * np.pi * voice_frequency(handle) * t)
+        return Audio(tone.astype(np.float32), self._rate)
 
     def _crash_armed(self) -> bool:
         if self.crash_flag is None:

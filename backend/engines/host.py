@@ -154,6 +154,9 @@ class EngineHost:
     def speaker_similarity(self, audio: Audio, handle: Any) -> float | None:
         return self._request("speaker_similarity", audio, handle)
 
+    def convert_voice(self, audio: Audio, handle: Any) -> Audio:
+        return self._request("convert_voice", audio, handle)
+
     def _request(self, op: str, *args: Any) -> Any:
         conn = self._ensure_started()
         try:

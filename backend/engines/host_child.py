@@ -115,6 +115,9 @@ def _dispatch(engine: Engine, handles: _Handles, op: str, args: tuple[Any, ...])
     if op == "speaker_similarity":
         audio, handle = args
         return engine.speaker_similarity(audio, handles.get(handle))
+    if op == "convert_voice":
+        audio, handle = args
+        return engine.convert_voice(audio, handles.get(handle))
     if op in ("import_runtime", "load", "unload", "check_environment"):
         return getattr(engine, op)()
     if op == "facts":

@@ -21,6 +21,7 @@ from backend.core.errors import (
     EnvironmentNotSetup,
     ModelLoadFailed,
     VoiceCloningUnavailable,
+    VoiceConversionUnavailable,
     VoiceNotFound,
 )
 from backend.core.settings import Settings
@@ -196,6 +197,11 @@ class PiperEngine:
     def speaker_similarity(self, audio: Audio, handle: Any) -> None:
         """Piper has no voice encoder, and speaks only its own voices: nothing to judge."""
         return None
+
+    def convert_voice(self, audio: Audio, handle: Any) -> Audio:
+        raise VoiceConversionUnavailable(
+            "Piper cannot re-voice a recording: it has no voice-conversion model."
+        )
 
     def memory(self) -> EngineMemory:
         return EngineMemory()
