@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import (
+    routes_conversion,
     routes_health,
     routes_jobs,
     routes_model,
@@ -97,7 +98,15 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         responses=ERROR_RESPONSES,  # one error body, documented on every operation
     )
     install_error_handlers(app, settings.debug)
-    routes = (routes_health, routes_model, routes_voices, routes_tts, routes_jobs, routes_pdf)
+    routes = (
+        routes_health,
+        routes_model,
+        routes_voices,
+        routes_tts,
+        routes_conversion,
+        routes_jobs,
+        routes_pdf,
+    )
     for module in (*routes, routes_openai):
         app.include_router(module.router)
     app.include_router(routes_scenes.router)

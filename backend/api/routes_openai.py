@@ -23,11 +23,14 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import SettingsDep, SpeakerDep, VoiceStoreDep
 from backend.api.errors import error_body
+from backend.api.routes_tts import model_headers
 from backend.api.schemas import OPENAI_ERROR_RESPONSES, SpeechRequest
 from backend.api.schemas_openai import OpenAIModel, OpenAIModelList, OpenAIVoiceList
 from backend.audio.encode import FORMATS, Encoder, format_headers
-from backend.core.errors import AppError, ModelNotFound, SynthesisFailed, VoiceNotFound
+from backend.core.errors import AppError, SynthesisFailed, VoiceNotFound
 from backend.core.speech import Audio, Capabilities, SynthesisParams
+from backend.engines.manager import ModelManager
+from backend.speaking.prepare import prepare
 from backend.voices.resolve import BUILTIN, Resolved, resolve, warning_headers
 from backend.voices.store import VoiceStore
 
@@ -37,7 +40,6 @@ router = APIRouter(prefix="/v1", tags=["openai"], responses=OPENAI_ERROR_RESPONS
 
 # OpenAI's model names; each means "the engine this server runs".
 MODEL_ALIASES = ("tts-1", "tts-1-hd", "gpt-4o-mini-tts")
-ENGINE_NAMES = ("chatterbox", "piper")
 # OpenAI's voice names: unless a library voice or an alias has the name, each speaks in the
 # server's current voice (the one /load_voice chose, else the engine's built-in voice).
 OPENAI_VOICES = (
@@ -61,10 +63,13 @@ _STARTED = int(time.time())
 async def create_speech(
     body: SpeechRequest, speaker: SpeakerDep, store: VoiceStoreDep, settings: SettingsDep
 ) -> StreamingResponse:
-    engine = speaker.manager
-    check_model(body.model, engine.name)
-    voice = openai_voice(body.voice_name, store, engine.capabilities, settings.voice_aliases)
-    pieces = speaker.stream(body.input, voice.ref, SynthesisParams(rate=body.speed))
+    manager = speaker.manager
+    key = openai_model(body.model, manager)
+    caps = manager.capabilities_for(key)
+    voice = openai_voice(body.voice_name, store, caps, settings.voice_aliases)
+    params = SynthesisParams(rate=body.speed, language=body.language)
+    ready = prepare(manager, body.input, params, key, voice.ref)
+    pieces = speaker.stream(ready.text, voice.ref, ready.params, ready.model)
     first = await anext(pieces)  # errors up to here are JSON; the response starts after it
     encoder = Encoder(body.response_format, first.sample_rate)
     chunks = _encoded(first, pieces, encoder)
@@ -72,6 +77,7 @@ async def create_speech(
         "X-Voice": voice.voice_id,
         **warning_headers(voice),
         **format_headers(body.response_format, encoder.rate),
+        **model_headers(ready),
         "Cache-Control": "no-store",
     }
     if body.stream_format == "sse":
@@ -81,15 +87,16 @@ async def create_speech(
 
 @router.get("/models", response_model=OpenAIModelList)
 async def list_models(speaker: SpeakerDep) -> dict[str, Any]:
-    """The engine this server runs, under its own name and OpenAI's model names."""
-    names = [speaker.manager.name, *MODEL_ALIASES]
-    return {"object": "list", "data": [_model(name) for name in names]}
+    """The models this server can speak with, under their real names (a request naming one
+    that is not loaded switches to it), and OpenAI's names for the loaded one."""
+    names = [model["id"] for model in speaker.manager.models()]
+    return {"object": "list", "data": [_model(name) for name in [*names, *MODEL_ALIASES]]}
 
 
 @router.get("/models/{model}", response_model=OpenAIModel)
 async def get_model(model: str, speaker: SpeakerDep) -> dict[str, Any]:
-    check_model(model, speaker.manager.name)
-    return _model(model)
+    key = openai_model(model, speaker.manager)
+    return _model(model if key is None else speaker.manager.catalog.model_id(key))
 
 
 @router.get("/audio/voices", response_model=OpenAIVoiceList)
@@ -118,20 +125,12 @@ async def list_voices(
     return {"voices": voices}
 
 
-def check_model(model: str, engine: str) -> None:
-    if model in MODEL_ALIASES or model == engine:
-        return
-    if model in ENGINE_NAMES:
-        raise ModelNotFound(
-            f"This server runs {engine}, not {model}.",
-            solution=f"Send model={engine} or tts-1, or restart the server with "
-            f"CHATTERBOX_ENGINE={model}.",
-            param="model",
-        )
-    raise ModelNotFound(
-        f"There is no model '{model}' here; the models are {engine}, {', '.join(MODEL_ALIASES)}.",
-        param="model",
-    )
+def openai_model(model: str, manager: ModelManager) -> str | None:
+    """The catalog key a /v1 `model` names: None (the loaded model) for OpenAI's names, else a
+    model of this server by key or real name; ModelNotFound (404) listing them otherwise."""
+    if model in MODEL_ALIASES:
+        return None
+    return manager.model_key(model)
 
 
 def openai_voice(

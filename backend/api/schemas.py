@@ -26,6 +26,17 @@ class TTSRequest(BaseModel):
     seed: int | None = Field(
         None, ge=0, le=2**32 - 1, description="Fixed seed for repeatable takes."
     )
+    model: str | None = Field(
+        None,
+        max_length=100,
+        description="original, turbo, multilingual (or their real names, GET /v1/models); "
+        "another model than the loaded one is switched to first. Default: the loaded one.",
+    )
+    language: str | None = Field(
+        None,
+        max_length=10,
+        description="The text's language (ISO 639-1, e.g. de) for the Multilingual model.",
+    )
 
     def params(self) -> SynthesisParams:
         return SynthesisParams(
@@ -34,6 +45,7 @@ class TTSRequest(BaseModel):
             cfg_weight=self.cfg_weight,
             temperature=self.temperature,
             seed=self.seed,
+            language=self.language,
         )
 
 
@@ -51,7 +63,10 @@ class SpeechRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
-        max_length=200, description="tts-1, tts-1-hd, gpt-4o-mini-tts, or the engine's name."
+        max_length=200,
+        description="tts-1, tts-1-hd, gpt-4o-mini-tts (the loaded model), or a model of this "
+        "server by name (GET /v1/models): chatterbox, chatterbox-turbo, "
+        "chatterbox-multilingual, piper.",
     )
     input: str = Field(description="What to say. Longer texts are split at sentence boundaries.")
     voice: str | VoiceId = Field(
@@ -66,6 +81,11 @@ class SpeechRequest(BaseModel):
         "audio",
         description="audio: the file's bytes, sent as each sentence is ready; sse: "
         "speech.audio.delta events (base64) and a final speech.audio.done.",
+    )
+    language: str | None = Field(
+        None,
+        max_length=10,
+        description="Extension: the text's language (ISO 639-1) for the Multilingual model.",
     )
     instructions: str | None = Field(
         None,

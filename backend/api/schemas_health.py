@@ -34,6 +34,15 @@ class Memory(ResponseBody):
     ram_available_bytes: int
 
 
+class ModelEntry(ResponseBody):
+    """One model of the catalog: its key, its real name, a title, and whether it is loaded."""
+
+    key: str
+    id: str
+    title: str
+    resident: bool
+
+
 class Health(ModelReport):
     """The whole answer, for a caller with the token (or any caller when there is none).
 
@@ -46,6 +55,21 @@ class Health(ModelReport):
     status: Literal["healthy"]
     can_clone: bool
     has_builtin_voice: bool
+    models: list[ModelEntry] = Field(
+        default_factory=list, description="Every model a request may name (and switch to)."
+    )
+    tags: list[str] = Field(
+        default_factory=list,
+        description="Bracketed tags the loaded model speaks ([laugh], ...); others are removed.",
+    )
+    languages: list[str] = Field(default_factory=list, description="Codes the model speaks.")
+    ignored_params: list[str] = Field(
+        default_factory=list, description="Knobs the model accepts and ignores (Turbo: cfg)."
+    )
+    min_reference_seconds: float = Field(
+        0.0, description="A voice's clip must be longer than this for the model."
+    )
+    can_convert_voice: bool = Field(False, description="POST /voice-conversion works.")
     sample_rate: int = Field(description="Hz of the engine's audio.")
     memory: Memory
     limits: Limits

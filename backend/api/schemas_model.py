@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import ConfigDict, Field
 
 from backend.api.schemas import ErrorBody, ResponseBody
@@ -17,6 +19,18 @@ class EngineHostStatus(ResponseBody):
     last_exit: str | None = Field(
         description="How the last host ended: 'unloaded', 'killed by SIGKILL', a deadline..."
     )
+
+
+class ModelSwitch(ResponseBody):
+    """One change of model: from, to, when it began and (once done) how long it took."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    since: str | None = None
+    at: str | None = None
+    seconds: float | None = None
 
 
 class ModelReport(ResponseBody):
@@ -44,6 +58,15 @@ class ModelReport(ResponseBody):
     engine_host: EngineHostStatus | None = Field(
         None, description="The engine's process; null when the engine runs in the server."
     )
+    model: str | None = Field(
+        None, description="The loaded model (or the next to load): original, turbo, ..."
+    )
+    model_switch: Literal["on", "off"] | None = Field(
+        None, description="on: a request naming another model switches to it; off: 409."
+    )
+    switching: ModelSwitch | None = Field(None, description="A switch under way, if any.")
+    last_switch: ModelSwitch | None = Field(None, description="The last switch, when done.")
+    switches: int | None = Field(None, description="Switches since the server started.")
 
 
 class ModelStatus(ModelReport):

@@ -423,7 +423,6 @@ class ChatterboxEngine:
 
     def info(self) -> dict[str, Any]:
         return {
-            "model": self.key,
             "model_id": self.spec.model_id,
             "model_cache_dir": str(self.model_dir),
             "weights": self.weights,

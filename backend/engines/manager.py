@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from backend.core import gpu
+from backend.core import gpu, models
 from backend.core.errors import (
     AppError,
     EngineFault,
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+ENGINE_NAMES = ("chatterbox", "piper")  # what CHATTERBOX_ENGINE may say
 CLOSE_GRACE_SECONDS = 30.0  # how long shutdown waits for a running call before killing the host
 
 
@@ -310,15 +311,27 @@ class ModelManager:
         if name is None:
             return None
         key = self.catalog.find(name)
-        if key is None:
-            names = ", ".join(self.catalog.model_id(k) for k in self.catalog)
-            raise ModelNotFound(
-                f"There is no model '{name}' on this server; it has {names}.",
-                solution="Send one of those names (GET /v1/models lists them), or install "
-                "another model with: python setup_env.py --model <name>.",
-                param="model",
+        if key is not None:
+            return key
+        names = ", ".join(self.catalog.model_id(k) for k in self.catalog)
+        known = models.find(name)
+        if name.strip().lower() in ENGINE_NAMES:
+            solution = (
+                f"Send one of {names}, or restart the server with "
+                f"CHATTERBOX_ENGINE={name.strip().lower()}."
             )
-        return key
+        elif known is not None:
+            solution = (
+                f"Install it: python setup_env.py --model {known.key}, then restart the server; "
+                f"or send one of {names}."
+            )
+        else:
+            solution = f"Send one of {names} (GET /v1/models lists them)."
+        raise ModelNotFound(
+            f"There is no model '{name}' on this server; it has {names}.",
+            solution=solution,
+            param="model",
+        )
 
     def capabilities_for(self, key: str | None) -> Capabilities:
         """What the model `key` can do (the resident one's for None), without loading it."""

@@ -24,18 +24,29 @@ class Speaker:
         self.settings = settings
 
     async def speak(
-        self, text: str, ref: VoiceRef | EngineVoice | None, params: SynthesisParams
+        self,
+        text: str,
+        ref: VoiceRef | EngineVoice | None,
+        params: SynthesisParams,
+        model: str | None = None,
     ) -> Audio:
         """Chunks at sentence boundaries (the engine's safe length), one model call per chunk.
 
         Chunks are separate calls so other work (jobs, other requests) interleaves between them;
-        `hold` keeps the model resident for the whole text even with keep-alive 0.
+        `hold` keeps the model resident for the whole text even with keep-alive 0. `model` (a
+        catalog key, see backend.speaking.prepare) switches to that model first.
         """
-        parts = [part async for _, _, part in self._parts(text, ref, params, first_alone=False)]
+        parts = [
+            part async for _, _, part in self._parts(text, ref, params, model, first_alone=False)
+        ]
         return join(parts, self.settings.crossfade_ms, self._pause_ms(params))
 
     async def stream(
-        self, text: str, ref: VoiceRef | EngineVoice | None, params: SynthesisParams
+        self,
+        text: str,
+        ref: VoiceRef | EngineVoice | None,
+        params: SynthesisParams,
+        model: str | None = None,
     ) -> AsyncIterator[Audio]:
         """Like `speak`, but yielded chunk by chunk as each is synthesised.
 
@@ -47,7 +58,9 @@ class Speaker:
         chunk being synthesised finishes and the engine is not called again.
         """
         # aclosing: a consumer that stops early releases the model at once, not at collection
-        async with contextlib.aclosing(self._parts(text, ref, params, first_alone=True)) as parts:
+        async with contextlib.aclosing(
+            self._parts(text, ref, params, model, first_alone=True)
+        ) as parts:
             async for index, last, part in parts:
                 yield self._piece(part, index, last, self._pause_ms(params))
 
@@ -56,13 +69,14 @@ class Speaker:
         text: str,
         ref: VoiceRef | EngineVoice | None,
         params: SynthesisParams,
+        model: str | None,
         first_alone: bool,
     ) -> AsyncIterator[tuple[int, int, Audio]]:
         """(index, last index, audio) of each chunk, synthesised one model call at a time."""
         text = clean_text(text, self.settings.max_text_chars)
         # Sentence splitting of a long text takes tenths of a second: keep it off the event loop.
         chunks = await run_in_threadpool(
-            split_text, text, self.manager.capabilities.max_chars, first_alone
+            split_text, text, self.manager.capabilities_for(model).max_chars, first_alone
         )
         if not chunks:
             raise TextEmpty()
@@ -73,6 +87,7 @@ class Speaker:
                         chunk, engine.prepare_voice(ref), params
                     ),
                     deadline=self.settings.scene_timeout_seconds,  # a chunk is a scene's size
+                    model=model,
                 )
                 yield index, len(chunks) - 1, part
 

@@ -108,31 +108,8 @@ def validate_reference(
     (empty or undecodable), AudioTooShort / AudioTooLong (speech duration after trimming silence, or
     a header claiming more than `voice_max_raw_seconds`, which is refused before decoding).
     """
-    basename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in basename if ch.isprintable())[:255]  # it is echoed back to clients
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    if not name.lower().endswith(EXTENSIONS) and media_type not in MEDIA_TYPES:
-        raise UnsupportedAudioFormat(
-            f"'{name}' does not end in {', '.join(EXTENSIONS[:-1])} or {EXTENSIONS[-1]}, "
-            "so it is not accepted.",
-            SOLUTION,
-        )
-    if not data:
-        raise AudioUnreadable(f"The file '{name}' is empty (0 bytes).")
-    if len(data) > settings.max_upload_bytes:
-        raise UploadTooLarge(
-            f"'{name}' is {len(data) / 2**20:.1f} MB; the limit is {settings.max_upload_mb:g} MB."
-        )
-    container = sniff_container(data)
-    if container is None:
-        raise UnsupportedAudioFormat(
-            f"The content of '{name}' is not audio (no WAV, MP3, FLAC, OGG, WebM or MP4 "
-            "header), whatever its extension says.",
-            SOLUTION,
-        )
-    decode = _decode_pyav if container in PYAV_DEMUXERS else _decode_mono
-    mono, rate, channels = decode(
-        data, name, container, settings.voice_max_raw_seconds, target_rate
+    name, mono, rate, channels, container = _decode_upload(
+        data, filename, settings, target_rate, content_type
     )
     raw_seconds = len(mono) / target_rate
 
@@ -167,6 +144,55 @@ def validate_reference(
     }
     logger.info("Validated reference clip %r: %s", name, meta)
     return Audio(samples=clip, sample_rate=target_rate), meta
+
+
+def decode_recording(
+    data: bytes,
+    filename: str,
+    settings: Settings,
+    target_rate: int = 24000,
+    content_type: str | None = None,
+) -> Audio:
+    """An uploaded recording as mono float32 at `target_rate`, exactly as long as it is: no
+    trimming, no gain (voice conversion keeps its timing). The same formats, size and header
+    limits as `validate_reference`; at most `voice_max_raw_seconds` long."""
+    name, mono, _, _, _ = _decode_upload(data, filename, settings, target_rate, content_type)
+    if not len(mono):
+        raise AudioTooShort(f"'{name}' holds no sound.", seconds=0.0, min_seconds=0.01)
+    return Audio(np.ascontiguousarray(mono, dtype=np.float32), target_rate)
+
+
+def _decode_upload(
+    data: bytes, filename: str, settings: Settings, target_rate: int, content_type: str | None
+) -> tuple[str, np.ndarray, int, int, str]:
+    """(printable name, mono samples at target_rate, the file's rate, channels, container)."""
+    basename = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in basename if ch.isprintable())[:255]  # it is echoed back to clients
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if not name.lower().endswith(EXTENSIONS) and media_type not in MEDIA_TYPES:
+        raise UnsupportedAudioFormat(
+            f"'{name}' does not end in {', '.join(EXTENSIONS[:-1])} or {EXTENSIONS[-1]}, "
+            "so it is not accepted.",
+            SOLUTION,
+        )
+    if not data:
+        raise AudioUnreadable(f"The file '{name}' is empty (0 bytes).")
+    if len(data) > settings.max_upload_bytes:
+        raise UploadTooLarge(
+            f"'{name}' is {len(data) / 2**20:.1f} MB; the limit is {settings.max_upload_mb:g} MB."
+        )
+    container = sniff_container(data)
+    if container is None:
+        raise UnsupportedAudioFormat(
+            f"The content of '{name}' is not audio (no WAV, MP3, FLAC, OGG, WebM or MP4 "
+            "header), whatever its extension says.",
+            SOLUTION,
+        )
+    decode = _decode_pyav if container in PYAV_DEMUXERS else _decode_mono
+    mono, rate, channels = decode(
+        data, name, container, settings.voice_max_raw_seconds, target_rate
+    )
+    return name, mono, rate, channels, container
 
 
 def _decode_mono(

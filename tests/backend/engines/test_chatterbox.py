@@ -392,7 +392,6 @@ def test_memory_is_empty_on_cpu_and_info_names_the_cache_dir(tmp_path, model_dir
     memory = engine.memory()
     assert (memory.vram_allocated, memory.vram_reserved) == (None, None)
     assert engine.info() == {
-        "model": "original",
         "model_id": "chatterbox",
         "model_cache_dir": str(model_dir.resolve()),
         "weights": "pretrained",

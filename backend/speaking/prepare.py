@@ -1,0 +1,129 @@
+"""What a request says, made ready for one model: which model speaks, in which language, with
+which tags, before any text is split or synthesised. Every refusal here is raised before the
+model is switched or called, so a bad request costs nothing.
+
+- The model: the request's `model` (a key or a real name), else the resident one. A language the
+  model cannot speak moves the request to the Multilingual model when it was not named and is
+  installed; otherwise 422 unsupported_language lists the codes.
+- Tags: a model that reads them (Turbo) gets them as written, and an unknown one is refused with
+  422 unknown_tag listing the known ones; any other model would read "[laugh]" aloud, so tags are
+  removed and the response says which (`removed_tags`).
+- A reference clip the model would reject (Turbo: 5 s or less) is refused with 422
+  voice_too_short_for_model.
+- Numbers, dates and currency in a language other than English are spelt out in that language,
+  because the Multilingual model reads digits in English or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from backend.core import models
+from backend.core.errors import UnknownTag, UnsupportedLanguage, VoiceTooShortForModel
+from backend.core.speech import Capabilities, EngineVoice, SynthesisParams, VoiceRef
+from backend.engines.manager import ModelManager
+from backend.text.numbers import spell_numbers
+from backend.text.tags import strip_tags, unknown_tags
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    text: str
+    model: str  # the catalog key that speaks
+    caps: Capabilities
+    params: SynthesisParams
+    removed_tags: tuple[str, ...] = ()
+    ignored_params: tuple[str, ...] = ()
+
+
+def choose_model(manager: ModelManager, model: str | None, language: str | None) -> str:
+    """The catalog key for a request's `model` and `language` (see the module docstring)."""
+    key = manager.model_key(model) or manager.model
+    caps = manager.capabilities_for(key)
+    if language is None or language in caps.languages:
+        return key
+    other = models.MULTILINGUAL.key
+    speaks = other in manager.catalog and language in manager.capabilities_for(other).languages
+    if model is None and speaks:
+        return other
+    raise unsupported(language, key, manager.catalog.title(key), caps.languages)
+
+
+def prepare(
+    manager: ModelManager,
+    text: str,
+    params: SynthesisParams,
+    model: str | None = None,
+    voice: VoiceRef | EngineVoice | None = None,
+) -> Prepared:
+    language = params.language.strip().lower() if params.language else None
+    key = choose_model(manager, model, language)
+    caps = manager.capabilities_for(key)
+    removed: tuple[str, ...] = ()
+    if caps.tags:
+        unknown = unknown_tags(text, caps.tags)
+        if unknown:
+            raise UnknownTag(
+                f"{manager.catalog.title(key)} does not know the tag"
+                f"{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}.",
+                known_tags=list(caps.tags),
+                unknown_tags=unknown,
+            )
+    else:
+        text, found = strip_tags(text)
+        removed = tuple(found)
+    if isinstance(voice, VoiceRef):
+        check_reference(voice, caps, manager.catalog.title(key))
+    if language and language != "en":
+        text = spell_numbers(text, language)
+    if len(caps.languages) > 1 and language is None:
+        language = "en"
+    ignored = tuple(name for name in caps.ignored_params if _changed(params, name))
+    return Prepared(text, key, caps, replace(params, language=language), removed, ignored)
+
+
+def check_reference(ref: VoiceRef, caps: Capabilities, title: str) -> None:
+    """VoiceTooShortForModel for a clip not longer than the model's minimum."""
+    minimum = caps.min_reference_seconds
+    if not minimum:
+        return
+    import soundfile as sf
+
+    try:
+        seconds = sf.info(str(ref.audio_path)).duration
+    except Exception:  # unreadable or gone: the engine reports it in its own words
+        return
+    if seconds <= minimum:
+        raise VoiceTooShortForModel(
+            f"The reference clip of voice '{ref.voice_id}' is {seconds:.1f} s long; {title} "
+            f"needs one longer than {minimum:g} s.",
+            model=caps.model,
+            min_seconds=minimum,
+            seconds=round(seconds, 2),
+        )
+
+
+def unsupported(
+    language: str, key: str, title: str, languages: tuple[str, ...]
+) -> UnsupportedLanguage:
+    codes = list(languages)
+    if key != models.MULTILINGUAL.key:
+        solution = (
+            f"{title} speaks {', '.join(codes)} only. For other languages install the "
+            "Multilingual model (python setup_env.py --model multilingual), then send "
+            f"model=multilingual and one of: {', '.join(models.LANGUAGES)}."
+        )
+    else:
+        solution = f"Send one of: {', '.join(codes)}."
+    return UnsupportedLanguage(
+        f"{title} cannot speak '{language}'.", solution=solution, languages=codes
+    )
+
+
+def _changed(params: SynthesisParams, name: str) -> bool:
+    """Whether the request set `name` away from its default (so ignoring it is worth saying)."""
+    default = SynthesisParams()
+    return getattr(params, name, None) != getattr(default, name, None)
