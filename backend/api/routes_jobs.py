@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import JobStoreDep, RunnerDep, SettingsDep, VoiceStoreDep
 from backend.api.schemas_jobs import JobDeleted, JobList, JobPublic, JobRetried
-from backend.core import atomic
+from backend.core import atomic, models
 from backend.core.errors import (
     InvalidRequest,
     JobNotFound,
@@ -28,16 +29,21 @@ from backend.core.errors import (
     TextTooLong,
     error_for,
 )
+from backend.core.speech import SynthesisParams
+from backend.engines.manager import ModelManager
 from backend.jobs.assembly import to_mp3
 from backend.jobs.files import remove_if_orphan
 from backend.jobs.pdf import decrypted, open_info, parse_page_range
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
+from backend.speaking.prepare import prepare
 from backend.text.clean import clean_text
+from backend.text.language import detect_language
 from backend.voices.resolve import BUILTIN, resolve_voice
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 # Scenes' quality holds only the checks that ran: send the keys the store holds, no added nulls.
+DETECT_CHARS = 2000  # enough text to tell a language apart, little enough to be quick
 JOB = {"response_model": JobPublic, "response_model_exclude_unset": True}
 
 
@@ -61,19 +67,34 @@ async def create_job(
     cfg_weight: float = Form(0.5, ge=0.0, le=1.0),
     temperature: float = Form(0.8, ge=0.05, le=5.0),
     seed: int | None = Form(None, ge=0, le=2**32 - 1),
+    model: str | None = Form(None, max_length=100, description="original, turbo, ..."),
+    language: str | None = Form(
+        None, max_length=10, description="The text's language (default: detected)"
+    ),
 ) -> dict[str, Any]:
-    """Start narrating a PDF (`file`) or a text: 202 once the first page has given scenes."""
+    """Start narrating a PDF (`file`) or a text: 202 once the first page has given scenes.
+
+    The job keeps the model it starts with (each scene switches to it if another was loaded
+    meanwhile). A text's language is detected when not given; a non-English one goes to the
+    Multilingual model where it is installed."""
     if (file is None) == (text is None):
         raise InvalidRequest("Send exactly one of 'file' (a PDF) or 'text'.")
-    caps = runner.manager.capabilities
+    manager = runner.manager
+    caps = manager.capabilities_for(manager.model_key(model))
     ref = resolve_voice(voice, voices, caps, settings.voice_aliases)
-    params = {
-        "rate": rate,
-        "exaggeration": exaggeration,
-        "cfg_weight": cfg_weight,
-        "temperature": temperature,
-        "seed": seed,
-    }
+    if language is None and text is not None:
+        language = await run_in_threadpool(job_language, manager, text, model)
+    synthesis = SynthesisParams(
+        rate=rate,
+        exaggeration=exaggeration,
+        cfg_weight=cfg_weight,
+        temperature=temperature,
+        seed=seed,
+        language=language,
+    )
+    # Every refusal now (an unknown tag, a language, a clip too short), not scene by scene.
+    ready = prepare(manager, text or "", synthesis, model, ref)
+    params = {**asdict(ready.params), "model": ready.model}
     voice_id = ref.voice_id if ref else BUILTIN
     if text is not None:
         if len(text) > settings.max_job_chars:
@@ -250,3 +271,15 @@ def _title_of(text: str) -> str:
 
 def _safe(title: str) -> str:
     return "".join(c if c.isalnum() or c in "-_ " else "_" for c in title).strip() or "narration"
+
+
+def job_language(manager: ModelManager, text: str, model: str | None) -> str | None:
+    """The language of a job's text, where it matters: when the model asked for (or, without
+    one, the Multilingual model) can speak more than English. None when unsure."""
+    key = manager.model_key(model)
+    speaks = set(manager.capabilities_for(key).languages)
+    if key is None and models.MULTILINGUAL.key in manager.catalog:
+        speaks |= set(manager.capabilities_for(models.MULTILINGUAL.key).languages)
+    if len(speaks) < 2:
+        return None
+    return detect_language(text[:DETECT_CHARS], speaks)

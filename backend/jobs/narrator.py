@@ -29,6 +29,7 @@ from backend.jobs import files
 from backend.jobs.pdf import render_region
 from backend.jobs.store import JobStore
 from backend.jobs.takes import Take, TakeJudge
+from backend.speaking.prepare import prepare
 from backend.voices.resolve import Voice, stored_voice
 from backend.voices.store import VoiceStore
 
@@ -126,7 +127,10 @@ class SceneNarrator:
         quality_retakes times (none once the server is stopping). Returns the best take
         (backend.jobs.takes), how many takes were made, and the seconds they took on the model
         thread."""
-        params = SynthesisParams(**job_params)
+        settings = dict(job_params)
+        model = settings.pop("model", None)  # the job's model (older jobs: the loaded one)
+        ready = prepare(self.manager, text, SynthesisParams(**settings), model, strict=False)
+        text, params = ready.text, ready.params
         engine_seconds = 0.0
         kept: Take | None = None
         for number in range(1, self.judge.max_takes + 1):
@@ -135,6 +139,7 @@ class SceneNarrator:
             audio, seconds, similarity = self.manager.call(
                 lambda engine, p=params: _take(engine, text, ref, p, self.judge.wants_similarity),
                 timeout=self.settings.scene_timeout_seconds,
+                model=ready.model,
             )
             engine_seconds += seconds  # synthesis on the model thread, not the queue or the check
             take = self.judge.judge(audio, text, number, similarity)

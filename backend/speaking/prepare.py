@@ -58,14 +58,20 @@ def prepare(
     params: SynthesisParams,
     model: str | None = None,
     voice: VoiceRef | EngineVoice | None = None,
+    strict: bool = True,
 ) -> Prepared:
+    """`text` made ready for the model that will speak it (module docstring). `strict` False
+    (a job's scene, already accepted) removes unknown tags instead of refusing them."""
     language = params.language.strip().lower() if params.language else None
     key = choose_model(manager, model, language)
     caps = manager.capabilities_for(key)
     removed: tuple[str, ...] = ()
     if caps.tags:
         unknown = unknown_tags(text, caps.tags)
-        if unknown:
+        if unknown and not strict:
+            text, _ = strip_tags(text, keep=caps.tags)
+            removed = tuple(unknown)
+        elif unknown:
             raise UnknownTag(
                 f"{manager.catalog.title(key)} does not know the tag"
                 f"{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}.",

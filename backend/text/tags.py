@@ -20,7 +20,9 @@ def unknown_tags(text, known):
     return out
 
 
-def strip_tags(text):
-    found = find_tags(text)
-    out = re.sub(r"\s+", " ", TAG.sub("", text)).replace(" .", ".").strip()
+def strip_tags(text, keep=()):
+    kept = {t.lower() for t in keep}
+    found = [t for t in find_tags(text) if t.lower() not in kept]
+    out = TAG.sub(lambda m: m.group(0) if m.group(0).lower() in kept else "", text)
+    out = re.sub(r"\s+", " ", out).replace(" .", ".").strip()
     return out, found

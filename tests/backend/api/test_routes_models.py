@@ -18,6 +18,7 @@ from backend.engines.fake import FakeEngine, voice_frequency
 from backend.main import create_app
 from tests.helpers.api import LOCAL, assert_error
 from tests.helpers.audio import dominant_hz
+from tests.helpers.wait import wait_for
 
 TAGS = ("[chuckle]", "[laugh]", "[sigh]")
 TITLES = {key: (m.model_id, m.title) for key, m in models.MODELS.items()} | {
@@ -259,3 +260,27 @@ def test_voice_conversion_refuses_what_a_voice_upload_refuses(make):
     )
     assert done.status_code == 415
     assert done.json()["error"] == "unsupported_audio_format"
+
+
+def test_a_job_keeps_its_model_and_each_scene_switches_to_it(make):
+    client = make()
+    created = client.post("/jobs", data={"text": "One sentence. [laugh] Two.", "model": "turbo"})
+    assert created.status_code == 202, created.text
+    job_id = created.json()["id"]
+    done = wait_for(lambda: (j := client.get(f"/jobs/{job_id}").json())["status"] == "completed"
+                    and j)  # fmt: skip
+    assert done["status"] == "completed"
+    assert client.engines["turbo"].calls  # the job's scenes were Turbo's
+    assert not [c for c in client.engines["original"].calls if "sentence" in c[0]]
+    assert any("[laugh]" in text for text, _ in client.engines["turbo"].calls)
+
+
+def test_a_job_is_refused_up_front_for_what_its_model_cannot_do(make):
+    client = make()
+    bad_tag = client.post("/jobs", data={"text": "Hi [giggle].", "model": "turbo"})
+    assert bad_tag.status_code == 422
+    assert bad_tag.json()["error"] == "unknown_tag"
+    bad_language = client.post("/jobs", data={"text": "Hi.", "language": "xx"})
+    assert bad_language.status_code == 422
+    assert bad_language.json()["error"] == "unsupported_language"
+    assert client.get("/jobs").json()["jobs"] == []
