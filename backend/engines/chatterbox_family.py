@@ -9,9 +9,11 @@ runs them); `read_tags` and `capabilities` read JSON only, so the server can cal
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,21 +94,43 @@ def generate(
         # Turbo has no guidance and no emotion input: passing them only logs a warning.
         return model.generate(text, temperature=params.temperature, exaggeration=0.0)
     if key == models.MULTILINGUAL.key:
-        return model.generate(
-            text,
-            language_id=params.language or "en",
-            exaggeration=exaggeration,
-            # 0 is valid here (it is how the reference's accent is kept out of the target
-            # language); the English model's crash at 0 does not apply.
-            cfg_weight=params.cfg_weight,
-            temperature=params.temperature,
-        )
+        with no_new_hooks(model.t3):
+            return model.generate(
+                text,
+                language_id=params.language or "en",
+                exaggeration=exaggeration,
+                # 0 is valid here (it is how the reference's accent is kept out of the target
+                # language); the English model's crash at 0 does not apply.
+                cfg_weight=params.cfg_weight,
+                temperature=params.temperature,
+            )
     return model.generate(
         text,
         exaggeration=exaggeration,
         cfg_weight=max(params.cfg_weight, MIN_CFG_WEIGHT),
         temperature=params.temperature,
     )
+
+
+@contextlib.contextmanager
+def no_new_hooks(module: Any) -> Iterator[None]:
+    """Remove the forward hooks a call registers on `module` and its children. Multilingual's
+    T3.inference (0.1.7) registers an attention hook (AlignmentStreamAnalyzer) on every call
+    and never removes it: call after call they pile up, each one still running. Hooks that
+    were there before the call (a test's or a benchmark's) stay."""
+    parts = list(module.modules())
+    before = [set(part._forward_hooks) for part in parts]
+    try:
+        yield
+    finally:
+        for part, had in zip(parts, before, strict=True):
+            for handle_id in [h for h in part._forward_hooks if h not in had]:
+                del part._forward_hooks[handle_id]
+
+
+def forward_hook_count(module: Any) -> int:
+    """Forward hooks on `module` and its children (the leak `no_new_hooks` stops)."""
+    return sum(len(part._forward_hooks) for part in module.modules())
 
 
 def convert(model: Any, device: str, audio: Audio, conds: Any) -> np.ndarray:

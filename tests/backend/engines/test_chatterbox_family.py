@@ -129,3 +129,16 @@ def test_read_tags_ignores_special_tokens_and_a_missing_file(tmp_path):
     (tmp_path / "added_tokens.json").write_text(json.dumps(TAGS))
     assert chatterbox_family.read_tags(tmp_path) == ("[clear throat]", "[laugh]", "[sigh]")
     assert chatterbox_family.read_tags(tmp_path / "nowhere") == ()
+
+
+def test_fifty_multilingual_calls_leave_no_hooks_behind(tmp_path, fake):
+    engine = engine_for(tmp_path, "multilingual", fake)
+    model = fake.ChatterboxTTS.last_instance()
+    handle = engine.prepare_voice(None)
+    before = chatterbox_family.forward_hook_count(model.t3)
+    lengths = []
+    for n in range(50):
+        audio = engine.synthesize("Hola, buenos días.", handle, SynthesisParams(language="es"))
+        lengths.append(len(audio.samples))
+        assert chatterbox_family.forward_hook_count(model.t3) == before, n
+    assert len(set(lengths)) == 1  # no collapse in output length either

@@ -66,6 +66,8 @@ class ChatterboxMultilingualTTS(ChatterboxTTS):
         if language_id and language_id.lower() not in SUPPORTED_LANGUAGES:
             raise ValueError(f"Unsupported language_id '{language_id}'.")
         self.languages_spoken.append(language_id)
+        # As upstream's AlignmentStreamAnalyzer: a hook registered on every call, never removed.
+        self.t3.emotion_adv_fc.register_forward_hook(lambda *args: None)
         # Upstream's English-model crash at cfg_weight 0 does not exist here: 0 is valid.
         wav = super().generate(
             text,
