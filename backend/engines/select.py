@@ -39,8 +39,10 @@ def first_model(settings: Settings, installed: list[str]) -> str:
     return models.choose(installed, total) or models.ORIGINAL.key
 
 
-def build_catalog(settings: Settings) -> Catalog:
-    """The engines this server may serve, each in an engine host of its own."""
+def build_catalog(settings: Settings, chatterbox: type | None = None) -> Catalog:
+    """The engines this server may serve, each in an engine host of its own. `chatterbox`: the
+    engine class for the family (default ChatterboxEngine; the real-package tests pass an
+    instrumented subclass)."""
     choice = settings.engine
     if choice == "auto":
         choice = "chatterbox" if chatterbox_ready(settings) else PIPER
@@ -52,7 +54,7 @@ def build_catalog(settings: Settings) -> Catalog:
         installed = models.installed(settings.model_cache_dir)
         default = first_model(settings, installed)
         for key in dict.fromkeys([default, *installed]):  # the chosen one even if missing
-            factories[key] = partial(_chatterbox, settings, key)
+            factories[key] = partial(_chatterbox, settings, key, chatterbox)
             titles[key] = (models.MODELS[key].model_id, models.MODELS[key].title)
         log.info("Chatterbox model %s (installed: %s)", default, ", ".join(installed) or "none")
     ordered = {key: factories[key] for key in [*models.MODELS, PIPER] if key in factories}
@@ -65,12 +67,13 @@ def build_engine(settings: Settings) -> Engine:
     return catalog.engine(catalog.default)
 
 
-def _chatterbox(settings: Settings, key: str) -> Engine:
-    from backend.engines.chatterbox import ChatterboxEngine
+def _chatterbox(settings: Settings, key: str, engine_class: type | None) -> Engine:
+    if engine_class is None:
+        from backend.engines.chatterbox import ChatterboxEngine as engine_class
 
-    # "auto" is resolved in the host, the only process that imports torch
+    # the device's "auto" is resolved in the host, the only process that imports torch
     return EngineHost(
-        ChatterboxEngine, settings, key, device_hint=settings.device, log_level=settings.log_level
+        engine_class, settings, key, device_hint=settings.device, log_level=settings.log_level
     )
 
 

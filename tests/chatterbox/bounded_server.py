@@ -24,7 +24,7 @@ import uvicorn
 
 from backend.core.settings import Settings
 from backend.engines.chatterbox import ChatterboxEngine
-from backend.engines.host import EngineHost
+from backend.engines.select import build_catalog
 from backend.main import create_app
 from studio_tools.bounded_generation import bound_tokens
 
@@ -85,11 +85,9 @@ def _inject_oom(model: Any, limit: int) -> None:
 
 def main() -> None:
     settings = Settings()
-    # in an engine host, as the product runs it (the class is found in this script by spawn)
-    engine = EngineHost(
-        InstrumentedChatterbox, settings, device_hint=settings.device, log_level="INFO"
-    )
-    app = create_app(settings, engine)
+    # Every installed model of the family (and Piper), each in an engine host as the product
+    # runs them; the class is found in this script by spawn.
+    app = create_app(settings, build_catalog(settings, chatterbox=InstrumentedChatterbox))
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="info")
 
 

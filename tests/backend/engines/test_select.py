@@ -72,3 +72,35 @@ def test_explicit_engine_choice_is_honoured_even_if_it_cannot_work(tmp_path, cha
 def hosts(engine, engine_class) -> bool:
     """The server's engine runs in a host process, built from `engine_class` there."""
     return isinstance(engine, EngineHost) and engine.factory is engine_class
+
+
+def fill_model(cache: Path, key: str) -> None:
+    from backend.core import models
+
+    folder = cache / key
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in models.MODELS[key].files:
+        (folder / name).write_bytes(b"x")
+
+
+def test_the_catalog_holds_each_installed_model_and_piper(tmp_path, chatterbox_installed):
+    from backend.engines.select import build_catalog
+
+    fill_model(tmp_path / "cache", "original")
+    fill_model(tmp_path / "cache", "turbo")
+    catalog = build_catalog(settings_for(tmp_path, device="cpu"))
+    assert list(catalog) == ["original", "turbo", "piper"]
+    assert catalog.default == "turbo"  # the choice rule on a machine without a card
+    assert catalog.model_id("turbo") == "chatterbox-turbo"
+    assert hosts(catalog.engine("turbo"), ChatterboxEngine)
+    chosen = build_catalog(settings_for(tmp_path, device="cpu", chatterbox_model="original"))
+    assert chosen.default == "original"
+
+
+def test_a_chosen_model_that_is_not_installed_is_still_the_default(tmp_path, chatterbox_installed):
+    from backend.engines.select import build_catalog
+
+    fill_model(tmp_path / "cache", "original")
+    catalog = build_catalog(settings_for(tmp_path, chatterbox_model="multilingual"))
+    assert catalog.default == "multilingual"  # /health then names its missing files
+    assert list(catalog) == ["original", "multilingual", "piper"]
