@@ -107,6 +107,9 @@ class ChatterboxServer(LiveServer):
     def post(self, path: str, **kwargs) -> requests.Response:
         return requests.post(self.url + path, timeout=300, **kwargs)
 
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(self.url + path, timeout=60, **kwargs)
+
     def add_voice(self, name: str, pitch: float) -> str:
         """Upload a 3.2 s speech-like clip as a library voice; short clips keep the S3Gen
         prompt, and the tests, short."""
@@ -124,8 +127,9 @@ class ChatterboxServer(LiveServer):
 def start_server(tmp_path_factory, checkpoint) -> Iterator:
     servers: list[ChatterboxServer] = []
 
-    def start(**env: str) -> ChatterboxServer:
-        server = ChatterboxServer(tmp_path_factory.mktemp("chatterbox"), checkpoint, **env)
+    def start(model_dir: Path | None = None, **env: str) -> ChatterboxServer:
+        folder = model_dir or checkpoint
+        server = ChatterboxServer(tmp_path_factory.mktemp("chatterbox"), folder, **env)
         servers.append(server)
         RUNNING.append(server)
         try:
