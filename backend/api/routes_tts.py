@@ -63,4 +63,6 @@ def model_headers(ready: Prepared) -> dict[str, str]:
         headers["X-Tags-Removed"] = ", ".join(ready.removed_tags)
     if ready.ignored_params:
         headers["X-Params-Ignored"] = ", ".join(ready.ignored_params)
+    if ready.cfg_zeroed:
+        headers["X-CFG-Weight"] = "0 (the voice speaks another language: keeps its accent out)"
     return headers

@@ -17,9 +17,11 @@ from backend.api.schemas_voices import (
     VoiceDeleted,
     VoiceList,
 )
+from backend.core import models
 from backend.core.errors import NoVoiceLoaded, UnknownVoiceId, VoiceCloningUnavailable
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
+from backend.speaking.prepare import unsupported
 from backend.voices.resolve import resolve, unknown_voice
 from backend.voices.store import VoiceStore
 from backend.voices.validate import validate_reference
@@ -58,9 +60,13 @@ async def upload_voice(
     settings: SettingsDep,
     file: UploadFile = File(..., description="WAV, MP3, FLAC, OGG, WebM or MP4; 3-60 s of speech"),
     name: str | None = Form(None, max_length=100),
+    language: str | None = Form(
+        None, max_length=10, description="What the clip speaks (ISO 639-1); default: English"
+    ),
 ) -> dict[str, Any]:
-    """Add a reference clip to the library (works with every engine)."""
-    return await _add_upload(file, name, store, settings)
+    """Add a reference clip to the library (works with every engine). Its `language` lets the
+    Multilingual model keep the voice's accent out of another language (cfg_weight 0)."""
+    return await _add_upload(file, name, store, settings, language)
 
 
 @router.get(
@@ -136,14 +142,24 @@ async def load_voice_upload(
 
 
 async def _add_upload(
-    file: UploadFile, name: str | None, store: VoiceStore, settings: Settings
+    file: UploadFile,
+    name: str | None,
+    store: VoiceStore,
+    settings: Settings,
+    language: str | None = None,
 ) -> dict[str, Any]:
+    if language is not None:
+        language = language.strip().lower()
+        if language not in models.LANGUAGES:
+            raise unsupported(language, models.MULTILINGUAL.key, "A voice", tuple(models.LANGUAGES))
     filename = file.filename or ""
     data = await file.read()
     audio, meta = await run_in_threadpool(
         validate_reference, data, filename, settings, content_type=file.content_type
     )
     label = (name or "").strip() or filename.rsplit(".", 1)[0] or "voice"
+    if language is not None:
+        meta = {**meta, "language": language}
     return await run_in_threadpool(store.add, label, audio, meta)
 
 

@@ -28,6 +28,7 @@ class Voice(ResponseBody):
     format: str | None = Field(None, description="The upload's container: wav, mp3, ...")
     trimmed_seconds: float | None = None
     gain_db: float | None = None
+    language: str | None = Field(None, description="What the clip speaks (ISO 639-1), if said.")
 
 
 class EngineVoice(ResponseBody):

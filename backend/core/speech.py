@@ -51,6 +51,7 @@ class VoiceRef:
     voice_id: str
     audio_path: Path
     cache_dir: Path
+    language: str | None = None  # what the clip speaks (ISO 639-1), when the library knows
 
 
 @dataclass(frozen=True)

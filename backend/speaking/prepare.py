@@ -37,6 +37,22 @@ class Prepared:
     params: SynthesisParams
     removed_tags: tuple[str, ...] = ()
     ignored_params: tuple[str, ...] = ()
+    cfg_zeroed: bool = False  # cfg_weight set to 0: the voice speaks another language
+
+
+def accent_free_cfg(
+    caps: Capabilities, params: SynthesisParams, voice: VoiceRef | EngineVoice | None
+) -> SynthesisParams | None:
+    """The params with cfg_weight 0 when a multilingual model speaks a language other than the
+    voice's (a library voice without a language counts as English) and the request left
+    cfg_weight at its default: with guidance the reference's accent leaks into the target
+    language. None when nothing changes."""
+    if len(caps.languages) < 2 or params.cfg_weight != SynthesisParams().cfg_weight:
+        return None
+    voice_language = (voice.language if isinstance(voice, VoiceRef) else None) or "en"
+    if params.language in (None, voice_language):
+        return None
+    return replace(params, cfg_weight=0.0)
 
 
 def choose_model(manager: ModelManager, model: str | None, language: str | None) -> str:
@@ -87,8 +103,12 @@ def prepare(
         text = spell_numbers(text, language)
     if len(caps.languages) > 1 and language is None:
         language = "en"
+    params = replace(params, language=language)
+    accent_free = accent_free_cfg(caps, params, voice)
     ignored = tuple(name for name in caps.ignored_params if _changed(params, name))
-    return Prepared(text, key, caps, replace(params, language=language), removed, ignored)
+    return Prepared(
+        text, key, caps, accent_free or params, removed, ignored, accent_free is not None
+    )
 
 
 def check_reference(ref: VoiceRef, caps: Capabilities, title: str) -> None:

@@ -121,9 +121,15 @@ class VoiceStore:
     def ref(self, voice_id: str) -> VoiceRef:
         """The engine's view of a voice: its reference clip and its cache folder."""
         with self._lock:
-            self._require(voice_id)
+            record = self._require(voice_id)
         folder = self.root / voice_id
-        return VoiceRef(voice_id=voice_id, audio_path=folder / REFERENCE, cache_dir=folder)
+        language = record.get("language")
+        return VoiceRef(
+            voice_id=voice_id,
+            audio_path=folder / REFERENCE,
+            cache_dir=folder,
+            language=language if isinstance(language, str) else None,
+        )
 
     def current(self) -> str | None:
         """The selected voice id, persisted across restarts; None if unset or since deleted."""

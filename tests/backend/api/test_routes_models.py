@@ -284,3 +284,27 @@ def test_a_job_is_refused_up_front_for_what_its_model_cannot_do(make):
     assert bad_language.status_code == 422
     assert bad_language.json()["error"] == "unsupported_language"
     assert client.get("/jobs").json()["jobs"] == []
+
+
+def test_a_voice_has_a_language_and_another_one_turns_guidance_off(make):
+    client = make()
+    t = np.arange(4 * 24000) / 24000
+    buffer = io.BytesIO()
+    sf.write(buffer, (0.4 * np.sin(2 * np.pi * 180 * t)).astype(np.float32), 24000, format="WAV")
+    added = client.post("/voices", files={"file": ("d.wav", buffer.getvalue())},
+                        data={"name": "dora", "language": "DE"})  # fmt: skip
+    assert added.status_code == 201, added.text
+    assert added.json()["language"] == "de"
+    voice = added.json()["id"]
+    same = client.post("/tts", json={"text": "Hallo.", "language": "de", "voice": voice})
+    assert "x-cfg-weight" not in same.headers
+    other = client.post("/tts", json={"text": "Hola.", "language": "es", "voice": voice})
+    assert other.headers["x-cfg-weight"].startswith("0")
+    chosen = client.post(
+        "/tts", json={"text": "Hola.", "language": "es", "voice": voice, "cfg_weight": 0.3}
+    )
+    assert "x-cfg-weight" not in chosen.headers  # the request's own value is kept
+    refused = client.post("/voices", files={"file": ("e.wav", buffer.getvalue())},
+                          data={"language": "xx"})  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "unsupported_language"
