@@ -35,6 +35,10 @@ class Progress(ResponseBody):
     processing: int
     completed: int
     failed: int
+    retaken: int = Field(0, description="Scenes spoken more than once (a check failed).")
+    voice_converted: int = Field(
+        0, description="Scenes repaired by voice conversion instead (speaker_repair=convert)."
+    )
 
 
 class SceneQuality(ResponseBody):
@@ -44,6 +48,9 @@ class SceneQuality(ResponseBody):
     wer: float | None = Field(None, description="Word error rate Whisper heard (0 is perfect).")
     speaker_min_similarity: float | None = Field(
         None, description="The bar the speaker check held the take to."
+    )
+    repair: str | None = Field(
+        None, description="voice_conversion: the take was re-voiced to pass the speaker check."
     )
 
 

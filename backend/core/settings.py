@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     # fine differences, because every re-take costs a whole synthesis on a small GPU.
     speaker_check: Literal["auto", "on", "off"] = "auto"
     speaker_min_similarity: float = Field(0.6, ge=-1.0, le=1.0)
+    # A scene that fails only the speaker check: "retake" makes it again (a whole synthesis);
+    # "convert" re-voices the take into the job's voice with Chatterbox's S3Gen (same words and
+    # timing, a fraction of the cost), and re-takes only if that still fails.
+    speaker_repair: Literal["retake", "convert"] = "retake"
 
     # Joining chunks of one request.
     crossfade_ms: float = 10.0

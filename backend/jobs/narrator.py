@@ -22,7 +22,7 @@ from typing import Any
 
 from backend.core.errors import AppError, EngineFault, VoiceNotFound
 from backend.core.settings import Settings
-from backend.core.speech import Audio, SynthesisParams
+from backend.core.speech import Audio, Capabilities, SynthesisParams
 from backend.engines.base import Engine
 from backend.engines.manager import ModelManager
 from backend.jobs import files
@@ -143,11 +143,39 @@ class SceneNarrator:
             )
             engine_seconds += seconds  # synthesis on the model thread, not the queue or the check
             take = self.judge.judge(audio, text, number, similarity)
+            if self._converts(ready.caps, take):
+                take, seconds = self._converted(take, ref, ready.model)
+                engine_seconds += seconds
             kept = self.judge.better(kept, take)
             if self.judge.passes(take) or self.stopping.is_set():
                 break
         assert kept is not None
         return kept, number, engine_seconds
+
+    def _converts(self, caps: Capabilities, take: Take) -> bool:
+        """Whether to re-voice this take instead of re-taking it (speaker_repair=convert)."""
+        return (
+            self.settings.speaker_repair == "convert"
+            and caps.can_convert_voice
+            and self.judge.only_the_voice_fails(take)
+        )
+
+    def _converted(self, take: Take, ref: Voice, model: str) -> tuple[Take, float]:
+        """The take re-voiced into the job's voice, judged again (its words are unchanged)."""
+
+        def convert(engine: Engine) -> tuple[Audio, float, float | None]:
+            handle = engine.prepare_voice(ref)
+            started = time.perf_counter()
+            audio = engine.convert_voice(take.audio, handle)
+            seconds = time.perf_counter() - started
+            return audio, seconds, engine.speaker_similarity(audio, handle)
+
+        audio, seconds, similarity = self.manager.call(
+            convert, timeout=self.settings.scene_timeout_seconds, model=model
+        )
+        converted = replace(take, audio=audio, similarity=similarity, converted=True)
+        log.info("Re-voiced take %d: similarity %s -> %s", take.number, take.similarity, similarity)
+        return converted, seconds
 
     def _voice_ref(self, voice: str | None) -> Voice:
         """The voice the job recorded: built-in (None), an engine voice or a library clip."""

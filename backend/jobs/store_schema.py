@@ -180,7 +180,18 @@ def progress(db: sqlite3.Connection, job_id: str) -> dict[str, int]:
     query = "SELECT audio_status, COUNT(*) FROM scenes WHERE job_id = ? GROUP BY audio_status"
     for status, count in db.execute(query, (job_id,)):
         counts[status] = count
-    return {"total": sum(counts.values()), **counts}
+    retaken, converted = db.execute(
+        "SELECT COALESCE(SUM(json_extract(quality, '$.takes') > 1), 0),"
+        " COALESCE(SUM(json_extract(quality, '$.repair') = 'voice_conversion'), 0)"
+        " FROM scenes WHERE job_id = ? AND quality IS NOT NULL",
+        (job_id,),
+    ).fetchone()
+    return {
+        "total": sum(counts.values()),
+        **counts,
+        "retaken": int(retaken),
+        "voice_converted": int(converted),
+    }
 
 
 # Column names below come from the store's own keyword arguments, never from a client.

@@ -31,6 +31,7 @@ class Take:
     number: int  # 1 for the first take
     wer: float | None = None
     similarity: float | None = None
+    converted: bool = False  # re-voiced into the job's voice (speaker_repair=convert)
 
 
 class TakeJudge:
@@ -87,4 +88,13 @@ class TakeJudge:
             quality["wer"] = round(kept.wer, 3)
         if kept.similarity is not None:
             quality["speaker_min_similarity"] = self.min_similarity
+        if kept.converted:
+            quality["repair"] = "voice_conversion"
         return quality
+
+    def only_the_voice_fails(self, take: Take) -> bool:
+        """The words are right (or unchecked) and only the speaker check fails: a case voice
+        conversion can repair without a whole re-take."""
+        bad_words = take.wer is not None and take.wer > self.max_wer
+        bad_voice = take.similarity is not None and take.similarity < self.min_similarity
+        return bad_voice and not bad_words

@@ -88,6 +88,8 @@ def test_a_second_store_on_the_same_file_sees_the_data_after_a_restart(tmp_path:
         "processing": 0,
         "completed": 1,
         "failed": 0,
+        "retaken": 0,
+        "voice_converted": 0,
     }
     assert job["scenes"][0]["audio_path"] == "/a/1.wav"
     assert job["params"] == {"exaggeration": 0.5}
@@ -199,6 +201,8 @@ def test_claim_complete_and_fail_move_scenes_and_progress(store: JobStore) -> No
         "processing": 1,
         "completed": 0,
         "failed": 0,
+        "retaken": 0,
+        "voice_converted": 0,
     }
 
     store.complete_scene(job_id, 1, "/j/00001.wav", 3.2, 1.1, quality={"wer": 0.05})
@@ -219,6 +223,8 @@ def test_claim_complete_and_fail_move_scenes_and_progress(store: JobStore) -> No
         "processing": 0,
         "completed": 1,
         "failed": 1,
+        "retaken": 0,
+        "voice_converted": 0,
     }
 
 
@@ -754,6 +760,8 @@ class JobStoreModel(RuleBasedStateMachine):
         assert job["progress"] == {
             "total": len(self.scenes),
             **{state: counts[state] for state in ("pending", "processing", "completed", "failed")},
+            "retaken": 0,
+            "voice_converted": 0,
         }
 
 

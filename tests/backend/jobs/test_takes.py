@@ -197,3 +197,35 @@ def test_on_a_tie_the_earliest_take_is_kept_and_a_judged_take_beats_an_unjudged_
 )
 def test_the_stored_quality_names_the_takes_and_each_check_that_ran(kept, takes, quality):
     assert judge().quality(kept, takes) == quality
+
+
+def test_with_speaker_repair_convert_a_take_unlike_the_voice_is_revoiced_not_retaken(tmp_path):
+    engine = FakeEngine(similarity_when=lambda call: 0.2 if call == 0 else None)
+
+    job = run_job(tmp_path, engine, speaker_repair="convert")
+
+    [scene] = job["scenes"]
+    synthesised = [text for text, _ in engine.calls if text != "<convert>"]
+    assert len(synthesised) == 1  # no whole re-take
+    assert [text for text, _ in engine.calls].count("<convert>") == 1
+    assert engine.similarities == [0.2, 1.0]  # the converted take was judged again, and passed
+    assert scene["quality"] == {
+        "takes": 1,
+        "speaker_min_similarity": 0.6,
+        "repair": "voice_conversion",
+    }
+    assert job["progress"]["voice_converted"] == 1
+    assert job["progress"]["retaken"] == 0
+
+
+def test_an_engine_that_cannot_convert_falls_back_to_a_retake(tmp_path):
+    engine = FakeEngine(
+        similarity_when=lambda call: 0.2 if call == 0 else None, can_convert_voice=False
+    )
+
+    job = run_job(tmp_path, engine, speaker_repair="convert")
+
+    [scene] = job["scenes"]
+    assert len(engine.calls) == 2 and "<convert>" not in [t for t, _ in engine.calls]
+    assert scene["quality"]["takes"] == 2
+    assert job["progress"]["retaken"] == 1
