@@ -1,13 +1,16 @@
-"""The real Chatterbox engine on the random-weight test checkpoint: where the time and memory go.
+"""The real Chatterbox engines on random-weight test checkpoints: where the time and memory go.
 
-For fp32 and for low-VRAM mode, at 25, 125 and 250 speech tokens (forced with the bounded-generation
-hook, so every run makes exactly that many), it reports T3 milliseconds per token, S3Gen seconds
-per second of audio, the real-time factor, peak RSS and, on CUDA, peak allocated VRAM. It measures
-the device's memory bandwidth and prints T3's floor (its weight bytes read per token / bandwidth)
-and how far above that floor each run is. Random weights cost the same per step as real ones.
+For each model of the family (Original, Turbo, Multilingual), in fp32 and in low-VRAM mode, at
+25, 125 and 250 speech tokens (forced with the bounded-generation hook, so every run makes
+exactly that many), it reports T3 milliseconds per token, S3Gen seconds per second of audio, the
+real-time factor, peak RSS and, on CUDA, peak allocated VRAM. It measures the device's memory
+bandwidth and prints T3's floor (its weight bytes read per token / bandwidth) and how far above
+that floor each run is; at the end, each model's RTF over the Original's in the same run (the
+goal for Turbo: at most half). Random weights cost the same per step as real ones.
 
-Runs in the environment that has chatterbox-tts (it builds or reuses the cached checkpoint):
+Runs in the environment that has chatterbox-tts (it builds or reuses the cached checkpoints):
     .venv_real_chatterbox/bin/python bench/chatterbox_engine.py [--device cuda] [--tokens 25 125]
+        [--models original turbo multilingual] [--modes off on]
 """
 
 from __future__ import annotations
@@ -57,11 +60,20 @@ class PeakRss:
         self._thread.join()
 
 
+WRAPPED = (
+    ("t3", "t3", "inference"),
+    ("t3", "t3", "inference_turbo"),
+    ("s3gen", "s3gen", "inference"),
+)
+
+
 def timed_parts(model: Any) -> dict[str, float]:
-    """Wrap T3 and S3Gen inference on this model instance; returns the dict they add seconds to."""
+    """Wrap T3 (`inference`, Turbo's `inference_turbo`) and S3Gen inference on this model
+    instance; returns the dict they add seconds to."""
     spent = {"t3": 0.0, "s3gen": 0.0}
-    for part, obj in (("t3", model.t3), ("s3gen", model.s3gen)):
-        original = obj.inference
+    for part, attribute, method in WRAPPED:
+        obj = getattr(model, attribute)
+        original = getattr(obj, method)
 
         def wrapper(*args: Any, _original=original, _part=part, **kwargs: Any) -> Any:
             sync(model.device)
@@ -71,7 +83,7 @@ def timed_parts(model: Any) -> dict[str, float]:
             spent[_part] += time.perf_counter() - started
             return result
 
-        obj.inference = wrapper
+        setattr(obj, method, wrapper)
     return spent
 
 
@@ -102,13 +114,23 @@ def t3_weight_bytes(model: Any) -> int:
     return sum(p.numel() * p.element_size() for part in parts for p in part.parameters())
 
 
-def run_mode(checkpoint: Path, device: str, low_vram: str, tokens: list[int], bw: float) -> None:
+def run_mode(
+    model_key: str, checkpoint: Path, device: str, low_vram: str, tokens: list[int], bw: float
+) -> dict[int, float]:
+    """One model in one precision; returns the RTF at each token count."""
+    cache = ROOT / "data" / "bench" / "model_cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    link = cache / model_key
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(checkpoint, target_is_directory=True)
     settings = Settings(
         _env_file=None,
-        model_cache_dir=checkpoint,
+        model_cache_dir=cache,
         data_dir=ROOT / "data" / "bench",
         device=device,
         low_vram=low_vram,
+        chatterbox_model=model_key,
     )
     engine = ChatterboxEngine(settings)
     engine.import_runtime()
@@ -119,12 +141,14 @@ def run_mode(checkpoint: Path, device: str, low_vram: str, tokens: list[int], bw
     bound = bound_tokens(model, 5)
     spent = timed_parts(model)
     voice = engine.prepare_voice(None)  # the checkpoint's 10 s built-in voice
-    engine.synthesize(TEXT, voice, SynthesisParams(seed=0))  # warm-up: lazy initialisation
+    params = SynthesisParams(seed=0, language="en" if model_key == "multilingual" else None)
+    engine.synthesize(TEXT, voice, params)  # warm-up: lazy initialisation
     weight_bytes = t3_weight_bytes(model)
     floor_ms = weight_bytes / bw * 1000
     mode = engine.info()["precision"]
     print(
-        f"\n## {'low-VRAM' if mode['low_vram'] else 'fp32'} on {device}: T3 {mode['t3']}, "
+        f"\n## {model_key}, {'low-VRAM' if mode['low_vram'] else 'fp32'} on {device}: "
+        f"T3 {mode['t3']}, "
         f"flow {mode['flow']}, vocoder {mode['vocoder']}; load {load_s:.1f} s; "
         f"T3 weights read per token {weight_bytes / MIB:.0f} MiB -> floor {floor_ms:.2f} ms/token"
     )
@@ -133,6 +157,7 @@ def run_mode(checkpoint: Path, device: str, low_vram: str, tokens: list[int], bw
         " | peak VRAM MiB |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    rtfs: dict[int, float] = {}
     for n in tokens:
         bound.tokens = n
         spent.update(t3=0.0, s3gen=0.0)
@@ -140,8 +165,9 @@ def run_mode(checkpoint: Path, device: str, low_vram: str, tokens: list[int], bw
             torch.cuda.reset_peak_memory_stats()
         with PeakRss() as rss:
             started = time.perf_counter()
-            audio = engine.synthesize(TEXT, voice, SynthesisParams(seed=0))
+            audio = engine.synthesize(TEXT, voice, params)
             wall = time.perf_counter() - started
+        rtfs[n] = wall / audio.seconds
         per_token = spent["t3"] / n * 1000
         vram = torch.cuda.max_memory_allocated() / MIB if device == "cuda" else None
         print(
@@ -150,10 +176,18 @@ def run_mode(checkpoint: Path, device: str, low_vram: str, tokens: list[int], bw
             f"{rss.peak / MIB:.0f} | {'-' if vram is None else f'{vram:.0f}'} |"
         )
     bound.remove()
-    for part in (model.t3, model.s3gen):
-        del part.inference  # the timing wrappers hold the model: let it go with the engine
+    for _, attribute, method in WRAPPED:  # the timing wrappers hold the model: let it go
+        getattr(model, attribute).__dict__.pop(method, None)
     del model
     engine.unload()
+    if device == "cuda":
+        free, total = torch.cuda.mem_get_info()
+        print(
+            f"After unload: {torch.cuda.memory_allocated() / MIB:.0f} MiB allocated, "
+            f"{torch.cuda.memory_reserved() / MIB:.0f} MiB reserved by torch; the card has "
+            f"{(total - free) / MIB:.0f} MiB in use (the CUDA context included)"
+        )
+    return rtfs
 
 
 def main() -> None:
@@ -161,17 +195,30 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--tokens", type=int, nargs="+", default=[25, 125, 250])
     parser.add_argument("--modes", nargs="+", default=["off", "on"], help="low_vram settings")
-    parser.add_argument("--checkpoint", type=Path, help="default: the cached test checkpoint")
+    parser.add_argument("--models", nargs="+", default=["original", "turbo", "multilingual"])
     args = parser.parse_args()
-    checkpoint = make_test_checkpoint.ensure(args.checkpoint)
+    checkpoints = {key: make_test_checkpoint.ensure(model=key) for key in args.models}
     name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     bw = bandwidth(args.device)
     print(
         f"# Chatterbox engine on {name} ({args.device}), torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads; copy bandwidth {bw / 1e9:.1f} GB/s"
     )
-    for low_vram in args.modes:
-        run_mode(checkpoint, args.device, low_vram, args.tokens, bw)
+    results: dict[tuple[str, str], dict[int, float]] = {}
+    for key in args.models:
+        for low_vram in args.modes:
+            results[key, low_vram] = run_mode(
+                key, checkpoints[key], args.device, low_vram, args.tokens, bw
+            )
+    if "original" not in args.models:
+        return
+    print("\n## RTF over the Original's, same precision and token count (goal for Turbo: <= 0.5)")
+    print("| model | precision | " + " | ".join(f"{n} tokens" for n in args.tokens) + " |")
+    print("| --- | --- | " + " | ".join("---" for _ in args.tokens) + " |")
+    for (key, low_vram), rtfs in results.items():
+        base = results["original", low_vram]
+        ratios = " | ".join(f"{rtfs[n] / base[n]:.2f}" for n in args.tokens)
+        print(f"| {key} | {'low-VRAM' if low_vram == 'on' else 'fp32'} | {ratios} |")
 
 
 if __name__ == "__main__":
