@@ -81,11 +81,11 @@ class ModelManager:
         self.switch = switch
         self._model = self.catalog.default  # the key of the resident (or next to load) model
         self.engine = self.catalog.engine(self._model)
+        # An engine host can be killed (backend.engines.host); an engine in this process cannot.
+        self._kill: Callable[[str], None] | None = getattr(self.engine, "kill", None)
         self._switching: dict[str, Any] | None = None
         self._last_switch: dict[str, Any] | None = None
         self._switches = 0
-        # An engine host can be killed (backend.engines.host); an engine in this process cannot.
-        self._kill: Callable[[str], None] | None = getattr(engine, "kill", None)
         self.clock = clock or SystemClock()
         self.keep_alive = keep_alive
         self.max_waiting = max_waiting
