@@ -2,6 +2,11 @@
 
 Standard library only; run it with any Python 3.11+ (best not the project's own venv, so the venv
 can go too):  python cleanup.py --dry-run  |  python cleanup.py  |  python cleanup.py --yes
+One Chatterbox model only:  python cleanup.py --remove-model turbo  (asks first; --yes does not)
+
+Each model of the family (backend.core.models) is its own item: its folder model_cache/<key>/,
+and for an original model kept at the top of the cache (the earlier layout) only its own files
+there. Removing one never touches another model's folder.
 
 Safety: nothing outside the project and its known caches is removed (the Chatterbox entry of the
 Hugging Face cache, pip's own cache folders, the configured model and data folders, the test
@@ -17,33 +22,41 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import shutil
-import stat
 import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from backend.core.constants import CHATTERBOX_REPO, MODEL_FILES, read_environment, server_url
-from studio_setup.machine import human  # standard library only, like this script (and the above)
+from backend.core import models as family
+from backend.core.constants import read_environment, server_url
+from studio_setup import model_files  # standard library only, like this script (and the above)
+from studio_setup.disk import is_link, remove, tree_size
+from studio_setup.machine import human
 
-HF_REPO = "models--" + CHATTERBOX_REPO.replace("/", "--")
+# The hub cache's entries of the family's repos (chatterbox-tts' from_pretrained fills them).
+HF_REPOS = sorted({"models--" + m.repo.replace("/", "--") for m in family.MODELS.values()})
 VENV = ".venv_chatterbox"
 TEST_VENV = ".venv_real_chatterbox"  # the README's test command makes it for tests/chatterbox/
 PIP_OWN = ("http", "http-v2", "wheels", "selfcheck")  # pip's folders; anything else there stays
 TOOL_CACHES = {"__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".mypy_cache"}
-# Outside the project a configured model folder may hold other things: only MODEL_FILES go there.
+# Outside the project a configured model cache may hold other things: only the models' own
+# folders and files go there (model_files.model_paths).
 HOME = Path.home().resolve()
-LINK_TAGS = (0xA000000C, 0xA0000003)  # Windows reparse tags: symbolic link, junction
 
 
 ABOUT = {  # key: (label, what it is / what removing it means)
     "venv": ("Python environment", "torch and every library; setup_env.py reinstalls them"),
-    "models": ("Chatterbox model files", "setup_env.py fetches them again; README.md stays"),
-    "hf": ("Hugging Face copy of Chatterbox", "the hub cache of ResembleAI/chatterbox only"),
+    **{
+        f"model-{m.key}": (
+            f"{m.title} model ({m.key})",
+            f"setup_env.py --model {m.key} fetches it again",
+        )
+        for m in family.MODELS.values()
+    },
+    "models-other": ("Other files in the model cache", "all but model_cache/README.md"),
+    "hf": ("Hugging Face copy of Chatterbox", "the hub cache of the Chatterbox repos only"),
     "jobs": ("Narration jobs", "audio, page images and history of every narration"),
     "pip": ("pip download cache", "shared by your Python projects; pip fetches again as needed"),
     "artifacts": ("Test artifacts", "screenshots and logs of test runs"),
@@ -51,7 +64,10 @@ ABOUT = {  # key: (label, what it is / what removing it means)
     "caches": ("Python and tool caches", "rebuilt by themselves"),
     "voices": ("Your voice recordings", "removed only when you choose them"),
 }
-KEEP = dict(venv="--keep-venv", models="--keep-models", hf="--keep-models", jobs="--keep-jobs")
+KEEP = dict(
+    venv="--keep-venv", hf="--keep-models", jobs="--keep-jobs", **{"models-other": "--keep-models"}
+)
+KEEP.update({f"model-{key}": "--keep-models" for key in family.MODELS})
 
 
 @dataclass
@@ -71,31 +87,6 @@ class Item:
     @property
     def label(self) -> str:
         return ABOUT[self.key][0]
-
-
-def _is_link_stat(st: os.stat_result) -> bool:
-    # Windows junctions are links too; other reparse points (OneDrive files) are ordinary files.
-    return stat.S_ISLNK(st.st_mode) or getattr(st, "st_reparse_tag", 0) in LINK_TAGS
-
-
-def is_link(path: Path) -> bool:
-    try:
-        return _is_link_stat(path.lstat())
-    except OSError:
-        return False
-
-
-def tree_size(path: Path) -> int:
-    """Bytes under `path`, never following links (a link counts as nothing)."""
-    try:
-        st = path.lstat()
-        if _is_link_stat(st) or not stat.S_ISDIR(st.st_mode):
-            return 0 if _is_link_stat(st) else st.st_size
-        with os.scandir(path) as listing:
-            entries = [Path(entry.path) for entry in listing]
-    except OSError:
-        return 0
-    return sum(tree_size(entry) for entry in entries)
 
 
 def inside(path: Path, root: Path) -> bool:
@@ -212,17 +203,32 @@ def discover(project: Path, args: argparse.Namespace, config: dict[str, str]) ->
     def shown(path: Path) -> str:
         return str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
 
-    def model_files(folder: Path) -> list[Path]:
-        if is_link(folder) or not folder.is_dir():
-            return []
-        mine = folder == project / "model_cache"  # the project's own: everything but README.md
-        names = {p.name for p in folder.iterdir()} - {"README.md"} if mine else set(MODEL_FILES)
-        return sorted(folder / name for name in names if os.path.lexists(folder / name))
+    def model_items() -> list[Item]:
+        usable = models.is_dir() and not is_link(models)
+        items = []
+        for key in family.MODELS:
+            paths = model_files.model_paths(models, key) if usable else []
+            at_top = [p for p in paths if p.parent == models and p.name != key]
+            places = [shown(models / key)] if models / key in paths or not at_top else []
+            if at_top:
+                places.append(f"{len(at_top)} of its files at the top of {shown(models)}")
+            items.append(Item(f"model-{key}", paths, ", ".join(places), models, loose=True))
+        if usable and models == project / "model_cache":  # the project's own: all but README.md
+            claimed = {p for item in items for p in item.paths} | {models / "README.md"}
+            claimed |= {models / key for key in family.MODELS}
+            other = sorted(p for p in models.iterdir() if p not in claimed)
+            items.append(Item("models-other", other, shown(models), models, loose=True))
+        return items
 
     items = [
         Item("venv", [venv], VENV),
-        Item("models", model_files(models), shown(models), models, loose=True),
-        Item("hf", [hub / HF_REPO, hub / ".locks" / HF_REPO], shown(hub / HF_REPO), hub),
+        *model_items(),
+        Item(
+            "hf",
+            [place / repo for repo in HF_REPOS for place in (hub, hub / ".locks")],
+            ", ".join(shown(hub / repo) for repo in HF_REPOS),
+            hub,
+        ),
         Item("jobs", [data / "jobs", *sorted(data.glob("jobs.db*"))], shown(data / "jobs*"), data),
         Item("pip", [pip_dir / name for name in PIP_OWN], shown(pip_dir), pip_dir),
         Item("artifacts", [project / "test-artifacts"], "test-artifacts"),
@@ -254,29 +260,6 @@ def discover(project: Path, args: argparse.Namespace, config: dict[str, str]) ->
     return items
 
 
-def remove(path: Path) -> str | None:
-    """Remove a file, a link (never its target) or a folder tree; the first error, if any."""
-    errors: list[str] = []
-
-    def retry(func: Callable[[str], None], failed: str, _: object) -> None:  # read-only files
-        try:
-            os.chmod(failed, stat.S_IWRITE | stat.S_IREAD)
-            func(failed)
-        except OSError as again:
-            errors.append(f"{failed}: {again.strerror or again}")
-
-    try:
-        if is_link(path):
-            (os.rmdir if os.name == "nt" and path.is_dir() else os.unlink)(path)
-        elif path.is_dir():  # rmtree removes links inside as links, junctions included
-            shutil.rmtree(path, **{"onexc" if sys.version_info >= (3, 12) else "onerror": retry})
-        elif path.exists():
-            retry(os.unlink, str(path), None)
-    except OSError as exc:
-        errors.append(f"{path}: {exc.strerror or exc}")
-    return errors[0] if errors else None
-
-
 def print_report(project: Path, items: list[Item]) -> None:
     print(f"Chatterbox Studio disk use ({project}):\n")
     for item in items:
@@ -286,7 +269,7 @@ def print_report(project: Path, items: list[Item]) -> None:
         print(f"  {item.label:<40} {size:>8}   {item.where}")
         if item.skipped:
             print(f"  {'':<40} {'':>8}   skipped: {item.skipped}")
-        elif item.kept_by:
+        elif item.kept_by and item.paths:
             print(f"  {'':<40} {'':>8}   kept ({item.kept_by})")
         elif item.paths:
             print(f"  {'':<40} {'':>8}   {ABOUT[item.key][1]}")
@@ -306,6 +289,17 @@ def ask(question: str) -> bool | None:
     return answer.strip().lower() in ("y", "yes")
 
 
+def _warn_if_configured(item: Item, config: dict[str, str]) -> None:
+    """A removed model that CHATTERBOX_MODEL names: the server cannot load it any more."""
+    key = item.key.removeprefix("model-")
+    if key in family.MODELS and config.get("CHATTERBOX_MODEL", "").strip().lower() == key:
+        print(
+            f"    CHATTERBOX_MODEL={key} names the model just removed: the server cannot start "
+            "with it. Set CHATTERBOX_MODEL=auto in .env, or run: "
+            f"python setup_env.py --model {key}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     for flag, what in (
@@ -318,8 +312,17 @@ def main(argv: list[str] | None = None) -> int:
         ("--force", "clean even while the server runs"),
     ):
         parser.add_argument(flag, action="store_true", help=what)
+    parser.add_argument(
+        "--remove-model",
+        action="append",
+        choices=tuple(family.MODELS),
+        metavar="MODEL",
+        help=f"remove this Chatterbox model only ({', '.join(family.MODELS)}); may be repeated",
+    )
     parser.add_argument("--project-dir", type=Path, default=Path(__file__).resolve().parent)
     args = parser.parse_args(argv)
+    if args.remove_model and args.keep_models:
+        parser.error("--remove-model and --keep-models contradict each other")
     for stream in (sys.stdout, sys.stderr):  # a path a console code page cannot show
         stream.reconfigure(errors="replace")  # type: ignore[union-attr]
     project = args.project_dir.expanduser().resolve()
@@ -346,8 +349,13 @@ def main(argv: list[str] | None = None) -> int:
         print("Dry run: nothing was removed.")
         return 0
     reclaimed, failures = 0, 0
+    only = {f"model-{key}" for key in args.remove_model or ()}
     print()
     for item in items:
+        if only and item.key not in only:
+            continue
+        if only and not item.paths:
+            print(f"  {item.label}: not installed, nothing to remove.")
         if not item.paths or item.skipped or item.kept_by:
             continue
         if args.yes:
@@ -367,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {item.label}: partly removed, {errors[0]} (is a program still using it?)")
         else:
             print(f"  {item.label}: removed ({human(freed)}).")
+        _warn_if_configured(item, config)
     print(f"Reclaimed {human(reclaimed)}.")
     return 1 if failures else 0
 

@@ -6,13 +6,21 @@
   python setup_env.py --engine chatterbox    voice cloning (without an NVIDIA GPU it runs on
                                              the CPU, many times slower than real time)
   python setup_env.py --engine piper         the small CPU engine only (no voice cloning)
+  python setup_env.py --model turbo          Chatterbox with this model (several may be given:
+                                             --model original turbo multilingual)
 
 It creates .venv_chatterbox/ in the project folder and installs the project with its studio
 (pip install -e ".[ui]"). With an NVIDIA GPU (found with nvidia-smi) it adds Chatterbox: torch
 2.6.0 built for CUDA from the PyTorch wheel index (a CUDA build the driver can run), the
-chatterbox extra, and the model files (about 3.2 GB) into model_cache/. Without one, it installs
-Piper, which needs nothing more. Free disk space and the network are checked before anything
-long starts. Standard library only, so it runs before anything is installed (Python 3.11+).
+chatterbox extra, and the model's files, each model into its own folder model_cache/<model>/.
+Models (--model): original (Chatterbox, about 3.2 GB; exaggeration and cfg_weight controls),
+turbo (Chatterbox Turbo, about 2.8 GB; fastest, reads tags such as [laugh]) and multilingual
+(Chatterbox Multilingual, about 3.3 GB; 23 languages). auto (the default) keeps the models
+already there, else takes Turbo on the CPU and on cards of 8 GiB or less, the original above.
+Exactly one model named with --model is also written to .env as CHATTERBOX_MODEL. Without a
+GPU it installs Piper, which needs nothing more. Free disk space and the network are checked
+before anything long starts. Standard library only, so it runs before anything is installed
+(Python 3.11+).
 
 Exit codes:
   0  done, or nothing to do (--check: all good)
@@ -62,6 +70,13 @@ def parse_args(argv):
     parser.add_argument(
         "--cpu", action="store_true", help="Chatterbox with a CPU-only torch (no CUDA)"
     )
+    parser.add_argument(
+        "--model",
+        nargs="+",
+        choices=("auto", "original", "turbo", "multilingual"),
+        default=["auto"],
+        help="the Chatterbox models to download (default auto: see above)",
+    )
     parser.add_argument("--dev", action="store_true", help="also the test tools (the dev extra)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="check the installation; fix nothing")
@@ -110,7 +125,13 @@ def main(argv=None) -> int:
         print(f"{project} is not the Chatterbox Studio folder (it has no pyproject.toml).")
         print("Fix: run setup_env.py from the project folder, or pass --project-dir.")
         return exits.USAGE
-    options = Options(project, platform, args.engine, args.cpu, args.dev)
+    if "auto" in args.model and len(args.model) > 1:
+        print("--model auto cannot be combined with named models.")
+        return exits.USAGE
+    if args.engine == "piper" and args.model != ["auto"]:
+        print("--model chooses Chatterbox models; it does not go with --engine piper.")
+        return exits.USAGE
+    options = Options(project, platform, args.engine, args.cpu, args.dev, tuple(args.model))
     try:
         if args.check:
             return run_check(options, version)

@@ -2,7 +2,9 @@
 
 The venv is asked about itself by its own python (environment.probe with --deep: imports and
 the torch build), so the check works whatever state the venv is in. A problem is a [FAIL] with
-a fix; [warn] and [info] lines never change the exit code.
+a fix; [warn] and [info] lines never change the exit code. Each Chatterbox model gets its own
+line (installed, missing files, size on disk, random test weights), then the model the server
+will load first and why (CHATTERBOX_MODEL, else backend.core.models' choice rule on this card).
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend.core import models as family
 from backend.core.constants import read_environment, server_url
 from studio_setup import environment as env
 from studio_setup import exits
 from studio_setup import model_files as models
 from studio_setup.machine import Gpu, detect_gpu, free_bytes, human
-from studio_setup.plan import MIN_VRAM_MIB, Options, render
+from studio_setup.plan import MIN_VRAM_MIB, MODEL_SETTING, Options, render
 from studio_setup.torch_builds import CUDA_BUILDS, choose_torch, min_driver
 
 SETUP = "python setup_env.py"
@@ -50,7 +53,7 @@ def run_check(options: Options, python_version: tuple[int, ...]) -> int:
     gpu = detect_gpu()
     packages = _check_venv(report, options, python, info, gpu.gpu is not None)
     _check_gpu_and_torch(report, options, gpu.gpu, gpu.note, info)
-    _check_models(report, options, "chatterbox-tts" in packages)
+    _check_models(report, options, "chatterbox-tts" in packages, gpu.gpu, info)
     free = free_bytes(options.project)
     if free < LOW_DISK:
         report.add("warn", f"Disk: only {human(free)} free in {options.project}")
@@ -163,36 +166,142 @@ def _driver_for(cuda: str, platform: str) -> str | None:
     return None
 
 
-def _check_models(report: Report, options: Options, chatterbox_installed: bool) -> None:
-    dest = models.model_dir(options.project)
-    files = models.model_files()
-    state = models.model_state(dest, files)
-    fix = f"{ADD_CHATTERBOX} (downloads what is missing; an interrupted download resumes)"
-    if (dest / models.test_weights_marker()).is_file():
+def _check_models(
+    report: Report, options: Options, chatterbox_installed: bool, gpu: Gpu | None, info: dict | None
+) -> None:
+    cache = models.model_dir(options.project)
+    states = {key: models.model_state(cache, key) for key in family.MODELS}
+    if not chatterbox_installed and not any(state.started for state in states.values()):
+        report.add("info", "Model files: none (only Chatterbox needs them)")
+        return
+    for state in states.values():
+        _check_model(report, options.project, cache, state)
+    installed = family.installed(cache)
+    if chatterbox_installed and not installed:
         report.add(
             "FAIL",
-            f"The model files in {dest} are random test weights "
-            "(made by studio_tools.make_test_checkpoint): they speak noise",
-            f"Delete the files in {dest}, then run: {ADD_CHATTERBOX}",
+            f"No Chatterbox model is installed in {cache}",
+            f"{ADD_CHATTERBOX} (downloads the model this card should run)",
         )
-    elif state.complete:
-        total = human(state.present_bytes)
-        report.add("ok", f"Model files: all {len(files)} complete in {dest} ({total})")
+    _check_choice(report, options.project, installed, gpu, info)
+
+
+def _check_model(report: Report, project: Path, cache: Path, state: models.ModelState) -> None:
+    model, folder = state.model, state.folder
+    name = f"{model.title} ({model.key})"
+    where = _shown(project, folder)
+    if folder == cache:
+        where += " (at the top of the cache: the earlier layout, which keeps working)"
+    size = human(models.disk_bytes(models.model_paths(cache, model.key)))
+    again = f"{SETUP} --model {model.key}"
+    if state.test_weights:
+        report.add(
+            "FAIL",
+            f"The {name} files in {folder} are random test weights "
+            "(made by studio_tools.make_test_checkpoint): they speak noise",
+            f"Delete the files in {folder} (python cleanup.py --remove-model {model.key}), "
+            f"then run: {again}",
+        )
     elif state.wrong_size:
         sizes = "; ".join(
             f"{n} is {got} bytes, expected {want}" for n, got, want in state.wrong_size
         )
-        report.add("FAIL", f"Model files are damaged or incomplete: {sizes}", fix)
+        report.add("FAIL", f"{name} is damaged or incomplete in {where}: {sizes}", again)
+    elif state.complete:
+        count = len((state.manifest or {}).get("files") or {})
+        report.add("ok", f"{name}: installed in {where}, all {count} files complete ({size})")
+        _check_cangjie(report, state, again)
     elif state.unverified:
         report.add(
             "warn",
-            f"Model files are in {dest} but there is no {models.MANIFEST} to check their sizes",
-            f"{ADD_CHATTERBOX} (checks them against the hub; downloads nothing if they match)",
+            f"{name} is in {where} ({size}) but there is no {models.MANIFEST} to check its sizes",
+            f"{again} (checks them against the hub; downloads nothing if they match)",
         )
-    elif chatterbox_installed or len(state.missing) < len(files) or state.partial_bytes:
-        report.add("FAIL", f"Model files missing from {dest}: {', '.join(state.missing)}", fix)
+    elif state.started:
+        report.add(
+            "FAIL",
+            f"{name} is incomplete in {where}: missing {', '.join(state.missing)}"
+            + (f" ({human(state.partial_bytes)} partly downloaded)" if state.partial_bytes else ""),
+            f"{again} (downloads what is missing; an interrupted download resumes)",
+        )
     else:
-        report.add("info", "Model files: none (only Chatterbox needs them)")
+        report.add(
+            "info",
+            f"{name}: not installed (about {human(model.approx_bytes)}; to add it: {again})",
+        )
+
+
+def _check_cangjie(report: Report, state: models.ModelState, again: str) -> None:
+    if family.CANGJIE_FILE not in state.model.optional:
+        return
+    if family.CANGJIE_FILE in state.absent_optional:
+        report.add(
+            "warn", f"{family.CANGJIE_FILE} is missing: Chinese text needs it offline", again
+        )
+    elif models.cangjie_snapshot(state.folder) is None:
+        report.add(
+            "warn",
+            f"{family.CANGJIE_FILE} is not filed where chatterbox-tts looks it up offline "
+            f"({models.CANGJIE_CACHE}/ in the model's folder): Chinese text needs it",
+            f"{again} (files it; downloads nothing)",
+        )
+
+
+def _check_choice(
+    report: Report, project: Path, installed: list[str], gpu: Gpu | None, info: dict | None
+) -> None:
+    """Which model the server loads first (backend.core.models.choose) and why."""
+    config = read_environment(project)
+    setting = (config.get(MODEL_SETTING) or "auto").strip().lower()
+    if setting != "auto":
+        model = family.find(setting)
+        if model is None:
+            names = ", ".join(["auto", *family.MODELS])
+            report.add(
+                "FAIL",
+                f"{MODEL_SETTING}={setting} names no model (it takes {names})",
+                f"set {MODEL_SETTING}=auto in .env, or name a model",
+            )
+        elif model.key not in installed:
+            report.add(
+                "FAIL",
+                f"{MODEL_SETTING}={setting}, but {model.title} is not installed: the server "
+                "cannot load it",
+                f"{SETUP} --model {model.key}",
+            )
+        else:
+            report.add("ok", f"The server will load {model.title} ({MODEL_SETTING}={setting})")
+        return
+    torch = (info or {}).get("torch") or {}
+    on_cuda = gpu is not None and bool(torch.get("cuda_available"))
+    on_cuda = on_cuda and (config.get("CHATTERBOX_DEVICE") or "auto").strip() != "cpu"
+    vram = gpu.vram_mib * models.MIB if on_cuda and gpu else None
+    key = family.choose(installed, vram)
+    if key is None:
+        return
+    first = family.choose(family.MODELS, vram)
+    small = f"{family.SMALL_CARD_BYTES // 1024**3} GiB"
+    if vram is None or gpu is None:
+        why = "the server runs on the CPU, where Turbo comes first"
+    else:
+        size = f"{small} or less" if vram <= family.SMALL_CARD_BYTES else f"over {small}"
+        first_title = "Turbo" if first == family.TURBO.key else "the original"
+        why = f"the {gpu.name} has {gpu.vram_mib} MiB ({size}), where {first_title} comes first"
+    if len(installed) == 1:
+        why = "the only model installed"
+    elif key != first:
+        why += f"; {family.MODELS[first].title} is not installed"
+    other = family.MULTILINGUAL.key in installed and key != family.MULTILINGUAL.key
+    tail = " Text in another language goes to Chatterbox Multilingual." if other else ""
+    title = family.MODELS[key].title
+    report.add("ok", f"The server will pick {title} ({MODEL_SETTING}=auto): {why}.{tail}")
+
+
+def _shown(project: Path, path: Path) -> str:
+    try:
+        return str(path.relative_to(project.resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _check_server(report: Report, project: Path) -> None:

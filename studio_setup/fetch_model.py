@@ -1,14 +1,19 @@
-"""Downloads the Chatterbox checkpoint into model_cache/: resumable, sizes checked against the hub.
+"""Downloads Chatterbox models into the model cache: resumable, sizes checked against the hub.
 
 Run inside the project's venv (it needs huggingface_hub), as setup_env.py does:
 
-    python -m studio_setup.fetch_model --dest model_cache
+    python -m studio_setup.fetch_model --model turbo --dest model_cache
 
-The hub is reached through huggingface_hub, so HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE apply.
-Each file goes to <dest>/.partial/<name>.part first; an interrupted download stays there and the
-next run resumes it with an HTTP Range request (the same file version only: its ETag is kept
-beside it). A finished file is moved into place only when its size is the one the hub lists,
-and manifest.json records names and sizes once all files are whole. Exit codes are
+Each model goes into its own folder (studio_setup.model_files.model_folder: <dest>/<key>/, or
+the top of <dest> for an original model an earlier version put there), and only its own files:
+the required ones, and the optional ones its repo has. The hub is reached through
+huggingface_hub, so HF_ENDPOINT, HF_TOKEN and HF_HUB_OFFLINE apply. Each file goes to
+<folder>/.partial/<name>.part first; an interrupted download stays there and the next run
+resumes it with an HTTP Range request (the same file version only: its ETag is kept beside it).
+A finished file is moved into place only when its size is the one the hub lists, and
+manifest.json records names and sizes once all files are whole. Multilingual's Cangjie table is
+also filed where chatterbox-tts looks it up offline (model_files.CANGJIE_CACHE). Several models
+are fetched in the order given; the first that fails stops the run. Exit codes are
 setup_env.py's: 0 done, 4 no network, 5 disk full, 6 download failed.
 """
 
@@ -16,11 +21,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from backend.core import atomic
+from backend.core import models as family
 from studio_setup import exits
 from studio_setup import model_files as models
 from studio_setup.machine import free_bytes, human
@@ -53,52 +61,69 @@ def _say(text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", default="model_cache", help="folder for the model files")
-    parser.add_argument("--repo", default=models.REPO_ID)
+    parser.add_argument("--dest", default="model_cache", help="the model cache folder")
+    parser.add_argument(
+        "--model", nargs="+", choices=tuple(family.MODELS), default=[family.ORIGINAL.key]
+    )
     parser.add_argument("--revision", default=models.REVISION)
     args = parser.parse_args(argv)
-    dest = Path(args.dest).resolve()
-    files = models.model_files()
-    if models.model_state(dest, files).complete:
-        _say(f"All {len(files)} model files are already complete in {dest}. Nothing to download.")
+    cache = Path(args.dest).resolve()
+    for key in dict.fromkeys(args.model):
+        code = fetch(cache, family.MODELS[key], args.revision)
+        if code != exits.OK:
+            return code
+    return exits.OK
+
+
+def fetch(cache: Path, model: family.ChatterboxModel, revision: str) -> int:
+    """One model into its folder; an exit code."""
+    state = models.model_state(cache, model.key)
+    folder = state.folder
+    if state.complete:
+        _say(f"{model.title}: its files are already complete in {folder}. Nothing to download.")
+        _file_cangjie(folder, (state.manifest or {}).get("commit") or revision)
         return exits.OK
     try:
         from huggingface_hub import HfApi
     except ImportError:
         _say("huggingface_hub is not installed here. Run: python setup_env.py --engine chatterbox")
         return exits.STEP_FAILED
-    _say(f"Asking the hub ({models.hub_endpoint()}) for {args.repo}'s file list...")
+    _say(f"{model.title}: asking the hub ({models.hub_endpoint()}) for {model.repo}'s file list...")
     try:
-        listed = HfApi().get_paths_info(args.repo, list(files), revision=args.revision)
+        listed = HfApi().get_paths_info(model.repo, list(model.all_files), revision=revision)
     except Exception as exc:
-        return _failed(exc, "Could not get the model's file list")
+        return _failed(exc, f"Could not get the file list of {model.repo}")
     sizes = {item.path: int(item.size) for item in listed if getattr(item, "size", None)}
-    unlisted = [name for name in files if name not in sizes]
+    unlisted = [name for name in model.files if name not in sizes]
     if unlisted:
-        _say(f"The hub does not list {', '.join(unlisted)} in {args.repo}.")
+        _say(f"The hub does not list {', '.join(unlisted)} in {model.repo}.")
         return exits.DOWNLOAD_FAILED
-    dest.mkdir(parents=True, exist_ok=True)
-    state = models.model_state(dest, files)
-    left = sum(sizes[n] for n in files if _needs(dest / n, sizes[n])) - state.partial_bytes
-    if left > 0 and free_bytes(dest) < left:
+    skipped = [name for name in model.optional if name not in sizes]
+    if skipped:
+        _say(f"  {model.repo} has no {', '.join(skipped)} (optional): skipped")
+    files = [name for name in model.all_files if name in sizes]
+    folder.mkdir(parents=True, exist_ok=True)
+    left = sum(sizes[n] for n in files if _needs(folder / n, sizes[n])) - state.partial_bytes
+    if left > 0 and free_bytes(folder) < left:
         _say(
-            f"Not enough free disk space in {dest}: {human(left)} to download, "
-            f"{human(free_bytes(dest))} free. Free some space and run again."
+            f"Not enough free disk space in {folder}: {human(left)} to download, "
+            f"{human(free_bytes(folder))} free. Free some space and run again."
         )
         return exits.NO_DISK_SPACE
     failed: list[str] = []
+    commit = ""
     for number, name in enumerate(files, 1):
-        target, want = dest / name, sizes[name]
+        target, want = folder / name, sizes[name]
         prefix = f"[{number}/{len(files)}] {name} ({human(want)})"
         if not _needs(target, want):
             _say(f"{prefix}: already complete")
             continue
         _say(f"{prefix}: downloading")
         try:
-            _download(args.repo, args.revision, name, dest)
+            commit = _download(model.repo, revision, name, folder) or commit
         except Exception as exc:
             return _failed(exc, f"The download of {name} failed", partial=True)
-        part = models.partial_path(dest, name)
+        part = models.partial_path(folder, name)
         got = part.stat().st_size
         if got != want:
             part.unlink()
@@ -115,11 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     if failed:
         _say(f"Download failed: wrong size for {', '.join(failed)}.")
         return exits.DOWNLOAD_FAILED
-    _write_manifest(dest, args.repo, args.revision, {name: sizes[name] for name in files})
-    partials = dest / models.PARTIAL_DIR
+    commit = commit or (state.manifest or {}).get("commit") or revision
+    manifest = {name: sizes[name] for name in files}
+    _write_manifest(folder, model.repo, revision, commit, manifest)
+    _file_cangjie(folder, commit)
+    partials = folder / models.PARTIAL_DIR
     if partials.is_dir() and not any(partials.iterdir()):
         partials.rmdir()
-    _say(f"All {len(files)} model files are complete in {dest}.")
+    _say(f"{model.title}: all {len(files)} files are complete in {folder}.")
     return exits.OK
 
 
@@ -127,8 +155,9 @@ def _needs(target: Path, size: int) -> bool:
     return not (target.is_file() and target.stat().st_size == size)
 
 
-def _download(repo: str, revision: str, name: str, dest: Path) -> None:
-    """One file into <dest>/.partial/<name>.part, resuming what an earlier run left there."""
+def _download(repo: str, revision: str, name: str, dest: Path) -> str | None:
+    """One file into <dest>/.partial/<name>.part, resuming what an earlier run left there;
+    the commit the hub served it from."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
     from huggingface_hub.file_download import http_get
 
@@ -152,6 +181,26 @@ def _download(repo: str, revision: str, name: str, dest: Path) -> None:
             expected_size=meta.size,
             displayed_filename=name,
         )
+    return meta.commit_hash
+
+
+def _file_cangjie(folder: Path, commit: str) -> None:
+    """Multilingual's Cangjie table also where chatterbox-tts 0.1.7 looks it up offline:
+    hf_hub_download(cache_dir=<folder>) reads <CANGJIE_CACHE>/refs/main, then that commit's
+    snapshot. A hard link (a copy where the file system has none) of the file beside it."""
+    source = folder / family.CANGJIE_FILE
+    if not source.is_file() or models.cangjie_snapshot(folder) is not None:
+        return
+    cache = folder / models.CANGJIE_CACHE
+    target = cache / "snapshots" / commit / family.CANGJIE_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    (cache / "refs").mkdir(exist_ok=True)
+    target.unlink(missing_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    atomic.write_text(cache / "refs" / models.REVISION, commit)
 
 
 def _failed(exc: BaseException, what: str, partial: bool = False) -> int:
@@ -168,10 +217,13 @@ def _failed(exc: BaseException, what: str, partial: bool = False) -> int:
     return exits.DOWNLOAD_FAILED
 
 
-def _write_manifest(dest: Path, repo: str, revision: str, sizes: dict[str, int]) -> None:
+def _write_manifest(
+    dest: Path, repo: str, revision: str, commit: str, sizes: dict[str, int]
+) -> None:
     manifest = {
         "repo": repo,
         "revision": revision,
+        "commit": commit,
         "files": sizes,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

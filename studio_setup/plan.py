@@ -1,14 +1,22 @@
 """The ordered steps setup_env.py takes on this machine, each marked done or to do, and the disk
 space the steps still to do need. Building a plan changes nothing (it may ask the hub for sizes).
+
+Which Chatterbox models it downloads: those named with --model; with `auto` (the default) the
+ones already there (set-up finishes or checks them), else the one backend.core.models' choice
+rule picks for this card: Turbo on the CPU and on cards of 8 GiB or less, the original above.
+Exactly one model named with --model is also written to .env as CHATTERBOX_MODEL.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend.core import models as family
+from studio_setup import env_file
 from studio_setup import environment as env
 from studio_setup import model_files as models
 from studio_setup.machine import GpuProbe, free_bytes, human, platform_label
@@ -24,6 +32,7 @@ TORCH_CPU_BYTES = 1 * GB
 CHATTERBOX_BYTES = int(0.8 * GB)  # chatterbox-tts and its libraries (transformers, librosa, ...)
 HEADROOM = GB // 2  # never fill the disk to the last byte
 MIN_VRAM_MIB = 4096
+MODEL_SETTING = "CHATTERBOX_MODEL"
 
 
 @dataclass
@@ -33,6 +42,12 @@ class Options:
     engine: str = "auto"  # auto | piper | chatterbox
     cpu: bool = False
     dev: bool = False
+    models: tuple[str, ...] = ("auto",)  # "auto", or keys of backend.core.models.MODELS
+
+    @property
+    def named_models(self) -> list[str]:
+        """The models named with --model (none for auto), in the order given, once each."""
+        return list(dict.fromkeys(key for key in self.models if key != "auto"))
 
 
 @dataclass
@@ -55,9 +70,11 @@ class Plan:
     engine_reason: str
     cpu: bool
     torch: TorchChoice | None
-    model_dir: Path
-    remote: models.RemoteSizes | None
+    model_dir: Path  # the model cache; each model's folder is model_files.model_folder's
     free: int
+    chosen: list[str] = field(default_factory=list)  # the models to download, keys
+    models_reason: str = ""
+    remote: dict[str, models.RemoteSizes] = field(default_factory=dict)  # by key, when asked
     installed: dict[str, str] = field(default_factory=dict)  # distribution -> version, in the venv
     steps: list[Step] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -92,13 +109,19 @@ def pinned_version(project: Path, extra: str, name: str) -> str | None:
 
 
 def _engine(options: Options, gpu: GpuProbe, stamp: dict) -> tuple[str, bool, str]:
-    if options.engine == "auto" and not options.cpu and not options.dev and stamp.get("engine"):
+    named = options.named_models
+    before = stamp.get("engine")
+    # A model named with --model asks for Chatterbox: it overrides an earlier Piper install.
+    follow = before and (not named or before == "chatterbox")
+    if options.engine == "auto" and not options.cpu and not options.dev and follow:
         engine, cpu = stamp["engine"], bool(stamp.get("cpu"))
         return engine, cpu, "as set up before; choose another with --engine"
     if options.engine != "auto":
         return options.engine, options.cpu, f"--engine {options.engine}"
     if options.cpu:
         return "chatterbox", True, "--cpu: Chatterbox with a CPU-only torch"
+    if named:
+        return "chatterbox", False, f"--model {' '.join(named)}"
     if options.dev:
         return "piper", False, "--dev: the test environment runs Piper (it has its own CPU torch)"
     if gpu.gpu is None:
@@ -127,9 +150,7 @@ def build_plan(options: Options, gpu: GpuProbe) -> Plan:
     stamp = env.read_stamp(venv)
     info = env.probe(python, project)
     engine, cpu, reason = _engine(options, gpu, stamp)
-    plan = Plan(
-        options, gpu, engine, reason, cpu, None, models.model_dir(project), None, 0, notes=[]
-    )
+    plan = Plan(options, gpu, engine, reason, cpu, None, models.model_dir(project), 0)
     plan.installed = {k: v for k, v in ((info or {}).get("packages") or {}).items() if v}
 
     create = Step(
@@ -202,43 +223,101 @@ def build_plan(options: Options, gpu: GpuProbe) -> Plan:
 def _finish(plan: Plan) -> Plan:
     options = plan.options
     if plan.engine == "chatterbox":
-        _add_models_step(plan)
+        _add_model_steps(plan)
     plan.free = free_bytes(options.project)
     _add_notes(plan)
     return plan
 
 
-def _add_models_step(plan: Plan) -> None:
-    files = models.model_files()
-    state = models.model_state(plan.model_dir, files)
-    try:
-        dest = str(plan.model_dir.relative_to(plan.options.project.resolve()))
-    except ValueError:
-        dest = str(plan.model_dir)
-    shown = env.shown_python(plan.options.platform)
-    step = Step(
-        "models",
-        f"Download the Chatterbox model files from {models.REPO_ID} into {dest}",
-        [shown, "-m", "studio_setup.fetch_model", "--dest", dest],
-        network="hub",
-    )
-    if state.complete:
-        step.done = f"all {len(files)} files complete (sizes match {models.MANIFEST})"
+def choose_models(plan: Plan) -> tuple[list[str], str]:
+    """The models set-up downloads, and why (see the module docstring)."""
+    named = plan.options.named_models
+    if named:
+        return named, f"--model {' '.join(named)}"
+    there = [key for key in family.MODELS if models.model_state(plan.model_dir, key).started]
+    if there:
+        return there, "already there; add another with --model " + "|".join(family.MODELS)
+    gpu = plan.gpu.gpu
+    cuda = plan.torch is not None and plan.torch.cuda and gpu is not None and gpu.vram_mib > 0
+    vram = gpu.vram_mib * models.MIB if cuda and gpu else None
+    key = family.choose(family.MODELS, vram)
+    assert key is not None  # the whole family is available to choose from
+    small = f"{family.SMALL_CARD_BYTES // 1024**3} GiB"
+    if vram is None or gpu is None:
+        return [key], "the choice rule: Turbo on the CPU"
+    if key == family.TURBO.key:
+        rule = f"Turbo on cards of {small} or less"
     else:
-        plan.remote = models.remote_sizes(files)
-        sizes = (plan.remote and plan.remote.sizes) or models.ESTIMATED_SIZES
-        step.needs_bytes = state.still_to_download(sizes)
-        plan.notes.append(_models_note(plan, step.needs_bytes, state.partial_bytes))
+        rule = f"the original on cards over {small}"
+    return [key], f"the choice rule: {rule}; this one has {gpu.vram_mib} MiB"
+
+
+def _add_model_steps(plan: Plan) -> None:
+    plan.chosen, plan.models_reason = choose_models(plan)
+    shown = env.shown_python(plan.options.platform)
+    dest = _shown(plan, plan.model_dir)
+    for key in plan.chosen:
+        model = family.MODELS[key]
+        state = models.model_state(plan.model_dir, key)
+        step = Step(
+            f"model-{key}",
+            f"Download {model.title} ({key}) from {model.repo} into {_shown(plan, state.folder)}",
+            [shown, "-m", "studio_setup.fetch_model", "--model", key, "--dest", dest],
+            network="hub",
+        )
+        # Multilingual's Cangjie table, there but not yet where chatterbox-tts looks it up.
+        unfiled = (state.folder / family.CANGJIE_FILE).is_file() and not models.cangjie_snapshot(
+            state.folder
+        )
+        if state.complete and not unfiled:
+            count = len((state.manifest or {}).get("files") or {})
+            step.done = f"all {count} files complete (sizes match {models.MANIFEST})"
+        elif not state.complete:
+            remote = plan.remote[key] = models.remote_sizes(model)
+            step.needs_bytes = state.still_to_download(remote.sizes)
+            plan.notes.append(_models_note(model, remote, step.needs_bytes, state.partial_bytes))
+        plan.steps.append(step)
+    _add_setting_step(plan)
+
+
+def _add_setting_step(plan: Plan) -> None:
+    """CHATTERBOX_MODEL in .env, for exactly one model named with --model."""
+    named = plan.options.named_models
+    project = plan.options.project
+    written = env_file.read_value(project, MODEL_SETTING)
+    if len(named) != 1:
+        if len(named) > 1 and written:
+            plan.notes.append(
+                f"Several models chosen: .env keeps {MODEL_SETTING}={written} (auto lets the "
+                "server choose among the installed ones)."
+            )
+        return
+    step = Step("settings", f"Set {MODEL_SETTING}={named[0]} in .env (the server loads it)", [])
+    if written == named[0]:
+        step.done = "already set"
     plan.steps.append(step)
+    environ = os.environ.get(MODEL_SETTING, "").strip()
+    if environ and environ != named[0]:
+        plan.notes.append(
+            f"{MODEL_SETTING}={environ} is set in the environment, which wins over .env."
+        )
 
 
-def _models_note(plan: Plan, left: int, partial: int) -> str:
+def _shown(plan: Plan, path: Path) -> str:
+    try:
+        return str(path.relative_to(plan.options.project.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _models_note(
+    model: family.ChatterboxModel, remote: models.RemoteSizes, left: int, partial: int
+) -> str:
     where = "from the hub's file list"
-    if plan.remote is None or plan.remote.sizes is None:
-        why = plan.remote.why if plan.remote else ""
-        where = f"estimated, since the hub's sizes are unknown: {why}"
+    if remote.sizes is None:
+        where = f"estimated, since the hub's sizes are unknown: {remote.why}"
     resumed = f", resuming {human(partial)} already downloaded" if partial else ""
-    return f"Model files: {human(left)} to download ({where}{resumed})."
+    return f"{model.title} model files: {human(left)} to download ({where}{resumed})."
 
 
 def _add_notes(plan: Plan) -> None:
@@ -291,13 +370,16 @@ def describe(plan: Plan, python_version: str) -> list[str]:
             else ""
         )
         lines.append(f"  PyTorch  {plan.torch.describe()}{needs}")
+    if plan.chosen:
+        titles = ", ".join(f"{family.MODELS[key].title} ({key})" for key in plan.chosen)
+        lines.append(f"  Models   {titles}: {plan.models_reason}")
     free = human(plan.free)
     disk = f"needs about {human(plan.needs_bytes)}, {free} free" if plan.pending else f"{free} free"
     lines += [f"  Disk     {disk}", "", "Steps:"]
     for number, step in enumerate(plan.steps, 1):
         mark = f"[done: {step.done}] " if step.done else ""
         lines.append(f"  {number}. {mark}{step.title}")
-        if not step.done:
+        if not step.done and step.args:
             lines.append(f"       {render(step.args)}")
     if plan.notes:
         lines += ["", "Notes:", *(f"  - {note}" for note in plan.notes)]

@@ -12,11 +12,21 @@ import os
 import subprocess
 import sys
 
+from backend.core import models as family
+from studio_setup import env_file, exits, network
 from studio_setup import environment as env
-from studio_setup import exits, network
 from studio_setup import model_files as models
 from studio_setup.machine import detect_gpu, human
-from studio_setup.plan import Options, Plan, Step, build_plan, describe, engine_label, render
+from studio_setup.plan import (
+    MODEL_SETTING,
+    Options,
+    Plan,
+    Step,
+    build_plan,
+    describe,
+    engine_label,
+    render,
+)
 
 AGAIN = "python setup_env.py"
 
@@ -100,17 +110,22 @@ def _check_network(plan: Plan) -> None:
             f"No network: the PyTorch wheel index cannot be reached ({index}).",
             fix,
         )
-    if "hub" in kinds and plan.remote is not None and plan.remote.unreachable:
+    pending = [step.id.removeprefix("model-") for step in plan.pending if step.network == "hub"]
+    cut_off = [key for key in pending if key in plan.remote and plan.remote[key].unreachable]
+    if cut_off:
+        key = cut_off[0]
+        folder = models.model_state(plan.model_dir, key).folder
+        listed = ", ".join(family.MODELS[key].files)
         if models.hub_offline():
             raise exits.SetupError(
                 exits.NO_NETWORK,
                 f"{models.hub_offline()} is set, so the model files cannot be downloaded.",
-                f"Unset {models.hub_offline()} and run {AGAIN} again, or copy the five model files "
-                f"into {plan.model_dir}.",
+                f"Unset {models.hub_offline()} and run {AGAIN} again, or copy the files of "
+                f"{family.MODELS[key].title} ({listed}) into {folder}.",
             )
         raise exits.SetupError(
             exits.NO_NETWORK,
-            f"No network: the model hub cannot be reached ({plan.remote.why}).",
+            f"No network: the model hub cannot be reached ({plan.remote[key].why}).",
             fix,
         )
 
@@ -123,10 +138,11 @@ def _absolute(plan: Plan, args: list[str]) -> list[str]:
 
 
 def _run_step(plan: Plan, step: Step) -> None:
-    args = _absolute(plan, step.args)
+    args = _absolute(plan, step.args) if step.args else []
     project = plan.options.project
     child_env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    print(f"  {render(step.args)}", flush=True)
+    if step.args:
+        print(f"  {render(step.args)}", flush=True)
     if step.id == "venv":
         done = subprocess.run(args, cwd=project, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -140,7 +156,12 @@ def _run_step(plan: Plan, step: Step) -> None:
             )
         _stamp(plan, step)
         return
-    if step.id == "models":
+    if step.id == "settings":
+        key = plan.options.named_models[0]
+        env_file.set_value(project, MODEL_SETTING, key)
+        print(f"  .env now says {MODEL_SETTING}={key}.", flush=True)
+        return
+    if step.id.startswith("model-"):
         code = subprocess.run(args, cwd=project, env=child_env, check=False).returncode
         if code in (exits.NO_NETWORK, exits.NO_DISK_SPACE, exits.DOWNLOAD_FAILED):
             raise exits.SetupError(code, "The model download did not finish (see above).", "")

@@ -1,4 +1,5 @@
-"""A fake Hugging Face hub on a loopback port: the three calls fetch_model makes, nothing more.
+"""A fake Hugging Face hub on a loopback port: the three calls fetch_model makes, nothing more,
+for the two repos of the Chatterbox family.
 
 - POST /api/models/{repo}/paths-info/{revision}: the sizes (get_paths_info)
 - HEAD /{repo}/resolve/{revision}/{name}: X-Repo-Commit, ETag, Content-Length (file metadata)
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import socket
 import threading
 import urllib.parse
@@ -21,22 +23,56 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from backend.core.models import MODELS
+
 REPO = "ResembleAI/chatterbox"
+TURBO_REPO = "ResembleAI/chatterbox-turbo"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-SIZES = {  # small stand-ins for the real checkpoint
-    "ve.safetensors": 3_000,
-    "t3_cfg.safetensors": 24_000_000,  # over huggingface_hub's 10 MB write chunk, so a drop keeps some
-    "s3gen.safetensors": 120_000,
-    "tokenizer.json": 500,
-    "conds.pt": 900,
+SIZES = {  # small stand-ins for the real checkpoints, by repo
+    REPO: {
+        "ve.safetensors": 3_000,
+        "t3_cfg.safetensors": 24_000_000,  # over huggingface_hub's 10 MB write chunk, so a drop keeps some
+        "s3gen.safetensors": 120_000,
+        "tokenizer.json": 500,
+        "conds.pt": 900,
+        "ve.pt": 2_000,
+        "t3_mtl23ls_v2.safetensors": 40_000,
+        "s3gen.pt": 30_000,
+        "grapheme_mtl_merged_expanded_v1.json": 700,
+        "Cangjie5_TC.json": 1_200,
+    },
+    # Without two of Turbo's optional files (special_tokens_map.json, tokenizer.json): set-up
+    # fetches the optional files a repo has and skips the others.
+    TURBO_REPO: {
+        "ve.safetensors": 3_100,
+        "t3_turbo_v1.safetensors": 60_000,
+        "s3gen_meanflow.safetensors": 50_000,
+        "vocab.json": 800,
+        "merges.txt": 600,
+        "added_tokens.json": 300,
+        "conds.pt": 950,
+        "tokenizer_config.json": 400,
+    },
 }
+_FILE = re.compile(r"^/(?P<repo>[^/]+/[^/]+)/resolve/[^/]+/(?P<name>[^/?]+)$")
+_PATHS_INFO = re.compile(r"^/api/models/(?P<repo>[^/]+/[^/]+)/paths-info/")
+
+
+def model_sizes(key: str) -> dict[str, int]:
+    """The sizes of `key`'s files that the fake hub has: what a fetch of it downloads."""
+    model = MODELS[key]
+    return {name: SIZES[model.repo][name] for name in model.all_files if name in SIZES[model.repo]}
 
 
 class FakeHub:
     def __init__(self) -> None:
         rng = random.Random(7)
-        self.files = {name: rng.randbytes(size) for name, size in SIZES.items()}
-        self.requests: list[tuple[str, str, str]] = []  # method, file name or path, Range
+        self.repos = {
+            repo: {name: rng.randbytes(size) for name, size in sizes.items()}
+            for repo, sizes in SIZES.items()
+        }
+        self.files = self.repos[REPO]  # the original's repo
+        self.requests: list[tuple[str, str, str, str]] = []  # method, repo, name or path, Range
         self.size_lies: dict[str, int] = {}
         self._drop: dict[str, int] = {}
         self._down: set[str] = set()
@@ -52,12 +88,16 @@ class FakeHub:
     def lie_about_size(self, name: str, delta: int) -> None:
         self.size_lies[name] = delta
 
-    def gets(self) -> list[tuple[str, str]]:
-        """(file name, Range header) of every GET of a model file, in order."""
-        return [(n, rng) for method, n, rng in self.requests if method == "GET" and n in self.files]
+    def model_files(self, key: str) -> dict[str, bytes]:
+        """The contents of `key`'s files on this hub, by name."""
+        return {name: self.repos[MODELS[key].repo][name] for name in model_sizes(key)}
 
-    def etag(self, name: str) -> str:
-        return hashlib.sha256(self.files[name]).hexdigest()
+    def gets(self, repo: str = REPO) -> list[tuple[str, str]]:
+        """(file name, Range header) of every GET of a file of `repo`, in order."""
+        return [(n, rng) for method, r, n, rng in self.requests if method == "GET" and r == repo]
+
+    def etag(self, repo: str, name: str) -> str:
+        return hashlib.sha256(self.repos[repo][name]).hexdigest()
 
     def handler(self) -> type[BaseHTTPRequestHandler]:
         hub = self
@@ -71,19 +111,22 @@ class FakeHub:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+                match = _PATHS_INFO.match(self.path)
+                repo = match["repo"] if match else ""
                 with hub._lock:
-                    hub.requests.append(("POST", self.path, ""))
-                if not self.path.startswith(f"/api/models/{REPO}/paths-info/"):
+                    hub.requests.append(("POST", repo, self.path, ""))
+                if repo not in hub.repos:
                     return self._send(404, b"{}")
+                files = hub.repos[repo]
                 listed = [
                     {
                         "type": "file",
                         "path": name,
-                        "oid": hashlib.sha1(hub.files[name]).hexdigest(),
-                        "size": len(hub.files[name]) + hub.size_lies.get(name, 0),
+                        "oid": hashlib.sha1(files[name]).hexdigest(),
+                        "size": len(files[name]) + hub.size_lies.get(name, 0),
                     }
                     for name in form.get("paths", [])
-                    if name in hub.files
+                    if name in files
                 ]
                 self._send(200, json.dumps(listed).encode(), "application/json")
 
@@ -94,20 +137,21 @@ class FakeHub:
                 self._file(body=True)
 
             def _file(self, body: bool) -> None:
-                prefix = f"/{REPO}/resolve/"
-                name = urllib.parse.unquote(self.path.split("/")[-1])
+                match = _FILE.match(self.path)
+                repo = match["repo"] if match else ""
+                name = urllib.parse.unquote(match["name"]) if match else self.path
                 range_header = self.headers.get("Range", "")
                 with hub._lock:
-                    hub.requests.append((self.command, name, range_header))
-                if not self.path.startswith(prefix) or name not in hub.files:
+                    hub.requests.append((self.command, repo, name, range_header))
+                if name not in hub.repos.get(repo, {}):
                     return self._send(404, b"")
                 if name in hub._down:
                     return self._send(503, b"")
-                data = hub.files[name]
+                data = hub.repos[repo][name]
                 start = int(range_header[len("bytes=") :].split("-")[0]) if range_header else 0
                 self.send_response(206 if start else 200)
                 self.send_header("X-Repo-Commit", COMMIT)
-                self.send_header("ETag", f'"{hub.etag(name)}"')
+                self.send_header("ETag", f'"{hub.etag(repo, name)}"')
                 self.send_header("Accept-Ranges", "bytes")
                 self.send_header("Content-Length", str(len(data) - start))
                 if start:

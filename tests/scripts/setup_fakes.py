@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from backend.core.models import CANGJIE_FILE, MODELS
 from studio_setup import environment, plan
+from studio_setup.model_files import CANGJIE_CACHE
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_PY = ".venv_chatterbox/bin/python"
@@ -92,8 +94,28 @@ def fake_venv(project_dir: Path, answer: dict, real_modules: bool = False) -> Pa
     return python
 
 
+def write_model(project_dir: Path, key: str, manifest: bool = True) -> Path:
+    """`key`'s files (tiny: 1 KB each, the optional ones too) in model_cache/<key>/, with the
+    manifest fetch_model writes; Multilingual's Cangjie table also where chatterbox-tts looks."""
+    folder = project_dir / "model_cache" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    sizes = {name: 1024 for name in MODELS[key].all_files}
+    for name, size in sizes.items():
+        (folder / name).write_bytes(b"m" * size)
+    if manifest:
+        (folder / "manifest.json").write_text(json.dumps({"files": sizes, "commit": "c0ffee"}))
+    if CANGJIE_FILE in sizes:
+        snapshot = folder / CANGJIE_CACHE / "snapshots" / "c0ffee" / CANGJIE_FILE
+        snapshot.parent.mkdir(parents=True)
+        snapshot.write_bytes((folder / CANGJIE_FILE).read_bytes())
+        (folder / CANGJIE_CACHE / "refs").mkdir()
+        (folder / CANGJIE_CACHE / "refs" / "main").write_text("c0ffee")
+    return folder
+
+
 def write_model_files(project_dir: Path, manifest: bool = True) -> Path:
-    """The five model files (tiny) in model_cache/, with the manifest fetch_model writes."""
+    """The original's five files (tiny) at the top of model_cache/ (the layout of earlier
+    versions), with the manifest fetch_model writes."""
     dest = project_dir / "model_cache"
     dest.mkdir(exist_ok=True)
     for name, size in MODEL_SIZES.items():
@@ -204,11 +226,16 @@ def check(folder: Path, gpu_dir: Path | None, **env: str) -> subprocess.Complete
     return run_setup_env("--check", "--project-dir", str(folder), env=clean_env(path, **env))
 
 
-def fetch(dest: Path, hub_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """fetch_model on the test's python (it has huggingface_hub) against the hub at `hub_url`."""
+def fetch(
+    dest: Path, hub_url: str, tmp_path: Path, *models: str, **env_extra: str
+) -> subprocess.CompletedProcess[str]:
+    """fetch_model on the test's python (it has huggingface_hub) against the hub at `hub_url`,
+    for `models` (none: its default, the original); hub access on unless `env_extra` says."""
     env = clean_env(None, HF_ENDPOINT=hub_url, HF_HOME=str(tmp_path / "hf-home"))
     env.pop("HF_HUB_OFFLINE")
+    env.update(env_extra)
     args = [sys.executable, "-m", "studio_setup.fetch_model", "--dest", str(dest)]
+    args += ["--model", *models] if models else []
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 

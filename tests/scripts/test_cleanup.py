@@ -22,7 +22,7 @@ CHECKPOINT = (
 )
 ITEMS = (
     "Python environment",
-    "Chatterbox model files",
+    "Chatterbox model (original)",
     "Hugging Face copy of Chatterbox",
     "Narration jobs",
     "pip download cache",
@@ -118,17 +118,23 @@ def test_the_report_shows_every_item_with_its_size_and_a_dry_run_removes_nothing
     result = tree.run("--dry-run")
 
     assert result.returncode == 0, result.stderr
-    assert report(result.stdout) == {
-        "Python environment": "3.0 KB",
-        "Chatterbox model files": "5.0 KB",
-        "Hugging Face copy of Chatterbox": "7.0 KB",
-        "Narration jobs": "7.0 KB",
-        "pip download cache": "4.0 KB",
-        "Test artifacts": "3.0 KB",
-        "Chatterbox test tier": "5.0 KB",
-        "Python and tool caches": "2.0 KB",
-        "Your voice recordings": "16.0 KB",
-    }
+    assert (
+        report(result.stdout)
+        == {
+            "Python environment": "3.0 KB",
+            "Chatterbox model (original)": "5.0 KB",  # the original, at the top of the cache (earlier layout)
+            "Chatterbox Turbo model (turbo)": "-",
+            "Chatterbox Multilingual model (multilingual)": "-",
+            "Other files in the model cache": "-",
+            "Hugging Face copy of Chatterbox": "7.0 KB",
+            "Narration jobs": "7.0 KB",
+            "pip download cache": "4.0 KB",
+            "Test artifacts": "3.0 KB",
+            "Chatterbox test tier": "5.0 KB",
+            "Python and tool caches": "2.0 KB",
+            "Your voice recordings": "16.0 KB",
+        }
+    )
     assert "data/voices, 2 voices" in result.stdout
     assert "Removable: 36.0 KB (your voice recordings not counted)." in result.stdout
     assert "Dry run: nothing was removed." in result.stdout
@@ -344,3 +350,168 @@ def test_it_needs_only_the_standard_library_and_never_imports_torch(tree: Tree):
     imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()]
     assert "urllib.request" in imported
     assert not [name for name in imported if name.split(".")[0] == "torch"]
+
+
+def add_family(tree: Tree) -> Path:
+    """Turbo and Multilingual in their own folders beside the original at the top (the fixture's
+    earlier layout), and a file of the user's in the cache."""
+    cache = tree.project / "model_cache"
+    put(cache / "turbo" / "t3_turbo_v1.safetensors", 6 * KB)
+    put(cache / "turbo" / "manifest.json", 1 * KB)
+    put(cache / "multilingual" / "t3_mtl23ls_v2.safetensors", 9 * KB)
+    put(cache / "multilingual" / "models--ResembleAI--chatterbox" / "refs" / "main", 1 * KB)
+    put(cache / "notes.txt", 1 * KB)
+    return cache
+
+
+def test_the_report_shows_each_models_size_and_what_else_the_cache_holds(tree: Tree):
+    add_family(tree)
+
+    result = tree.run("--dry-run")
+
+    sizes = report(result.stdout)
+    assert (
+        sizes["Chatterbox model (original)"],
+        sizes["Chatterbox Turbo model (turbo)"],
+        sizes["Chatterbox Multilingual model (multilingual)"],
+        sizes["Other files in the model cache"],
+    ) == ("5.0 KB", "7.0 KB", "10.0 KB", "1.0 KB")
+    assert "2 of its files at the top of model_cache" in result.stdout
+    assert "setup_env.py --model turbo fetches it again" in result.stdout
+
+
+def test_remove_model_turbo_removes_its_folder_only(tree: Tree):
+    cache = add_family(tree)
+    before = tree.files()
+
+    result = tree.run("--remove-model", "turbo", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    gone = sorted(set(before) - set(tree.files()))
+    assert gone == [
+        "project/model_cache/turbo/manifest.json",
+        "project/model_cache/turbo/t3_turbo_v1.safetensors",
+    ]
+    assert not (cache / "turbo").exists()
+    assert "  Chatterbox Turbo model (turbo): removed (7.0 KB)." in result.stdout
+    assert "Reclaimed 7.0 KB." in result.stdout
+
+
+def test_removing_the_original_at_the_top_takes_only_its_own_files(tree: Tree):
+    cache = add_family(tree)
+    put(cache / ".partial" / "s3gen.safetensors.part", 2 * KB)
+    put(cache / "manifest.json", 100)
+    before = tree.files()
+
+    result = tree.run("--remove-model", "original", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    gone = sorted(set(before) - set(tree.files()))
+    assert gone == [
+        "project/model_cache/.partial/s3gen.safetensors.part",
+        "project/model_cache/manifest.json",
+        "project/model_cache/t3_cfg.safetensors",
+        "project/model_cache/ve.safetensors",
+    ]
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "README.md",
+        "multilingual",
+        "notes.txt",
+        "turbo",
+    ]
+
+
+def test_remove_model_asks_first_and_only_a_yes_removes_it(tree: Tree):
+    cache = add_family(tree)
+
+    kept = tree.run("--remove-model", "multilingual", stdin="n\n")
+    ended = tree.run("--remove-model", "multilingual")  # no answer at all
+    removed = tree.run("--remove-model", "multilingual", "--remove-model", "turbo", stdin="y\ny\n")
+
+    assert kept.stdout.count("[y/N]") == 1
+    assert (
+        "Chatterbox Multilingual model (multilingual) (10.0 KB, model_cache/multilingual): remove?"
+        in (kept.stdout)
+    )
+    assert "Reclaimed 0 B." in kept.stdout and "Reclaimed 0 B." in ended.stdout
+    assert removed.stdout.count("[y/N]") == 2
+    assert sorted(p.name for p in cache.iterdir()) == [
+        "README.md",
+        "notes.txt",
+        "t3_cfg.safetensors",
+        "ve.safetensors",
+    ]
+
+
+def test_remove_model_with_a_dry_run_shows_the_report_and_removes_nothing(tree: Tree):
+    add_family(tree)
+    before = tree.files()
+
+    result = tree.run("--remove-model", "turbo", "--dry-run")
+
+    assert result.returncode == 0, result.stderr
+    assert "Chatterbox Turbo model (turbo)" in result.stdout
+    assert "Dry run: nothing was removed." in result.stdout
+    assert tree.files() == before
+
+
+def test_remove_model_of_a_model_not_there_says_so(tree: Tree):
+    result = tree.run("--remove-model", "turbo", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert "  Chatterbox Turbo model (turbo): not installed, nothing to remove." in result.stdout
+    assert "Reclaimed 0 B." in result.stdout
+
+
+def test_removing_the_model_env_names_warns_that_the_server_cannot_load_it(tree: Tree):
+    add_family(tree)
+    (tree.project / ".env").write_text("CHATTERBOX_MODEL=turbo\n")
+
+    result = tree.run("--remove-model", "turbo", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert "CHATTERBOX_MODEL=turbo names the model just removed" in result.stdout
+    assert "Set CHATTERBOX_MODEL=auto in .env" in result.stdout
+
+
+def test_remove_model_refuses_while_the_server_answers_and_with_keep_models(tree: Tree):
+    cache = add_family(tree)
+    with http_stub(reply(200, b"{}")) as url:
+        refused = tree.run("--remove-model", "turbo", "--yes", CHATTERBOX_URL=url)
+    contradiction = tree.run("--remove-model", "turbo", "--keep-models", "--yes")
+    unknown = tree.run("--remove-model", "large", "--yes")
+
+    assert refused.returncode == 1
+    assert "The server is running" in refused.stderr
+    assert contradiction.returncode == unknown.returncode == 2
+    assert "--remove-model and --keep-models contradict each other" in contradiction.stderr
+    assert "invalid choice: 'large'" in unknown.stderr
+    assert (cache / "turbo" / "t3_turbo_v1.safetensors").exists()
+
+
+def test_a_linked_model_folder_goes_as_a_link_and_its_target_stays(tree: Tree):
+    real = tree.outside / "turbo-weights"
+    put(real / "t3_turbo_v1.safetensors", 3 * KB)
+    (tree.project / "model_cache" / "turbo").symlink_to(real, target_is_directory=True)
+
+    result = tree.run("--remove-model", "turbo", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert not os.path.lexists(tree.project / "model_cache" / "turbo")
+    assert (real / "t3_turbo_v1.safetensors").stat().st_size == 3 * KB
+
+
+def test_yes_without_remove_model_takes_every_model_and_the_rest_of_the_cache(tree: Tree):
+    cache = add_family(tree)
+
+    result = tree.run("--yes")
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in cache.iterdir()) == ["README.md"]
+    for label in (
+        "Chatterbox model (original)",
+        "Chatterbox Turbo model (turbo)",
+        "Chatterbox Multilingual model (multilingual)",
+    ):
+        assert f"  {label}: removed (" in result.stdout
+    assert "  Other files in the model cache: removed (1.0 KB)." in result.stdout

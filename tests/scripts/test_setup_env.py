@@ -12,7 +12,7 @@ import time
 
 from studio_setup import exits
 from studio_setup.model_files import model_files
-from tests.scripts.setup_fake_hub import SIZES, fake_hub
+from tests.scripts.setup_fake_hub import fake_hub, model_sizes
 from tests.scripts.setup_fakes import (
     MODEL_SIZES,
     ROOT,
@@ -37,7 +37,7 @@ CU124 = "https://download.pytorch.org/whl/cu124"
 TORCH_CU124 = f"{VENV_PY} -m pip install --no-cache-dir torch==2.6.0+cu124 torchaudio==2.6.0+cu124 --index-url {CU124}"
 
 
-def test_linux_rtx_3050_plan_installs_cuda_torch_then_chatterbox_then_the_models(tmp_path):
+def test_linux_rtx_3050_plan_installs_cuda_torch_then_chatterbox_then_turbo(tmp_path):
     done, folder = plan_for(tmp_path, gpu=RTX_3050)
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -49,8 +49,12 @@ def test_linux_rtx_3050_plan_installs_cuda_torch_then_chatterbox_then_the_models
         f'{VENV_PY} -m pip install -e ".[ui]"',
         TORCH_CU124,
         f'{VENV_PY} -m pip install -e ".[chatterbox]"',
-        f"{VENV_PY} -m studio_setup.fetch_model --dest model_cache",
+        f"{VENV_PY} -m studio_setup.fetch_model --model turbo --dest model_cache",
     ]
+    assert (
+        "Models   Chatterbox Turbo (turbo): the choice rule: Turbo on cards of 8 GiB or less; "
+        "this one has 6144 MiB" in done.stdout
+    )
     assert "Nothing was changed" in done.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["pyproject.toml"]
 
@@ -64,7 +68,7 @@ def test_windows_plan_uses_scripts_python_the_cuda_index_and_the_windows_driver_
         f'{win_py} -m pip install -e ".[ui]"',
         f"{win_py} -m pip install --no-cache-dir torch==2.6.0+cu124 torchaudio==2.6.0+cu124 --index-url {CU124}",
         f'{win_py} -m pip install -e ".[chatterbox]"',
-        f"{win_py} -m studio_setup.fetch_model --dest model_cache",
+        f"{win_py} -m studio_setup.fetch_model --model turbo --dest model_cache",
     ]
     assert "needs NVIDIA driver 528.33 or newer" in done.stdout
     assert "Windows" in done.stdout
@@ -225,7 +229,11 @@ def test_check_on_a_healthy_gpu_install_with_a_running_server_exits_0(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "[ok]   GPU: NVIDIA GeForce RTX 3050: 6144 MiB VRAM, driver 551.86" in done.stdout
     assert "[ok]   torch 2.6.0+cu124 uses the GPU (NVIDIA GeForce RTX 3050)" in done.stdout
-    assert "[ok]   Model files: all 5 complete" in done.stdout
+    assert (
+        "[ok]   Chatterbox (original): installed in model_cache (at the top of the cache: the "
+        "earlier layout, which keeps working), all 5 files complete (" in done.stdout
+    )
+    assert "The server will pick Chatterbox (CHATTERBOX_MODEL=auto): the only model" in done.stdout
     assert f"[ok]   Server at {url}: chatterbox on cuda" in done.stdout
     assert "FAIL" not in done.stdout
     assert "All good." in done.stdout
@@ -261,7 +269,7 @@ def test_check_reports_model_files_whose_size_differs_from_the_manifest(tmp_path
 
     assert done.returncode == exits.CHECK_FAILED
     assert "t3_cfg.safetensors is 100 bytes, expected 256" in done.stdout
-    assert "Fix: python setup_env.py --engine chatterbox" in done.stdout
+    assert "Fix: python setup_env.py --model original" in done.stdout
 
 
 def test_check_fails_on_a_model_folder_of_random_test_weights(tmp_path):
@@ -293,58 +301,61 @@ def test_the_model_file_names_are_the_engines_own():
     from backend.engines.chatterbox import MODEL_FILES
 
     assert model_files() == MODEL_FILES
-    assert set(MODEL_SIZES) == set(SIZES) == set(MODEL_FILES)
+    assert set(MODEL_SIZES) == set(model_sizes("original")) == set(MODEL_FILES)
 
 
 def test_fetch_gets_every_file_at_the_hubs_size_writes_a_manifest_then_fetches_nothing(tmp_path):
-    dest = tmp_path / "model_cache"
+    cache = tmp_path / "model_cache"
+    dest = cache / "original"  # a fresh install: each model in its own folder
     with fake_hub() as hub:
-        first = fetch(dest, hub.url, tmp_path)
+        first = fetch(cache, hub.url, tmp_path)
         fetched = hub.gets()
         hub.requests.clear()
-        second = fetch(dest, hub.url, tmp_path)
+        second = fetch(cache, hub.url, tmp_path)
 
     assert first.returncode == 0, first.stdout + first.stderr
-    assert sorted(name for name, _ in fetched) == sorted(SIZES)
-    for name, data in hub.files.items():
+    assert sorted(name for name, _ in fetched) == sorted(model_sizes("original"))
+    for name, data in hub.model_files("original").items():
         assert (dest / name).read_bytes() == data
     manifest = json.loads((dest / "manifest.json").read_text())
-    assert manifest["files"] == SIZES
+    assert manifest["files"] == model_sizes("original")
     assert manifest["repo"] == "ResembleAI/chatterbox"
     assert not (dest / ".partial").exists()
+    assert sorted(p.name for p in cache.iterdir()) == ["original"]
     assert second.returncode == 0
     assert "Nothing to download" in second.stdout
     assert hub.requests == []
 
 
 def test_fetch_keeps_an_interrupted_download_and_resumes_it_on_the_next_run(tmp_path):
-    dest = tmp_path / "model_cache"
+    cache = tmp_path / "model_cache"
+    dest = cache / "original"
     with fake_hub() as hub:
         hub.drop_once("t3_cfg.safetensors", after=16_000_000)
-        first = fetch(dest, hub.url, tmp_path)
+        first = fetch(cache, hub.url, tmp_path)
         kept = (dest / ".partial" / "t3_cfg.safetensors.part").stat().st_size
         manifest_after_failure = (dest / "manifest.json").exists()
         hub.heal()
         hub.requests.clear()
-        second = fetch(dest, hub.url, tmp_path)
+        second = fetch(cache, hub.url, tmp_path)
 
     assert first.returncode == exits.DOWNLOAD_FAILED, first.stdout + first.stderr
     assert "The part already downloaded is kept: run again to resume." in first.stdout
     assert "Traceback" not in first.stdout + first.stderr
-    assert 0 < kept < SIZES["t3_cfg.safetensors"]
+    assert 0 < kept < model_sizes("original")["t3_cfg.safetensors"]
     assert not manifest_after_failure
     assert second.returncode == 0, second.stdout + second.stderr
     assert ("t3_cfg.safetensors", f"bytes={kept}-") in hub.gets()
     assert ("ve.safetensors", "") not in hub.gets()  # finished in the first run
     assert (dest / "t3_cfg.safetensors").read_bytes() == hub.files["t3_cfg.safetensors"]
-    assert json.loads((dest / "manifest.json").read_text())["files"] == SIZES
+    assert json.loads((dest / "manifest.json").read_text())["files"] == model_sizes("original")
 
 
 def test_fetch_reports_a_size_that_differs_from_the_hubs_listing_as_a_failed_download(tmp_path):
-    dest = tmp_path / "model_cache"
+    dest = tmp_path / "model_cache" / "original"
     with fake_hub() as hub:
         hub.lie_about_size("s3gen.safetensors", 5)
-        done = fetch(dest, hub.url, tmp_path)
+        done = fetch(dest.parent, hub.url, tmp_path)
 
     assert done.returncode == exits.DOWNLOAD_FAILED == 6, done.stdout + done.stderr
     assert "s3gen.safetensors: got 120000 bytes but the hub lists 120005" in done.stdout
@@ -360,18 +371,25 @@ def test_fetch_without_a_reachable_hub_exits_with_the_no_network_code(tmp_path):
     assert "Traceback" not in done.stdout + done.stderr
 
 
-def test_setup_fetches_the_missing_model_files_at_the_hubs_sizes_then_has_nothing_to_do(tmp_path):
+def test_setup_fetches_the_cards_model_at_the_hubs_sizes_then_has_nothing_to_do(tmp_path):
     with fake_hub() as hub:
         folder, env = setup_with_fake_hub(tmp_path, hub.url)
         first = run_setup_env("--project-dir", str(folder), env=env)
         second = run_setup_env("--project-dir", str(folder), env=env)
 
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "Model files: 23.0 MB to download (from the hub's file list)." in first.stdout
+    # An RTX 3050 (6 GB): Turbo, with the optional files its repo has.
+    assert (
+        "Chatterbox Turbo model files: 113 KB to download (from the hub's file list)."
+        in first.stdout
+    )
     assert "[done: already installed] Install the Chatterbox engine" in first.stdout
+    assert "has no special_tokens_map.json, tokenizer.json (optional): skipped" in first.stdout
     assert "Done: Chatterbox Studio is set up." in first.stdout
-    for name, data in hub.files.items():
-        assert (folder / "model_cache" / name).read_bytes() == data
+    for name, data in hub.model_files("turbo").items():
+        assert (folder / "model_cache" / "turbo" / name).read_bytes() == data
+    assert sorted(p.name for p in (folder / "model_cache").iterdir()) == ["turbo"]
+    assert not (folder / ".env").exists()  # auto: the server applies the same rule
     assert second.returncode == 0
     assert "Nothing to change: everything is already set up." in second.stdout
 
@@ -383,7 +401,7 @@ def test_setup_passes_a_failed_model_download_on_as_exit_code_6(tmp_path):
         done = run_setup_env("--project-dir", str(folder), env=env)
 
     assert done.returncode == exits.DOWNLOAD_FAILED, done.stdout + done.stderr
-    assert "conds.pt: got 900 bytes but the hub lists 897" in done.stdout
+    assert "conds.pt: got 950 bytes but the hub lists 947" in done.stdout
     assert "The model download did not finish" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 
