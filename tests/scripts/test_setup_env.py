@@ -298,7 +298,7 @@ def test_check_reports_a_server_that_is_not_set_up_with_the_servers_own_solution
 
 
 def test_the_model_file_names_are_the_engines_own():
-    from backend.engines.chatterbox import MODEL_FILES
+    from backend.core.constants import MODEL_FILES
 
     assert model_files() == MODEL_FILES
     assert set(MODEL_SIZES) == set(model_sizes("original")) == set(MODEL_FILES)

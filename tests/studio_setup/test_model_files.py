@@ -55,7 +55,12 @@ def test_an_earlier_versions_unfinished_download_at_the_top_resumes_there(tmp_pa
     state = models.model_state(tmp_path, "original")
 
     assert state.folder == tmp_path
-    assert state.missing == ["t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json"]
+    assert state.missing == [
+        "t3_cfg.safetensors",
+        "s3gen.safetensors",
+        "tokenizer.json",
+        "conds.pt",
+    ]
     assert state.partial_bytes == 7
     assert tmp_path / models.PARTIAL_DIR in models.model_paths(tmp_path, "original")
 
