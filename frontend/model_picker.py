@@ -16,7 +16,7 @@ from frontend.model_traits import Traits, title_of, traits_of
 from frontend.state import health
 
 PICK_KEY = "model_pick"  # the widget's own state (gone while the picker is not drawn)
-CHOICE_KEY = "model_choice"  # the choice, kept while the server is away
+CHOICE_KEY = "model_choice"  # the user's choice (kept while the server is away); unset: none
 SWITCH_OFF = (
     "This server does not switch models (CHATTERBOX_MODEL_SWITCH=off): it speaks with "
     "{title} only. To choose another, set CHATTERBOX_MODEL_SWITCH=on and restart it."
@@ -41,9 +41,9 @@ def picker(report: dict[str, Any]) -> None:
         st.caption(SWITCH_OFF.format(title=titles.get(loaded, loaded)))
         return
     options = list(titles)
-    if st.session_state.get(PICK_KEY) not in options:
-        kept = st.session_state.get(CHOICE_KEY)
-        st.session_state[PICK_KEY] = kept if kept in options else loaded
+    kept = st.session_state.get(CHOICE_KEY)
+    # Until the user chooses, the picker follows the server (another client may switch it).
+    st.session_state[PICK_KEY] = kept if kept in options else loaded
     choice = st.selectbox(
         "Model", options, format_func=label, key=PICK_KEY, on_change=_keep, help=help_
     )
@@ -70,13 +70,13 @@ def switch_status(report: dict[str, Any]) -> None:
 
 
 def chosen() -> str | None:
-    """The model key to send with the next request; None: the loaded one (nothing to choose,
+    """The model key to send with the next request; None: whichever is loaded (nothing chosen,
     switching off, or the server away)."""
     report = health()
     if not report or report.get("model_switch") == "off":
         return None
     keys = [entry["key"] for entry in report.get("models") or ()]
-    choice = st.session_state.get(PICK_KEY, st.session_state.get(CHOICE_KEY))
+    choice = st.session_state.get(CHOICE_KEY)
     return choice if choice in keys else None
 
 

@@ -102,7 +102,7 @@ def _model() -> str | None:
     """The chosen model when it can re-voice; otherwise None, and the server picks one."""
     traits = model_picker.chosen_traits()
     model = model_picker.chosen()
-    if model and not traits.can_convert_voice:
+    if not traits.can_convert_voice:
         st.caption(
             f"{traits.title} cannot re-voice a recording, so the server uses one of its "
             "Chatterbox models."

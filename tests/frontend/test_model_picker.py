@@ -38,6 +38,21 @@ def test_a_server_with_one_model_shows_no_picker(fake: FakeApi, open_app: OpenAp
     assert fake.calls_to("speak")[0]["model"] is None  # nothing chosen: the loaded one speaks
 
 
+def test_until_a_model_is_chosen_the_picker_follows_the_server_and_sends_none(
+    fake: FakeApi, open_app: OpenApp
+):
+    fake.use_family()
+    at = open_app(QUICK)
+    fake.models.loaded = "turbo"  # another client switched the server
+
+    at.run()
+    _speak(at)
+
+    assert at.sidebar.selectbox(key="model_pick").value == "turbo"
+    assert fake.calls_to("speak")[0]["model"] is None  # no switch back
+    assert fake.models.switches == 0
+
+
 def test_choosing_another_model_sends_it_with_the_next_request_and_the_server_switches(
     fake: FakeApi, open_app: OpenApp
 ):

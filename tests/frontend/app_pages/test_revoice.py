@@ -36,7 +36,7 @@ def test_a_recording_is_revoiced_in_the_voice_and_format_chosen_played_and_offer
 
     assert not at.exception
     sent = {"filename": "take.wav", "data": take, "voice": anna["id"], "fmt": "mp3"}
-    assert fake.calls_to("convert_voice") == [{**sent, "model": "original"}]
+    assert fake.calls_to("convert_voice") == [{**sent, "model": None}]  # the loaded one
     assert len(at.get("audio")) == 1
     [download] = at.get("download_button")
     assert download.label == "Download MP3"
