@@ -24,6 +24,7 @@ from frontend.api_protocol import (
     ModelUnloadBody,
     PdfPreviewBody,
     ScenesPageBody,
+    Speech,
     VoiceBody,
     VoiceDeletedBody,
     VoiceListBody,
@@ -31,13 +32,21 @@ from frontend.api_protocol import (
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 UNREACHABLE = "server_unreachable"
+BODY_KEYS = ("error", "message", "solution")
 
 
 class ApiError(Exception):
-    """A failed request: the server's error body, or a description of why none came back."""
+    """A failed request: the server's error body, or a description of why none came back.
+    `details`: the body's other fields (known_tags, languages, min_seconds...)."""
 
     def __init__(
-        self, code: str, message: str, solution: str = "", status: int = 0, base_url: str = ""
+        self,
+        code: str,
+        message: str,
+        solution: str = "",
+        status: int = 0,
+        base_url: str = "",
+        details: dict[str, Any] | None = None,
     ):
         super().__init__(message)
         self.base_url = base_url
@@ -45,6 +54,7 @@ class ApiError(Exception):
         self.message = message
         self.solution = solution
         self.status = status
+        self.details = details or {}
 
     @property
     def server_down(self) -> bool:
@@ -113,10 +123,25 @@ class ApiClient:
 
     # -- speech ----------------------------------------------------------------------------
     def speak(
-        self, text: str, voice: str | None, params: dict[str, Any], fmt: str = "wav"
-    ) -> bytes:
+        self,
+        text: str,
+        voice: str | None,
+        params: dict[str, Any],
+        fmt: str = "wav",
+        model: str | None = None,
+        language: str | None = None,
+    ) -> Speech:
         body = {"text": text, "voice": voice, "format": fmt, **params}
-        return self._send("POST", "/tts", slow=True, json=body).content
+        body |= {key: value for key, value in (("model", model), ("language", language)) if value}
+        return _speech(self._send("POST", "/tts", slow=True, json=body))
+
+    def convert_voice(
+        self, filename: str, data: bytes, voice: str, fmt: str = "wav", model: str | None = None
+    ) -> Speech:
+        """The recording re-spoken in `voice`: the same words and timing (/voice-conversion)."""
+        files = {"file": (filename, data)}
+        form = _form(voice=voice, format=fmt, model=model)
+        return _speech(self._send("POST", "/voice-conversion", slow=True, files=files, data=form))
 
     # -- documents and jobs ----------------------------------------------------------------
     def preview_pdf(
@@ -136,8 +161,11 @@ class ApiClient:
         pages: str | None = None,
         password: str | None = None,
         params: dict[str, Any] | None = None,
+        model: str | None = None,
+        language: str | None = None,
     ) -> JobBody:
         form = _form(text=text, title=title, voice=voice, pages=pages, password=password)
+        form.update(_form(model=model, language=language))
         form.update(_form(**(params or {})))
         files = {"file": (pdf[0], pdf[1], "application/pdf")} if pdf else None
         return self._json("POST", "/jobs", slow=True, data=form, files=files)
@@ -218,9 +246,33 @@ def _error_of(response: requests.Response) -> ApiError:
             "Check the server's console for details.",
             response.status_code,
         )
+    details = {key: value for key, value in body.items() if key not in BODY_KEYS}
     return ApiError(
-        body["error"], body.get("message", ""), body.get("solution", ""), response.status_code
+        body["error"],
+        body.get("message", ""),
+        body.get("solution", ""),
+        response.status_code,
+        details=details,
     )
+
+
+def _speech(response: requests.Response) -> Speech:
+    headers = response.headers
+    seconds = headers.get("X-Audio-Seconds")
+    return Speech(
+        response.content,
+        model=headers.get("X-TTS-Model"),
+        voice=headers.get("X-Voice"),
+        seconds=float(seconds) if seconds else None,
+        tags_removed=_listed(headers.get("X-Tags-Removed")),
+        params_ignored=_listed(headers.get("X-Params-Ignored")),
+    )
+
+
+def _listed(header: str | None) -> tuple[str, ...]:
+    """A comma list header as its items, each once, in order."""
+    items = (item.strip() for item in (header or "").split(","))
+    return tuple(dict.fromkeys(item for item in items if item))
 
 
 def _form(**fields: Any) -> dict[str, str]:

@@ -4,11 +4,13 @@ ApiClient (HTTP) and the tests' FakeApi (in memory) both implement it. The studi
 the backend, so answers stay plain JSON dicts; each JSON method's return type names, in its
 `Answer`, the server's response model (backend/api/schemas_*.py) the dict conforms to.
 tests/frontend/test_fake_api.py holds both implementations to these signatures and validates
-both one's answers against those models, key for key.
+both one's answers against those models, key for key. Audio comes back as Speech: the bytes,
+with what the server's headers said of them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
 
@@ -28,6 +30,18 @@ class Answer:
 
     def __repr__(self) -> str:
         return f"Answer{self.models!r}"
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Audio the server made (POST /tts, POST /voice-conversion) and what its headers said."""
+
+    audio: bytes
+    model: str | None = None  # X-TTS-Model: the model key that spoke
+    voice: str | None = None  # X-Voice: the voice that spoke
+    seconds: float | None = None  # X-Audio-Seconds
+    tags_removed: tuple[str, ...] = ()  # X-Tags-Removed: tags this model would have read aloud
+    params_ignored: tuple[str, ...] = ()  # X-Params-Ignored: knobs this model ignores
 
 
 Json = dict[str, Any]
@@ -69,10 +83,20 @@ class StudioApi(Protocol):
     def delete_voice(self, voice_id: str) -> VoiceDeletedBody: ...
     def voice_audio(self, voice_id: str) -> bytes: ...
 
-    # -- speech
+    # -- speech (`model`: a model key or real name; another than the loaded one makes the
+    # server switch to it; None speaks with the loaded one. `language`: ISO 639-1)
     def speak(
-        self, text: str, voice: str | None, params: dict[str, Any], fmt: str = "wav"
-    ) -> bytes: ...
+        self,
+        text: str,
+        voice: str | None,
+        params: dict[str, Any],
+        fmt: str = "wav",
+        model: str | None = None,
+        language: str | None = None,
+    ) -> Speech: ...
+    def convert_voice(
+        self, filename: str, data: bytes, voice: str, fmt: str = "wav", model: str | None = None
+    ) -> Speech: ...
 
     # -- documents and jobs
     def preview_pdf(
@@ -88,6 +112,8 @@ class StudioApi(Protocol):
         pages: str | None = None,
         password: str | None = None,
         params: dict[str, Any] | None = None,
+        model: str | None = None,
+        language: str | None = None,  # None: the server detects it from the text
     ) -> JobBody: ...
     def jobs(self) -> JobSummaries: ...
     def job(self, job_id: str) -> JobBody: ...

@@ -21,6 +21,7 @@ PAGES = [
     st.Page("app_pages/narrate.py", title="Narrate", icon=":material/menu_book:", default=True),
     st.Page("app_pages/voices.py", title="Voices", icon=":material/record_voice_over:"),
     st.Page("app_pages/quick_speak.py", title="Quick speak", icon=":material/campaign:"),
+    st.Page("app_pages/revoice.py", title="Re-voice a recording", icon=":material/swap_horiz:"),
     st.Page("app_pages/jobs.py", title="Jobs", icon=":material/history:"),
 ]
 

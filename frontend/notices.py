@@ -8,16 +8,30 @@ from typing import Any
 import streamlit as st
 
 from frontend.api_client import ApiError
+from frontend.languages import label
 
 
 def show_error(error: ApiError) -> None:
     text = f"**{error.message}**"
     if error.solution:
         text += f"\n\n{error.solution}"
+    listed = _listed(error)
+    if listed:
+        text += f"\n\n{listed}"
     if error.server_down:
         st.warning(text, icon=":material/cloud_off:")
     else:
         st.error(text, icon=":material/error:")
+
+
+def _listed(error: ApiError) -> str:
+    """What the error's solution points to in its body ('known_tags', 'languages'), spelt out:
+    the studio shows no raw body."""
+    if error.code == "unknown_tag" and error.details.get("known_tags"):
+        return "Tags it knows: " + ", ".join(error.details["known_tags"])
+    if error.code == "unsupported_language" and error.details.get("languages"):
+        return "Languages it speaks: " + ", ".join(map(label, error.details["languages"]))
+    return ""
 
 
 def act(action: Callable[[], Any], done: str | Callable[[Any], str]) -> None:

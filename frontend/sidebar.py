@@ -1,8 +1,10 @@
 """The sidebar on every page: is the server up, which engine and device, memory, Load/Unload,
-and how other apps reach the same voice through the OpenAI-compatible endpoint.
+the model picker and switches, and how other apps reach the same voice through the
+OpenAI-compatible endpoint.
 
-It re-checks /health every few seconds. When the server comes back after being down, the whole
-page reruns, so whatever the user was looking at recovers by itself.
+It re-checks /health every few seconds. When the server comes back after being down, or its
+model changes (a switch begins or ends), the whole page reruns, so whatever the user was
+looking at recovers by itself and its controls follow the model.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
+from frontend import model_picker, model_traits
 from frontend.api_client import ApiError
 from frontend.notices import act, show_error
 from frontend.state import HEALTH_KEY, client
 
 REFRESH_SECONDS = 5
 UP_KEY = "server_up"
+MODEL_SEEN_KEY = "model_seen"  # (loaded model, switching?) at the last check
 STATE_LABELS = {
     "ready": ":green[●] Ready",
     "loading": ":orange[●] Loading the model…",
@@ -32,6 +36,11 @@ def render() -> None:
     with st.sidebar:
         st.subheader("Server")
         _panel()
+        # Outside the fragment: choosing a model reruns the whole page, whose controls follow it.
+        report = st.session_state.get(HEALTH_KEY)
+        if report and "error" not in report and len(report.get("models") or ()) > 1:
+            st.subheader("Model")
+            model_picker.picker(report)
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -46,14 +55,19 @@ def _panel() -> None:
     up = health is not None
     st.session_state[HEALTH_KEY] = health
     st.session_state[UP_KEY] = up
-    if previous is not None and previous != up:
-        st.rerun()  # the server went away or came back: the page redraws to match
+    seen = _model_seen(health)
+    before = st.session_state.get(MODEL_SEEN_KEY)
+    st.session_state[MODEL_SEEN_KEY] = seen
+    if (previous is not None and previous != up) or (before is not None and before != seen):
+        st.rerun()  # the server went away or came back, or its model changed: redraw to match
     if health is None:
         return
     if "error" in health:  # 503: running, but set-up is incomplete
         show_error(ApiError(health["error"], health["message"], health.get("solution", ""), 503))
         return
+    model_traits.remember(health)
     _status(health)
+    model_picker.switch_status(health)
     _memory(health.get("memory") or {}, health)
     _buttons(health)
     _other_apps()
@@ -68,6 +82,12 @@ def _status(health: dict[str, Any]) -> None:
     if error and health["state"] == "error":
         show_error(ApiError(error["error"], error["message"], error.get("solution", "")))
     _status_of_host(health)
+
+
+def _model_seen(health: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    if not health or "error" in health:
+        return None
+    return health.get("model"), bool(health.get("switching")), health.get("model_switch")
 
 
 def _keep_alive(health: dict[str, Any]) -> str:

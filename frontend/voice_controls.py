@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import streamlit as st
@@ -78,26 +79,37 @@ def stale_current(voices: dict[str, Any]) -> bool:
     return bool(voices.get("current_warning"))
 
 
-def delivery(engine: str | None, key: str) -> dict[str, Any]:
-    """Speed, emotion, pacing, variety and seed, with defaults that suit most voices."""
+SLIDER_NAMES = {"exaggeration": "Exaggeration", "cfg_weight": "CFG weight"}
+
+
+def delivery(
+    engine: str | None, key: str, ignored: Sequence[str] = (), model: str = ""
+) -> dict[str, Any]:
+    """Speed, emotion, pacing, variety and seed, with defaults that suit most voices. The knobs
+    in `ignored` (what /health's `ignored_params` lists for `model`) are neither shown nor sent."""
+    params: dict[str, Any] = {}
     with st.expander("Delivery settings"):
         if engine == "piper":
             st.caption("The Piper engine follows Speed only; the other settings shape Chatterbox.")
-        rate = st.slider("Speed", 0.5, 2.0, 1.0, 0.05, key=f"{key}_rate", help=HELP["rate"])
-        exaggeration = st.slider(
-            "Exaggeration", 0.0, 2.0, 0.5, 0.05, key=f"{key}_exag", help=HELP["exaggeration"]
+        hidden = [SLIDER_NAMES[name] for name in SLIDER_NAMES if name in ignored]
+        if hidden:
+            pronoun = "it is" if len(hidden) == 1 else "they are"
+            st.caption(
+                f"{model or 'This model'} ignores {' and '.join(hidden)}, so {pronoun} hidden."
+            )
+        params["rate"] = st.slider(
+            "Speed", 0.5, 2.0, 1.0, 0.05, key=f"{key}_rate", help=HELP["rate"]
         )
-        cfg_weight = st.slider(
-            "CFG weight", 0.0, 1.0, 0.5, 0.05, key=f"{key}_cfg", help=HELP["cfg_weight"]
-        )
-        temperature = st.slider(
+        if "exaggeration" not in ignored:
+            params["exaggeration"] = st.slider(
+                "Exaggeration", 0.0, 2.0, 0.5, 0.05, key=f"{key}_exag", help=HELP["exaggeration"]
+            )
+        if "cfg_weight" not in ignored:
+            params["cfg_weight"] = st.slider(
+                "CFG weight", 0.0, 1.0, 0.5, 0.05, key=f"{key}_cfg", help=HELP["cfg_weight"]
+            )
+        params["temperature"] = st.slider(
             "Temperature", 0.05, 2.0, 0.8, 0.05, key=f"{key}_temp", help=HELP["temperature"]
         )
         seed = st.number_input("Seed", 0, 2**32 - 1, 0, 1, key=f"{key}_seed", help=HELP["seed"])
-    return {
-        "rate": rate,
-        "exaggeration": exaggeration,
-        "cfg_weight": cfg_weight,
-        "temperature": temperature,
-        "seed": int(seed) or None,
-    }
+    return {**params, "seed": int(seed) or None}

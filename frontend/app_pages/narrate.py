@@ -7,10 +7,13 @@ from typing import Any
 
 import streamlit as st
 
-from frontend import job_view
+from frontend import job_view, model_picker
 from frontend.api_client import ApiError
+from frontend.languages import language_choice
+from frontend.model_traits import Traits, tag_speaker
 from frontend.notices import show_error, too_large
 from frontend.state import client, health, limits, open_job, set_open_job
+from frontend.tag_palette import palette, will_remove
 from frontend.voice_controls import delivery, voice_choice
 
 CHARS_PER_SECOND = 15  # typical narration pace, for the length estimate only
@@ -30,16 +33,20 @@ def page() -> None:
     source = st.segmented_control(
         "Source", ["PDF", "Text"], default="PDF", key="narrate_source", required=True
     )
-    request = _pdf_source() if source == "PDF" else _text_source()
+    traits = model_picker.chosen_traits()
+    request = _pdf_source() if source == "PDF" else _text_source(traits)
     st.text_input("Title (optional)", key="narrate_title", max_chars=200)
+    language = language_choice(traits.languages, "narrate", detect=True)
     voice = voice_choice(voices, "narrate")
-    params = delivery((health() or {}).get("engine"), "narrate")
+    engine = (health() or {}).get("engine")
+    params = delivery(engine, "narrate", traits.ignored_params, traits.title)
     ready = request is not None and voice is not None
     start = st.button(
         "Generate narration", type="primary", disabled=not ready, icon=":material/play_arrow:"
     )
     if start:
-        _start(request or {}, voice, params)
+        model = model_picker.chosen()
+        _start({**(request or {}), "model": model, "language": language}, voice, params)
 
 
 def _pdf_source() -> dict[str, Any] | None:
@@ -103,9 +110,15 @@ def _show_preview(preview: dict[str, Any]) -> None:
             st.caption("Only the first pages are shown here; the narration reads them all.")
 
 
-def _text_source() -> dict[str, Any] | None:
+def _text_source(traits: Traits) -> dict[str, Any] | None:
     limit = limits()["max_job_chars"]
-    text = st.text_area(
+    if traits.tags != ():
+        text_column, tag_column = st.columns([3, 1])
+        with tag_column:
+            palette(traits, "narrate_text", limit)
+    else:
+        text_column = st.container()
+    text = text_column.text_area(
         "Text",
         key="narrate_text",
         height=240,
@@ -114,6 +127,7 @@ def _text_source() -> dict[str, Any] | None:
     )
     if not text.strip():
         return None
+    will_remove(text, traits, tag_speaker(health()))
     minutes = len(text) / CHARS_PER_SECOND / 60
     st.caption(f"{len(text):,} characters, roughly {max(1, round(minutes))} min of narration.")
     return {"text": text}

@@ -1,24 +1,23 @@
-"""Quick speak: a short text read aloud at once, to try a voice and its settings."""
+"""Quick speak: a short text read aloud at once, to try a voice, a model and its settings."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from frontend import model_picker
 from frontend.api_client import ApiError
+from frontend.api_protocol import Speech
+from frontend.audio_formats import MIME
+from frontend.languages import language_choice
+from frontend.model_traits import tag_speaker, title_of
 from frontend.notices import show_error
 from frontend.state import client, health, limits
+from frontend.tag_palette import palette, removed_notice
 from frontend.voice_controls import delivery, voice_choice
 
 RESULT_KEY = "quick_speak_result"
-# The formats /tts offers that a browser can play (pcm is raw samples, for programs).
-MIME = {
-    "wav": "audio/wav",
-    "mp3": "audio/mpeg",
-    "ogg": "audio/ogg",
-    "opus": "audio/ogg; codecs=opus",
-    "aac": "audio/aac",
-    "flac": "audio/flac",
-}
+TEXT_KEY = "quick_text"
+GREETING = "Hello! This is how I sound when I read your documents aloud."
 
 
 def page() -> None:
@@ -29,15 +28,19 @@ def page() -> None:
     except ApiError as error:
         show_error(error)
         return
-    text = st.text_area(
-        "Text",
-        value="Hello! This is how I sound when I read your documents aloud.",
-        max_chars=int(limits()["max_text_chars"]),
-        key="quick_text",
-        height=120,
-    )
+    traits = model_picker.chosen_traits()
+    st.session_state.setdefault(TEXT_KEY, GREETING)  # a default without a value= to fight with
+    max_chars = int(limits()["max_text_chars"])
+    if traits.tags != ():
+        text_column, tag_column = st.columns([3, 1])
+        with tag_column:
+            palette(traits, TEXT_KEY, max_chars)
+    else:
+        text_column = st.container()
+    text = text_column.text_area("Text", max_chars=max_chars, key=TEXT_KEY, height=120)
+    language = language_choice(traits.languages, "quick", detect=False)
     voice = voice_choice(voices, "quick")
-    params = delivery((health() or {}).get("engine"), "quick")
+    params = delivery((health() or {}).get("engine"), "quick", traits.ignored_params, traits.title)
     fmt = st.segmented_control(
         "Format", list(MIME), default="wav", key="quick_format", required=True
     )
@@ -47,23 +50,33 @@ def page() -> None:
     if speak:
         try:
             with st.spinner("Speaking…"):
-                audio = client().speak(text, voice, params, fmt)
+                speech = client().speak(
+                    text, voice, params, fmt, model=model_picker.chosen(), language=language
+                )
         except ApiError as error:
             st.session_state.pop(RESULT_KEY, None)  # never leave an old take under a new error
             show_error(error)
         else:
-            st.session_state[RESULT_KEY] = (audio, fmt)
+            st.session_state[RESULT_KEY] = (speech, fmt)
     if RESULT_KEY in st.session_state:
-        audio, kind = st.session_state[RESULT_KEY]
-        st.audio(audio, format=MIME[kind])
-        st.download_button(
-            f"Download {kind.upper()}",
-            data=audio,
-            file_name=f"speech.{kind}",
-            mime=MIME[kind],
-            icon=":material/download:",
-            on_click="ignore",
-        )
+        _result(*st.session_state[RESULT_KEY])
+
+
+def _result(speech: Speech, kind: str) -> None:
+    report = health()
+    title = title_of(report, speech.model) if speech.model else None
+    if title:
+        st.caption(f"Spoken by {title}.")
+    removed_notice(speech.tags_removed, title or "This model", tag_speaker(report))
+    st.audio(speech.audio, format=MIME[kind])
+    st.download_button(
+        f"Download {kind.upper()}",
+        data=speech.audio,
+        file_name=f"speech.{kind}",
+        mime=MIME[kind],
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 page()

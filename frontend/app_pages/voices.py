@@ -10,11 +10,11 @@ import streamlit as st
 from frontend import format as fmt
 from frontend.api_client import ApiError
 from frontend.api_protocol import StudioApi
+from frontend.audio_formats import UPLOAD_TYPES
 from frontend.notices import act, show_error, too_large
 from frontend.state import client, health, limits
 from frontend.voice_controls import current_name, stale_current
 
-AUDIO_TYPES = ["wav", "mp3", "flac", "ogg", "webm", "m4a", "mp4"]  # what POST /voices takes
 ROUND_KEY = "voice_input_round"
 CLONING_OFF = (
     "The current engine ({engine}) reads with its built-in voice and cannot clone. You can still "
@@ -81,7 +81,7 @@ def _add_voice(api: StudioApi, voices: dict[str, Any]) -> None:
     with upload_tab:
         clip = st.file_uploader(
             "Reference clip (WAV, MP3, FLAC, OGG, or a WebM/MP4 browser recording)",
-            type=AUDIO_TYPES,
+            type=UPLOAD_TYPES,
             key=f"voice_file_{_round()}",
             max_upload_size=max(1, int(limit["max_upload_mb"])),
             help=f"Up to {limit['max_upload_mb']} MB, the server's limit.",

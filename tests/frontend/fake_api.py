@@ -19,37 +19,14 @@ from frontend.api_protocol import (
     ModelUnloadBody,
     PdfPreviewBody,
     ScenesPageBody,
+    Speech,
     VoiceBody,
     VoiceDeletedBody,
     VoiceListBody,
 )
-from tests.frontend import fake_jobs, fake_pdf, fake_voices, media, server_errors
+from tests.frontend import fake_jobs, fake_models, fake_pdf, fake_voices, media, server_errors
+from tests.frontend.fake_memory import LIMITS, MEMORY, unloaded
 
-LIMITS: dict[str, Any] = {
-    "max_upload_bytes": 52428800,
-    "max_upload_mb": 50,
-    "max_text_chars": 5000,
-    "max_job_chars": 2000000,
-    "voice_min_seconds": 3.0,
-    "voice_max_seconds": 60.0,
-    "max_pdf_pages": 2000,
-}
-MEMORY: dict[str, Any] = {
-    "rss_bytes": 170885120,
-    "vram_allocated_bytes": None,
-    "vram_reserved_bytes": None,
-    "vram_free_bytes": None,  # the whole device's, on a GPU
-    "vram_total_bytes": None,
-    "ram_total_bytes": 25276502016,
-    "ram_available_bytes": 24695967744,
-}
-READING_KEYS = (
-    "rss_bytes",
-    "host_rss_bytes",
-    "vram_device_used_bytes",
-    "vram_allocated_bytes",
-    "vram_reserved_bytes",
-)  # /model/unload's
 _instances = itertools.count(1)
 
 
@@ -58,13 +35,15 @@ class FakeApi:
     that conform to the server's response models (test_fake_api.py checks both).
 
     Scripting: `engine`, `device`, `can_clone`, `state`, `model_loaded`, `keep_alive`,
-    `expires_in`, `last_error`, `engine_host`, `limits`, `memory`, `engine_voices` (the names of the engine's
-    own voices, as Piper's CHATTERBOX_PIPER_VOICES_DIR gives them), `current` (a library id;
-    one the engine cannot speak is passed over, as the server does);
+    `expires_in`, `last_error`, `engine_host`, `limits`, `memory`, `engine_voices` (the names of
+    the engine's own voices, as Piper's CHATTERBOX_PIPER_VOICES_DIR gives them), `current` (a
+    library id; one the engine cannot speak is passed over, as the server does); `models` (a
+    FakeModels: the catalog, the loaded model, switching, each model's traits; `use_family`).
     `down = True` makes every call raise server_unreachable, `not_set_up = True` makes /health
     answer the 503 body (and every other call raise it); `fail_next(method, error)` queues an
     ApiError for the next call of one method. Jobs advance only when a test says so
-    (`add_job`, `complete_scene`, `fail_scene`, `finish_job`). Each call, failed ones included,
+    (`add_job`, `complete_scene`, `fail_scene`, `finish_job`); a job's language is not
+    detected (the server's detection is its own). Each call, failed ones included,
     is appended to `calls` as (method, {argument: value}); `scenes_sent` lists the idx of every
     scene row that `job_scenes` returned.
     """
@@ -72,19 +51,14 @@ class FakeApi:
     def __init__(self, *, engine: str = "piper", can_clone: bool | None = None, **limits: Any):
         self.base_url = f"http://fake-{next(_instances)}.invalid"  # st.cache_data keys on it
         self.timeout, self.slow_timeout = 10.0, 600.0
-        self.engine = engine
-        self.device = "cpu" if engine == "piper" else "cuda"
+        self.engine, self.device = engine, "cpu" if engine == "piper" else "cuda"
         self.can_clone = engine == "chatterbox" if can_clone is None else can_clone
         self.state, self.model_loaded, self.keep_alive = "ready", True, -1.0
         self.expires_in: float | None = None
-        self.last_error: dict[str, Any] | None = None
+        self.last_error: dict[str, Any] | None = None  # as /health reports it
         # the engine's host process, as /health reports it (None: an engine in the server)
-        self.engine_host: dict[str, Any] | None = {
-            "pid": 4242,
-            "rss_bytes": 412_000_000,
-            "starts": 1,
-            "last_exit": None,
-        }
+        self.engine_host: dict[str, Any] | None = {"pid": 4242, "rss_bytes": 412_000_000,
+                                                   "starts": 1, "last_exit": None}  # fmt: skip
         self.down = self.not_set_up = False
         self.limits = {**LIMITS, **limits}
         self.memory = dict(MEMORY)
@@ -95,6 +69,7 @@ class FakeApi:
         self.clips: dict[str, bytes] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.scenes_sent: list[int] = []  # the idx of every scene row job_scenes answered with
+        self.models = fake_models.FakeModels()
         self._queued: dict[str, list[ApiError]] = defaultdict(list)
 
     # -- scripting -----------------------------------------------------------------------------
@@ -104,10 +79,16 @@ class FakeApi:
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [args for name, args in self.calls if name == method]
 
+    def use_family(self, *keys: str, loaded: str = "original") -> None:
+        """A server on a GPU with these models (default: the Chatterbox family), one loaded."""
+        self.engine = "piper" if loaded == "piper" else "chatterbox"
+        self.device, self.can_clone = "cuda", self.models.of(loaded).can_clone
+        self.models.catalog = list(keys or ("original", "turbo", "multilingual"))
+        self.models.loaded = loaded
+
     def add_voice_record(self, name: str, seconds: float = 12.5) -> dict[str, Any]:
         """A voice already in the library, as if uploaded earlier."""
-        clip = media.tone(seconds)
-        return self._store_voice(name, clip, seconds)
+        return self._store_voice(name, media.tone(seconds), seconds)
 
     def add_job(
         self,
@@ -132,11 +113,7 @@ class FakeApi:
         fake_jobs.settle(self.records[job_id])
 
     def finish_job(self, job_id: str) -> None:
-        job = self.records[job_id]
-        for scene in job["scenes"]:
-            if scene["audio_status"] != "completed":
-                fake_jobs.complete_scene(job, scene["idx"])
-        fake_jobs.settle(job)
+        fake_jobs.finish(self.records[job_id])
 
     # -- server and model ----------------------------------------------------------------------
     def health(self) -> HealthBody:
@@ -150,6 +127,7 @@ class FakeApi:
             **self._model_status(),
             "can_clone": self.can_clone,
             "has_builtin_voice": True,
+            **self.models.health(self.engine, self.model_loaded),
             "sample_rate": media.RATE,
             "memory": dict(self.memory),
             "limits": dict(self.limits),
@@ -167,20 +145,8 @@ class FakeApi:
         self._enter("unload_model")
         was_loaded = self.model_loaded
         self.state, self.model_loaded = "unloaded", False
-        before = {key: self.memory.get(key) for key in READING_KEYS}
-        after = dict(before)
-        if self.engine_host is not None and was_loaded:  # the host ends, and all it held
-            before["host_rss_bytes"] = self.engine_host["rss_bytes"]
-            gone = ("host_rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")
-            after |= {key: 0 for key in gone if before[key] is not None}
-            self.engine_host = {**self.engine_host, "pid": None, "rss_bytes": None}
-            self.engine_host["last_exit"] = "unloaded"
-        freed = {
-            key: None if before[key] is None or after[key] is None else before[key] - after[key]
-            for key in before
-        }
-        body = {"unloaded": was_loaded, "engine": self.engine, "before": before}
-        return {**body, "after": after, "freed": freed}
+        body, self.engine_host = unloaded(self.memory, self.engine_host, was_loaded)
+        return {"unloaded": was_loaded, "engine": self.engine, **body}
 
     # -- voices --------------------------------------------------------------------------------
     def voices(self) -> VoiceListBody:
@@ -188,7 +154,7 @@ class FakeApi:
         return {
             "voices": [dict(voice) for voice in self.library],
             "current": self.current,
-            "current_warning": self._current_warning(),
+            "current_warning": fake_voices.current_warning(self.current, self.can_clone),
             "builtin_available": True,
             "engine_voices": [{"id": name, "name": name} for name in self.engine_voices],
             "can_clone": self.can_clone,
@@ -227,13 +193,40 @@ class FakeApi:
 
     # -- speech --------------------------------------------------------------------------------
     def speak(
-        self, text: str, voice: str | None, params: dict[str, Any], fmt: str = "wav"
-    ) -> bytes:
-        self._enter("speak", text=text, voice=voice, params=params, fmt=fmt)
+        self,
+        text: str,
+        voice: str | None,
+        params: dict[str, Any],
+        fmt: str = "wav",
+        model: str | None = None,
+        language: str | None = None,
+    ) -> Speech:
+        sent = {"text": text, "voice": voice, "params": params, "fmt": fmt}
+        self._enter("speak", **sent, model=model, language=language)
         if not text.strip():
             raise server_errors.text_empty()
-        self._resolve_voice(voice)
-        return media.tone(0.5, "MP3" if fmt == "mp3" else "WAV")
+        key = self.models.key_of(model, self.engine)
+        voice_id = self._resolve_voice(voice, self._can_clone(key))
+        ready = self.models.prepare(
+            self.engine, model, text, language, params, self._clip_of(voice_id)
+        )
+        self._switch(ready.key)
+        audio, removed = media.tone(0.5, media.kind(fmt)), tuple(dict.fromkeys(ready.tags_removed))
+        return Speech(audio, ready.key, voice_id or "builtin", 0.5, removed, ready.params_ignored)
+
+    def convert_voice(
+        self, filename: str, data: bytes, voice: str, fmt: str = "wav", model: str | None = None
+    ) -> Speech:
+        self._enter(
+            "convert_voice", filename=filename, data=data, voice=voice, fmt=fmt, model=model
+        )
+        key = self.models.converting(self.engine, model)
+        voice_id = self._resolve_voice(voice, True)
+        self.models.check_reference(key, self._clip_of(voice_id))
+        seconds = server_errors.check_recording(filename, data, self.limits)
+        self._switch(key)
+        audio = media.tone(seconds, media.kind(fmt), pitch=330.0)
+        return Speech(audio, model=key, voice=voice_id or "builtin", seconds=round(seconds, 3))
 
     # -- documents and jobs --------------------------------------------------------------------
     def preview_pdf(
@@ -252,19 +245,24 @@ class FakeApi:
         pages: str | None = None,
         password: str | None = None,
         params: dict[str, Any] | None = None,
+        model: str | None = None,
+        language: str | None = None,
     ) -> JobBody:
         sent = {"text": text, "pdf": pdf, "title": title, "voice": voice, "pages": pages}
-        self._enter("create_job", **sent, password=password, params=params)
+        self._enter("create_job", **sent, password=password, params=params, model=model,
+                    language=language)  # fmt: skip
         if (text is None) == (pdf is None):
             raise server_errors.invalid_request("Send exactly one of 'file' (a PDF) or 'text'.")
-        voice_id = self._resolve_voice(voice) or "builtin"
-        if text is not None:
-            job = fake_jobs.text_job(text, title, voice_id, dict(params or {}))
-        else:
-            name, data = pdf
-            job = fake_jobs.pdf_job(
-                name, data, pages, password, title, voice_id, dict(params or {})
-            )
+        key = self.models.key_of(model, self.engine)
+        voice_id = self._resolve_voice(voice, self._can_clone(key))
+        ready = self.models.prepare(
+            self.engine, model, text or "", language, params or {}, self._clip_of(voice_id)
+        )
+        kept = {**fake_jobs.PARAMS, **(params or {}), "language": ready.language,
+                "model": ready.key}  # fmt: skip
+        voice_id = voice_id or "builtin"
+        job = (fake_jobs.text_job(text, title, voice_id, kept) if text is not None
+               else fake_jobs.pdf_job(*pdf, pages, password, title, voice_id, kept))  # fmt: skip
         self.records[job["id"]] = job
         return fake_jobs.public(job)
 
@@ -321,7 +319,7 @@ class FakeApi:
             counts = fake_jobs.progress(job)
             done = f"{counts['completed']} of {counts['total']} scenes are done."
             raise server_errors.not_ready(f"The narration is {job['status']}: {done}")
-        return media.tone(1.0, "MP3" if fmt == "mp3" else "WAV")
+        return media.tone(1.0, media.kind(fmt))
 
     # -- plumbing ------------------------------------------------------------------------------
     def _enter(self, method: str, **args: Any) -> None:
@@ -346,7 +344,24 @@ class FakeApi:
             "expires_in": self.expires_in,
             "last_error": self.last_error,
             "engine_host": self.engine_host,
+            **self.models.status(self.engine),
         }
+
+    def _switch(self, key: str) -> None:
+        """The model `key` loaded, as the server's next call makes it (409 with switching off)."""
+        if self.models.switch(self.engine, key):
+            self.engine = "piper" if key == "piper" else "chatterbox"
+            self.can_clone = self.models.of(key).can_clone
+        self.state, self.model_loaded = "ready", True
+
+    def _can_clone(self, key: str) -> bool:
+        loaded = key == self.models.loaded_key(self.engine)
+        return self.can_clone if loaded else self.models.of(key).can_clone
+
+    def _clip_of(self, voice_id: str | None) -> tuple[str, float] | None:
+        """A library voice's id and the seconds of its clip (None: not a library voice)."""
+        found = [(v["id"], v["duration_seconds"]) for v in self.library if v["id"] == voice_id]
+        return found[0] if found else None
 
     def _store_voice(self, name: str, clip: bytes, seconds: float) -> dict[str, Any]:
         voice = fake_voices.record(name, seconds, order=len(self.library))
@@ -364,27 +379,17 @@ class FakeApi:
         available = ["builtin", *self.engine_voices] + [v["id"] for v in self.library]
         return server_errors.unknown_voice(voice_id, available)
 
-    def _current_warning(self) -> str | None:
-        """The server's words for a current voice the engine cannot speak (else None)."""
-        if self.current is None or self.can_clone:
-            return None
-        return (
-            f"The current voice {self.current!r} cannot be spoken (this engine cannot clone); "
-            "the built-in voice spoke instead. Choose another with POST /load_voice or clear it "
-            "with DELETE /load_voice."
-        )
-
-    def _resolve_voice(self, voice: str | None) -> str | None:
+    def _resolve_voice(self, voice: str | None, can_clone: bool) -> str | None:
         """The voice id spoken in (None: the built-in one). No voice: the current one, passed
-        over when the engine cannot clone (the server's X-Voice-Warning case)."""
+        over when the model cannot clone (the server's X-Voice-Warning case)."""
         if not voice:
-            return self.current if self.can_clone else None
+            return self.current if can_clone else None
         if voice == "builtin":
             return None
         if voice in self.engine_voices:
             return voice
         found = self._voice(voice, unknown=self._unknown)["id"]
-        if not self.can_clone:
+        if not can_clone:
             raise server_errors.cloning_unavailable()
         return found
 

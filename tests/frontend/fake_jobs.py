@@ -16,6 +16,8 @@ from tests.frontend import fake_pdf, server_errors
 
 START = datetime(2026, 11, 21, 7, 11, 53, tzinfo=UTC)
 SCENE_SECONDS = 3.0  # wall time of each finished scene, for the time-left estimate
+# A job keeps every synthesis setting, the defaults of those not sent included (and its model).
+PARAMS = {"rate": 1.0, "exaggeration": 0.5, "cfg_weight": 0.5, "temperature": 0.8, "seed": None}
 _created = itertools.count()  # each new job a minute after the last: GET /jobs is newest first
 
 
@@ -95,6 +97,14 @@ def _scene(job_id: str, idx: int, page: int | None, text: str) -> dict[str, Any]
         "speaker_similarity": None,
         "image_error": None,
     }
+
+
+def finish(job: dict[str, Any]) -> None:
+    """Every scene not yet spoken spoken now, and the job settled."""
+    for scene in job["scenes"]:
+        if scene["audio_status"] != "completed":
+            complete_scene(job, scene["idx"])
+    settle(job)
 
 
 def append_scene(job: dict[str, Any], text: str, page: int | None = None) -> int:

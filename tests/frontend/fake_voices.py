@@ -30,3 +30,14 @@ def record(name: str, seconds: float, order: int) -> dict[str, Any]:
         "source_filename": f"{name}.wav",
         "path": f"{voice_id}/reference.wav",
     }
+
+
+def current_warning(current: str | None, can_clone: bool) -> str | None:
+    """The server's words for a current voice the engine cannot speak (it cannot clone)."""
+    if current is None or can_clone:
+        return None
+    return (
+        f"The current voice {current!r} cannot be spoken (this engine cannot clone); "
+        "the built-in voice spoke instead. Choose another with POST /load_voice or clear it "
+        "with DELETE /load_voice."
+    )

@@ -24,6 +24,11 @@ def tone(seconds: float = 0.5, fmt: str = "WAV", rate: int = RATE, pitch: float 
     return buffer.getvalue()
 
 
+def kind(fmt: str) -> str:
+    """The libsndfile format the fake answers a request's `format` in: MP3 for mp3, else WAV."""
+    return "MP3" if fmt == "mp3" else "WAV"
+
+
 def seconds_of(data: bytes) -> float:
     """Length of an encoded clip; raises soundfile.LibsndfileError when it is not audio."""
     info = sf.info(io.BytesIO(data))

@@ -20,6 +20,13 @@ CLONING_SOLUTION = (
 )
 
 
+AUDIO_SOLUTION = "Upload WAV, MP3, FLAC, OGG, WebM (Opus) or MP4 (AAC) audio."
+UNREADABLE_SOLUTION = "The file may be damaged; export it again as WAV and upload that."
+# The headers the server sniffs (backend/voices/validate.py); MP4's "ftyp" sits at byte 4, and
+# an MP3 may begin with a bare frame (11 sync bits).
+AUDIO_MAGIC = (b"RIFF", b"\x1a\x45\xdf\xa3", b"ID3", b"fLaC", b"OggS")
+
+
 def not_set_up() -> ApiError:
     return ApiError(
         "environment_not_setup",
@@ -94,31 +101,7 @@ def pdf_encrypted(password_given: bool) -> ApiError:
 
 def check_clip(filename: str, data: bytes, limits: dict[str, Any]) -> float:
     """The server's checks of a reference clip, in its order; returns its length in seconds."""
-    if not re.search(r"\.(wav|mp3|flac|ogg|webm|m4a|mp4)$", filename.lower()):
-        raise ApiError(
-            "unsupported_audio_format",
-            f"'{filename}' does not end in .wav, .mp3, .flac, .ogg, .webm, .m4a or .mp4, "
-            "so it is not accepted.",
-            "Upload WAV, MP3, FLAC, OGG, WebM (Opus) or MP4 (AAC) audio.",
-            415,
-        )
-    if len(data) > limits["max_upload_bytes"]:
-        raise ApiError(
-            "upload_too_large",
-            f"'{filename}' is {len(data) / 2**20:.1f} MB; "
-            f"the limit is {limits['max_upload_mb']:g} MB.",
-            "Trim the clip: 10-30 seconds of clean speech is ideal for cloning.",
-            413,
-        )
-    try:
-        seconds = media.seconds_of(data)
-    except sf.LibsndfileError:
-        raise ApiError(
-            "audio_unreadable",
-            "The audio file could not be decoded.",
-            "The file may be damaged; export it again as WAV and upload that.",
-            422,
-        ) from None
+    seconds = check_recording(filename, data, limits)
     low, high = limits["voice_min_seconds"], limits["voice_max_seconds"]
     if seconds < low:
         raise ApiError(
@@ -137,3 +120,138 @@ def check_clip(filename: str, data: bytes, limits: dict[str, Any]) -> float:
             422,
         )
     return seconds
+
+
+def check_recording(filename: str, data: bytes, limits: dict[str, Any]) -> float:
+    """The server's checks of an uploaded recording (a reference clip's, before its length
+    limits), in its order; returns its length in seconds."""
+    if not re.search(r"\.(wav|mp3|flac|ogg|webm|m4a|mp4)$", filename.lower()):
+        raise ApiError(
+            "unsupported_audio_format",
+            f"'{filename}' does not end in .wav, .mp3, .flac, .ogg, .webm, .m4a or .mp4, "
+            "so it is not accepted.",
+            AUDIO_SOLUTION,
+            415,
+        )
+    if not data:
+        raise ApiError("audio_unreadable", f"The file '{filename}' is empty (0 bytes).",
+                       UNREADABLE_SOLUTION, 422)  # fmt: skip
+    if len(data) > limits["max_upload_bytes"]:
+        raise ApiError(
+            "upload_too_large",
+            f"'{filename}' is {len(data) / 2**20:.1f} MB; "
+            f"the limit is {limits['max_upload_mb']:g} MB.",
+            "Trim the clip: 10-30 seconds of clean speech is ideal for cloning.",
+            413,
+        )
+    mpeg_frame = len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0
+    if not (data.startswith(AUDIO_MAGIC) or data[4:8] == b"ftyp" or mpeg_frame):
+        raise ApiError(
+            "unsupported_audio_format",
+            f"The content of '{filename}' is not audio (no WAV, MP3, FLAC, OGG, WebM or MP4 "
+            "header), whatever its extension says.",
+            AUDIO_SOLUTION,
+            415,
+        )
+    try:
+        return media.seconds_of(data)
+    except sf.LibsndfileError:
+        raise ApiError(
+            "audio_unreadable",
+            "The audio file could not be decoded.",
+            UNREADABLE_SOLUTION,
+            422,
+        ) from None
+
+
+# -- the model family (backend/engines/manager.py, backend/speaking/prepare.py) ------------------
+INSTALL_MULTILINGUAL = "python setup_env.py --model multilingual"
+
+
+def model_not_found(name: str, names: list[str], family_key: str | None) -> ApiError:
+    """A request's model the server does not have; `family_key`: the Chatterbox model the name
+    means, when it is one (it is then not installed)."""
+    listed = ", ".join(names)
+    if name.strip().lower() in ("chatterbox", "piper"):
+        solution = (
+            f"Send one of {listed}, or restart the server with "
+            f"CHATTERBOX_ENGINE={name.strip().lower()}."
+        )
+    elif family_key is not None:
+        solution = (
+            f"Install it: python setup_env.py --model {family_key}, then restart the server; "
+            f"or send one of {listed}."
+        )
+    else:
+        solution = f"Send one of {listed} (GET /v1/models lists them)."
+    message = f"There is no model '{name}' on this server; it has {listed}."
+    return ApiError("model_not_found", message, solution, 404, details={"param": "model"})
+
+
+def model_not_loaded(wanted: tuple[str, str], loaded: tuple[str, str]) -> ApiError:
+    """Switching off: (real name, title) of the model asked for and of the loaded one."""
+    message = (
+        f"This request asks for {wanted[1]}, and the server has {loaded[1]} loaded; model "
+        "switching is off (CHATTERBOX_MODEL_SWITCH=off)."
+    )
+    solution = (
+        f"Send model={loaded[0]} (the loaded one), or set CHATTERBOX_MODEL_SWITCH=on and "
+        "restart the server so it can switch."
+    )
+    details = {"model": wanted[0], "loaded": loaded[0]}
+    return ApiError("model_not_loaded", message, solution, 409, details=details)
+
+
+def unknown_tag(title: str, unknown: list[str], known: list[str]) -> ApiError:
+    plural = "s" if len(unknown) > 1 else ""
+    return ApiError(
+        "unknown_tag",
+        f"{title} does not know the tag{plural} {', '.join(unknown)}.",
+        "Use one of the tags listed in 'known_tags', or remove the brackets.",
+        422,
+        details={"known_tags": known, "unknown_tags": unknown},
+    )
+
+
+def unsupported_language(
+    language: str, title: str, languages: list[str], multilingual: bool, all_codes: list[str]
+) -> ApiError:
+    if multilingual:
+        solution = f"Send one of: {', '.join(languages)}."
+    else:
+        solution = (
+            f"{title} speaks {', '.join(languages)} only. For other languages install the "
+            f"Multilingual model ({INSTALL_MULTILINGUAL}), then send "
+            f"model=multilingual and one of: {', '.join(all_codes)}."
+        )
+    message = f"{title} cannot speak '{language}'."
+    return ApiError(
+        "unsupported_language", message, solution, 422, details={"languages": languages}
+    )
+
+
+def voice_too_short_for_model(
+    voice_id: str, seconds: float, title: str, model: str, minimum: float
+) -> ApiError:
+    return ApiError(
+        "voice_too_short_for_model",
+        f"The reference clip of voice '{voice_id}' is {seconds:.1f} s long; {title} "
+        f"needs one longer than {minimum:g} s.",
+        "Upload a longer reference clip for this voice, or use another model (for example "
+        "model=original).",
+        422,
+        details={"model": model, "min_seconds": minimum, "seconds": round(seconds, 2)},
+    )
+
+
+def voice_conversion_unavailable(title: str | None = None) -> ApiError:
+    message = (
+        f"{title} cannot re-voice a recording."
+        if title
+        else "The current engine cannot re-voice a recording."
+    )
+    solution = (
+        "Voice conversion needs a Chatterbox model: install one with python setup_env.py "
+        "--model turbo, or send model=original (or turbo, multilingual) with the request."
+    )
+    return ApiError("voice_conversion_unavailable", message, solution, 400)

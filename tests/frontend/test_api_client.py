@@ -90,8 +90,10 @@ def test_a_stale_current_voice_under_piper_is_seen_as_such_and_cleared(tmp_path)
         assert voices["engine_voices"] == [{"id": SECOND_VOICE, "name": SECOND_VOICE}]
         assert stale_current(voices)  # what the studio warns about, on the server's real body
         params = {"rate": 1.0}
-        assert sf.info(io.BytesIO(api.speak("Still here.", None, params))).duration > 0.3
-        assert sf.info(io.BytesIO(api.speak("Slowly.", SECOND_VOICE, params))).duration > 0.3
+        assert sf.info(io.BytesIO(api.speak("Still here.", None, params).audio)).duration > 0.3
+        slow = api.speak("Slowly.", SECOND_VOICE, params)
+        assert sf.info(io.BytesIO(slow.audio)).duration > 0.3
+        assert slow.voice == SECOND_VOICE
 
         assert api.clear_voice() == {"current": None}
 
@@ -109,8 +111,51 @@ def test_a_rejected_clip_raises_the_servers_code_message_and_solution(api: ApiCl
 
 def test_speak_returns_audio_in_the_asked_format(api: ApiClient):
     params = {"rate": 1.0, "exaggeration": 0.5, "cfg_weight": 0.5, "temperature": 0.8}
-    audio = api.speak("Hello there.", None, params, "mp3")
-    assert sf.info(io.BytesIO(audio)).format == "MP3"
+    speech = api.speak("Hello there.", None, params, "mp3")
+    assert sf.info(io.BytesIO(speech.audio)).format == "MP3"
+    assert speech.voice == "builtin"
+    assert speech.model == "fake"
+    assert speech.seconds == pytest.approx(sf.info(io.BytesIO(speech.audio)).duration, abs=0.05)
+    assert speech.tags_removed == speech.params_ignored == ()
+
+
+def test_speak_sends_the_model_and_language_and_reads_what_the_headers_say(api: ApiClient):
+    speech = api.speak("Hi [laugh] there.", None, {"rate": 1.0}, model="fake", language="en")
+    assert speech.model == "fake"
+    assert speech.tags_removed == ("[laugh]",)  # the fake engine would read tags aloud
+    with pytest.raises(ApiError) as caught:
+        api.speak("Hallo.", None, {}, language="de")
+    assert (caught.value.code, caught.value.status) == ("unsupported_language", 422)
+    assert caught.value.details == {"languages": ["en"]}
+
+
+def test_an_error_bodys_other_fields_come_with_it_as_details(api: ApiClient):
+    with pytest.raises(ApiError) as caught:
+        api.speak("Hi.", None, {}, model="nope")
+    assert (caught.value.code, caught.value.status) == ("model_not_found", 404)
+    assert caught.value.details == {"param": "model"}
+    with pytest.raises(ApiError) as caught:
+        api.speak("Hi.", "nobody-00000000", {})
+    assert "builtin" in caught.value.details["available_voices"]
+
+
+def test_a_job_carries_its_model_and_language(api: ApiClient):
+    job = api.create_job(text="One short sentence.", model="fake", language="en")
+    assert (job["params"]["model"], job["params"]["language"]) == ("fake", "en")
+
+
+def test_convert_voice_returns_the_recording_in_the_voice_with_its_length(api: ApiClient):
+    voice = api.add_voice("anna.wav", clip_bytes(5.0), "Anna")
+    take = clip_bytes(2.0)
+    speech = api.convert_voice("take.wav", take, voice["id"], "mp3")
+    assert sf.info(io.BytesIO(speech.audio)).format == "MP3"
+    assert speech.voice == voice["id"]
+    assert speech.model == "fake"
+    assert speech.seconds == pytest.approx(sf.info(io.BytesIO(take)).duration, abs=0.01)
+    with pytest.raises(ApiError) as caught:
+        api.convert_voice("take.txt", b"words", voice["id"])
+    assert (caught.value.code, caught.value.status) == ("unsupported_audio_format", 415)
+    api.delete_voice(voice["id"])
 
 
 def test_a_pdf_preview_shows_the_selected_pages_text(api: ApiClient):
