@@ -260,6 +260,8 @@ class FakeApi:
         )
         kept = {**fake_jobs.PARAMS, **(params or {}), "language": ready.language,
                 "model": ready.key}  # fmt: skip
+        if ready.cfg_zeroed:
+            kept["cfg_weight"] = 0.0
         voice_id = voice_id or "builtin"
         job = (fake_jobs.text_job(text, title, voice_id, kept) if text is not None
                else fake_jobs.pdf_job(*pdf, pages, password, title, voice_id, kept))  # fmt: skip

@@ -59,6 +59,7 @@ class Ready:
     language: str | None
     tags_removed: tuple[str, ...] = ()
     params_ignored: tuple[str, ...] = ()
+    cfg_zeroed: bool = False  # another language than the voice's (taken as English): cfg 0
 
 
 @dataclass
@@ -153,7 +154,12 @@ class FakeModels:
             for name in traits.ignored_params
             if params.get(name, DEFAULTS[name]) != DEFAULTS[name]
         )
-        return Ready(key, language, removed, ignored)
+        zeroed = (
+            len(traits.languages) > 1
+            and language not in (None, "en")
+            and params.get("cfg_weight", DEFAULTS["cfg_weight"]) == DEFAULTS["cfg_weight"]
+        )
+        return Ready(key, language, removed, ignored, zeroed)
 
     def check_reference(self, key: str, voice: tuple[str, float] | None) -> None:
         """422 for a library voice (id, seconds) whose clip is too short for model `key`."""
