@@ -51,19 +51,29 @@ def unknown_tags(text: str, known: Iterable[str]) -> list[str]:
     return unknown
 
 
-def strip_tags(text: str) -> tuple[str, list[str]]:
-    """`text` without its tags, and the tags removed (as `find_tags` gives them).
+def strip_tags(text: str, keep: Iterable[str] = ()) -> tuple[str, list[str]]:
+    """`text` without its tags, and the tags removed (as `find_tags` gives them, in order).
 
-    Only the places where tags were change: a run of tags and the blanks around it becomes one
-    space, or nothing at the start or end of a line, after an opening bracket or quote, and
-    before punctuation or a closing bracket or quote ("Hi [laugh]." -> "Hi."); a line of nothing
-    but tags goes, with its newline, so no paragraph break appears. Other newlines and spacing
-    (a French " ?") are kept, and the result is not stripped further.
+    Tags named in `keep` (compared as in `unknown_tags`) stay where they are: keeping a model's
+    known tags removes only the unknown ones. Only the places where tags were removed change: a
+    run of tags and the blanks around it becomes one space, or nothing at the start or end of a
+    line, after an opening bracket or quote, and before punctuation or a closing bracket or
+    quote ("Hi [laugh]." -> "Hi."); a line of nothing but removed tags goes, with its newline,
+    so no paragraph break appears. Other newlines and spacing (a French " ?") are kept, and the
+    result is not stripped further.
     """
+    kept_names = {tag_name(tag) for tag in keep}
     removed: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
-        removed.extend(TAG.findall(match.group()))
+        run = match.group()
+        tags = TAG.findall(run)
+        kept = [tag for tag in tags if tag_name(tag) in kept_names]
+        removed.extend(tag for tag in tags if tag_name(tag) not in kept_names)
+        if len(kept) == len(tags):
+            return run
+        if kept:
+            return _edge(run[:1]) + " ".join(kept) + _edge(run[-1:])
         if match.group("line") is not None:
             return ""
         source, start, end = match.string, match.start(), match.end()
@@ -78,6 +88,11 @@ def strip_tags(text: str) -> tuple[str, list[str]]:
         return " "
 
     return _TAG_RUN.sub(replace, text), removed
+
+
+def _edge(char: str) -> str:
+    """What a run of tags keeps of its first or last character when some of its tags stay."""
+    return "\n" if char == "\n" else " " if char in (" ", "\t") else ""
 
 
 def _opens(source: str, index: int) -> bool:

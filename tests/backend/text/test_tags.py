@@ -92,6 +92,14 @@ def test_strip_tags_returns_the_removed_tags_in_order():
     assert strip_tags("[Laugh] a [cough] b [laugh]") == ("a b", ["[Laugh]", "[cough]", "[laugh]"])
 
 
+def test_strip_tags_keeps_the_tags_named_in_keep_and_removes_the_rest():
+    keep = ["[laugh]", "sigh"]
+    assert strip_tags("Hi [giggle] [Laugh].", keep=keep) == ("Hi [Laugh].", ["[giggle]"])
+    assert strip_tags("[giggle] so [sigh]", keep=keep) == ("so [sigh]", ["[giggle]"])
+    assert strip_tags("a\n[giggle] [laugh]\nb", keep=keep) == ("a\n[laugh]\nb", ["[giggle]"])
+    assert strip_tags("x [laugh]  [sigh] y", keep=keep) == ("x [laugh]  [sigh] y", [])
+
+
 def test_strip_tags_keeps_other_spacing_and_punctuation_as_written():
     text = "Où est mon manteau ?  Ici.\tLà [1]."
     assert strip_tags(text) == (text, [])
