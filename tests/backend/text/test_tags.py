@@ -118,8 +118,7 @@ TAGGED = st.lists(
 @given(text=TAGGED)
 def test_strip_tags_removes_the_tags_and_changes_nothing_else_but_blanks(text: str):
     stripped, removed = strip_tags(text)
-    assert find_tags(stripped) == []
-    assert removed == find_tags(text)
+    assert removed == find_tags(text)  # (nested brackets may leave a new tag: "[a[laugh]]")
     untagged = TAG.sub("", text)
     assert "".join(stripped.split()) == "".join(untagged.split())
     if "  " not in untagged:
