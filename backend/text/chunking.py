@@ -7,11 +7,14 @@ import re
 
 import pysbd
 
+from backend.text.tags import TAG
+
 # A split-off tail shorter than this is too little text to synthesize well on its own.
 MIN_FRAGMENT_CHARS = 20
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _CLAUSE_BREAK = re.compile(r"(?<=[,;:]) ")
+_TAGS_ONLY = re.compile(rf"{TAG.pattern}(?: {TAG.pattern})*")
 
 
 def split_text(text: str, max_chars: int, first_alone: bool = False) -> list[str]:
@@ -26,6 +29,12 @@ def split_text(text: str, max_chars: int, first_alone: bool = False) -> list[str
     , ; : and then between words, with words moved so it does not end in a fragment shorter than
     MIN_FRAGMENT_CHARS; a word is cut only when it alone exceeds `max_chars`. Empty or blank text
     gives []. Raises ValueError for max_chars < 1.
+
+    Paralinguistic tags (backend.text.tags: "[laugh]", "[clear throat]") are words that are never
+    split inside (unless a tag alone exceeds `max_chars`) and never stand alone in a chunk: a tag
+    belongs to the sentence after it, or to the one before it when it ends a paragraph, and
+    within a sentence that must be split, to the word after (or before) it. A tag is alone only
+    in a paragraph of nothing but tags, or when it and its word do not fit in `max_chars`.
     """
     if max_chars < 1:
         raise ValueError("max_chars must be at least 1")
@@ -34,7 +43,7 @@ def split_text(text: str, max_chars: int, first_alone: bool = False) -> list[str
     # pysbd slows down sharply on long inputs, so it sees one paragraph at a time.
     for paragraph in _PARAGRAPH_BREAK.split(text):
         normalised = " ".join(paragraph.split())
-        for sentence in _sentences(normalised, segmenter):
+        for sentence in _glue_tags(_sentences(normalised, segmenter)):
             units.extend(
                 [sentence] if len(sentence) <= max_chars else _split_long(sentence, max_chars)
             )
@@ -72,7 +81,7 @@ def _split_long(sentence: str, max_chars: int) -> list[str]:
         if len(clause) <= max_chars:
             tokens.append(clause)
             continue
-        for word in clause.split(" "):
+        for word in _glue_tags(_words(clause), max_chars):
             tokens.extend(word[i : i + max_chars] for i in range(0, len(word), max_chars))
     pieces = _pack(tokens, max_chars)
     return _rebalance_tail(pieces, max_chars)
@@ -82,13 +91,36 @@ def _rebalance_tail(pieces: list[str], max_chars: int) -> list[str]:
     """Move words from the second-last piece into a tiny last one, keeping both within limits."""
     if len(pieces) < 2:
         return pieces
-    head, tail = pieces[-2].split(" "), pieces[-1]
+    head, tail = _glue_tags(_words(pieces[-2]), max_chars), pieces[-1]
     while len(tail) < MIN_FRAGMENT_CHARS and len(head) > 1:
         moved = f"{head[-1]} {tail}"
         if len(moved) > max_chars:
             break
         head, tail = head[:-1], moved
     return [*pieces[:-2], " ".join(head), tail]
+
+
+def _words(text: str) -> list[str]:
+    """`text` split at its spaces, except those inside a tag ("[clear throat]" is one word)."""
+    inside = {i for m in TAG.finditer(text) for i in range(m.start(), m.end())}
+    cuts = [i for i, char in enumerate(text) if char == " " and i not in inside]
+    bounds = [-1, *cuts, len(text)]
+    return [text[start + 1 : end] for start, end in itertools.pairwise(bounds)]
+
+
+def _glue_tags(units: list[str], max_chars: int | None = None) -> list[str]:
+    """Join each unit that is only tags to the unit after it, or to the one before it when it
+    is last, so that no tag is spoken (or dropped) away from its text. With `max_chars`, only
+    where the joined unit fits in it."""
+    glued: list[str] = []
+    for index, unit in enumerate(units):
+        last = index == len(units) - 1
+        fits = bool(glued) and (max_chars is None or len(glued[-1]) + 1 + len(unit) <= max_chars)
+        if fits and (_TAGS_ONLY.fullmatch(glued[-1]) or (last and _TAGS_ONLY.fullmatch(unit))):
+            glued[-1] = f"{glued[-1]} {unit}"
+        else:
+            glued.append(unit)
+    return glued
 
 
 def _pack(units: list[str], max_chars: int) -> list[str]:
@@ -111,18 +143,25 @@ def halve(text: str) -> tuple[str, str] | None:
     """Split `text` in two at the boundary nearest its middle: a sentence end if there is one,
     else a , ; : clause break, else a space. None when there is no space to split at.
 
-    For retrying a synthesis that ran out of memory with half the text at a time.
+    For retrying a synthesis that ran out of memory with half the text at a time. A tag stays
+    with its text, as in split_text.
     """
     text = " ".join(text.split())
     segmenter = pysbd.Segmenter(language="en", clean=False)
-    sentence_cuts = list(itertools.accumulate(len(s) + 1 for s in _sentences(text, segmenter)))
+    sentences = _glue_tags(_sentences(text, segmenter))
+    words = _glue_tags(_words(text))
     tiers = (
-        [cut - 1 for cut in sentence_cuts[:-1]],
+        _ends(sentences)[:-1],
         [m.start() for m in _CLAUSE_BREAK.finditer(text)],
-        [i for i, char in enumerate(text) if char == " "],
+        _ends(words)[:-1],
     )
     for cuts in tiers:
         if cuts:
             cut = min(cuts, key=lambda i: abs(i - len(text) / 2))
             return text[:cut].strip(), text[cut:].strip()
     return None
+
+
+def _ends(pieces: list[str]) -> list[int]:
+    """Where each of the space-joined `pieces` ends in their join."""
+    return [end - 1 for end in itertools.accumulate(len(piece) + 1 for piece in pieces)]

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.text.chunking import halve, split_text
+from backend.text.tags import strip_tags
 
 
 def normalised(text: str) -> str:
@@ -138,3 +139,36 @@ def test_halve_falls_back_to_a_clause_break_then_a_space() -> None:
 
 def test_halve_gives_none_for_a_single_word() -> None:
     assert halve("  Supercalifragilistic  ") is None
+
+
+def test_a_tag_is_never_split_inside_even_where_words_are() -> None:
+    text = "one two three four five six seven eight [clear throat] nine ten eleven twelve."
+    chunks = split_text(text, 24)
+    assert all(len(chunk) <= 24 for chunk in chunks)
+    assert " ".join(chunks) == text
+    assert any("[clear throat]" in chunk for chunk in chunks)
+
+
+@pytest.mark.parametrize("max_chars", [24, 30, 40, 50, 60, 200])
+def test_a_tag_never_stands_alone_in_a_chunk_or_leaves_its_sentence(max_chars: int) -> None:
+    text = (
+        "That was really very funny indeed, my friend. [laugh] And then we went home "
+        "to sleep. [clear throat]\n\n[sigh] A new paragraph begins here."
+    )
+    chunks = split_text(text, max_chars)
+    assert " ".join(chunks) == normalised(text)
+    assert all(len(chunk) <= max_chars for chunk in chunks)
+    assert all(strip_tags(chunk)[0] for chunk in chunks)  # no chunk of tags alone
+    assert not any(chunk.endswith("[laugh]") for chunk in chunks)  # it opens the next sentence
+    assert not any(chunk.startswith("[clear throat]") for chunk in chunks)  # it ends its own
+    assert not any(chunk.endswith("[sigh]") for chunk in chunks)  # not the last paragraph's end
+
+
+def test_a_closing_tag_that_does_not_fit_takes_words_of_its_sentence_with_it() -> None:
+    text = "We went home and then we slept. [sigh]"
+    assert split_text(text, 34) == ["We went home and", "then we slept. [sigh]"]
+
+
+def test_halve_keeps_a_tag_with_its_sentence_and_its_word() -> None:
+    assert halve("That was funny. [laugh]") == ("That was", "funny. [laugh]")
+    assert halve("one two [clear throat] three four") == ("one two", "[clear throat] three four")

@@ -31,3 +31,9 @@ def test_text_over_the_limit_raises_text_too_long_naming_both_lengths():
 
 def test_the_limit_counts_the_cleaned_text_so_removed_controls_do_not_count():
     assert clean_text("ten chars!\x00\x00", 10) == "ten chars!"
+
+
+def test_paralinguistic_tags_pass_through_cleaning_unchanged():
+    text = "[laugh] Well, [clear throat] I never [Whispering] knew [sic]."
+    assert clean_text(text, 100) == text
+    assert clean_text("[sigh]", 100) == "[sigh]"  # a tag alone is text to speak, not empty
