@@ -308,3 +308,17 @@ def test_a_voice_has_a_language_and_another_one_turns_guidance_off(make):
                           data={"language": "xx"})  # fmt: skip
     assert refused.status_code == 422
     assert refused.json()["error"] == "unsupported_language"
+
+
+def test_a_jobs_language_is_detected_and_its_numbers_are_spoken_in_it(make):
+    client = make()
+    text = "Heute habe ich 3 Bücher gekauft, und morgen lese ich sie alle mit meiner Schwester."
+    created = client.post("/jobs", data={"text": text})
+    assert created.status_code == 202, created.text
+    job = created.json()
+    assert job["params"]["language"] == "de"
+    assert job["params"]["model"] == "multilingual"
+    wait_for(lambda: client.get(f"/jobs/{job['id']}").json()["status"] == "completed")
+    spoken = [t for t, _ in client.engines["multilingual"].calls]
+    assert any("drei" in t for t in spoken), spoken
+    assert client.get(f"/jobs/{job['id']}").json()["scenes"][0]["text"] == text  # as written
