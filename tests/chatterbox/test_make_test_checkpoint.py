@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from backend.engines.chatterbox import MODEL_FILES, TEST_WEIGHTS_MARKER
+from backend.core.constants import MODEL_FILES, TEST_WEIGHTS_MARKER
 from tests.chatterbox.conftest import run_real
 
 
