@@ -104,6 +104,8 @@ def test_the_page_carries_the_job_with_its_progress_but_not_its_scenes(client):
         "processing": 0,
         "completed": 1,
         "failed": 0,
+        "retaken": 0,
+        "voice_converted": 0,
     }
 
 
