@@ -3,8 +3,10 @@ checkpoint. Marked `chatterbox` (by tests/conftest.py); run it alone with `pytes
 
 chatterbox-tts pins torch 2.6.0, so it lives in its own environment (default
 `.venv_real_chatterbox`, or CHATTERBOX_TEST_PYTHON): the server runs there as a child process, and
-these tests speak to it over HTTP on loopback. The checkpoint is built once per package version
-under ~/.cache/chatterbox-studio (about 3.2 GB, a minute).
+these tests speak to it over HTTP on loopback. The checkpoints are built once per package version
+under ~/.cache/chatterbox-studio (about 3 GB and a minute each; the turbo and multilingual ones
+only when a test asks for them). Loading the multilingual model offline needs a spacy_pkuseg
+model: PKUSEG_HOME points every child process at the stand-in studio_tools.pkuseg_home trains.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from studio_tools import pkuseg_home
 from tests.e2e.conftest import ROOT, LiveServer, wait_for_answer
 from tests.helpers.audio import clip_bytes
 from tests.helpers.wait import wait_for
@@ -25,6 +28,7 @@ from tests.helpers.wait import wait_for
 HERE = Path(__file__).resolve().parent
 TOKENS = 16  # speech tokens per generate call: 16 x 40 ms = 0.64 s of audio
 SAMPLES_PER_TOKEN = 960  # 24 kHz / 25 tokens per second
+PKUSEG_HOME = str(pkuseg_home.default_home())
 INSTALL = 'python3 -m venv .venv_real_chatterbox && .venv_real_chatterbox/bin/pip install -e ".[chatterbox]"'
 
 
@@ -52,7 +56,7 @@ def real_python() -> Path:
 
 
 def run_real(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), "PKUSEG_HOME": PKUSEG_HOME}
     return subprocess.run(
         [str(real_python()), *args],
         cwd=ROOT,
@@ -64,11 +68,30 @@ def run_real(*args: str, timeout: float = 900) -> subprocess.CompletedProcess:
     )
 
 
+def built(*args: str) -> Path:
+    """The folder a studio_tools builder printed last (it builds only what is not cached)."""
+    done = run_real("-m", *args)
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="session")
 def checkpoint() -> Path:
-    """The cached random-weight checkpoint (built on first use)."""
-    done = run_real("-m", "studio_tools.make_test_checkpoint")
-    return Path(done.stdout.strip().splitlines()[-1])
+    """The cached random-weight checkpoint of the original model (built on first use)."""
+    return built("studio_tools.make_test_checkpoint")
+
+
+@pytest.fixture(scope="session")
+def turbo_checkpoint() -> Path:
+    """The cached random-weight Chatterbox Turbo checkpoint (built on first use)."""
+    return built("studio_tools.make_test_checkpoint", "--model", "turbo")
+
+
+@pytest.fixture(scope="session")
+def multilingual_checkpoint() -> Path:
+    """The cached random-weight Chatterbox Multilingual checkpoint, and the stand-in pkuseg
+    model its tokenizer needs offline (both built on first use)."""
+    built("studio_tools.pkuseg_home")
+    return built("studio_tools.make_test_checkpoint", "--model", "multilingual")
 
 
 class ChatterboxServer(LiveServer):
@@ -85,6 +108,7 @@ class ChatterboxServer(LiveServer):
             CHATTERBOX_MODEL_CACHE_DIR=str(model_dir),
             CHATTERBOX_LOAD_ON_STARTUP="false",
             CHATTERBOX_QUALITY_CHECK="off",  # random weights speak noise, not words
+            PKUSEG_HOME=PKUSEG_HOME,
             BOUNDED_TOKENS=str(TOKENS),
             BOUNDED_CALL_LOG=str(self.calls_log),
             **env,
