@@ -79,11 +79,8 @@ def test_the_turbo_checkpoint_holds_what_its_from_local_reads_in_its_own_folder(
     assert found["model"] == "turbo" and found["weights"] == "random-test"
     assert turbo_checkpoint.name == "chatterbox-tts-0.1.7-turbo-seed0"
     assert set(TURBO.files) <= files <= set(TURBO.all_files)
-    assert files - set(TURBO.files) == {
-        "conds.pt",
-        "tokenizer_config.json",
-        "special_tokens_map.json",
-    }
+    assert "conds.pt" in TURBO.files  # the built-in voice is required (every repo ships one)
+    assert files - set(TURBO.files) == {"tokenizer_config.json", "special_tokens_map.json"}
 
 
 def test_the_multilingual_checkpoint_holds_what_its_from_local_reads_and_the_cangjie_table(
