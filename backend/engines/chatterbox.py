@@ -30,7 +30,6 @@ from backend.core.errors import (
     NoVoiceLoaded,
     SynthesisFailed,
     VoiceFileNotFound,
-    VoiceTooShortForModel,
 )
 from backend.core.settings import Settings
 from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
@@ -354,23 +353,9 @@ class ChatterboxEngine:
 
     def _check_reference_length(self, ref: VoiceRef) -> None:
         """Refuse a clip the model would reject with an assert (Turbo: longer than 5 s)."""
-        minimum = self.spec.min_reference_seconds
-        if not minimum:
-            return
-        import soundfile as sf
-
-        try:
-            seconds = sf.info(str(ref.audio_path)).duration
-        except Exception:
-            return  # unreadable: embedding reports it
-        if seconds <= minimum:
-            raise VoiceTooShortForModel(
-                f"The reference clip of voice '{ref.voice_id}' is {seconds:.1f} s long; "
-                f"{self.spec.title} needs one longer than {minimum:g} s.",
-                model=self.spec.model_id,
-                min_seconds=minimum,
-                seconds=round(seconds, 2),
-            )
+        chatterbox_family.check_reference_length(
+            ref, self.spec.min_reference_seconds, self.spec.title, self.spec.model_id
+        )
 
     def speaker_similarity(self, audio: Audio, handle: Any) -> float | None:
         """The voice encoder's cosine between `audio` and the voice `handle` (see the module

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from backend.core import models
-from backend.core.speech import Audio, Capabilities, SynthesisParams
+from backend.core.errors import VoiceTooShortForModel
+from backend.core.speech import Audio, Capabilities, SynthesisParams, VoiceRef
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,28 @@ def capabilities(key: str, folder: Path, has_builtin_voice: bool = True) -> Capa
         ignored_params=model.ignored_params,
         can_convert_voice=True,
     )
+
+
+def check_reference_length(ref: VoiceRef, minimum: float, title: str, model: str | None) -> None:
+    """VoiceTooShortForModel for a clip not longer than `minimum` seconds (0: any length).
+    Turbo's prepare_conditionals asserts a clip of more than 5 s; this says so cleanly, before
+    anything is embedded. An unreadable or missing clip passes: the embedding reports it."""
+    if not minimum:
+        return
+    import soundfile as sf
+
+    try:
+        seconds = sf.info(str(ref.audio_path)).duration
+    except Exception:
+        return
+    if seconds <= minimum:
+        raise VoiceTooShortForModel(
+            f"The reference clip of voice '{ref.voice_id}' is {seconds:.1f} s long; {title} "
+            f"needs one longer than {minimum:g} s.",
+            model=model,
+            min_seconds=minimum,
+            seconds=round(seconds, 2),
+        )
 
 
 def model_class(key: str) -> Any:

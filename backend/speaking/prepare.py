@@ -20,8 +20,9 @@ import logging
 from dataclasses import dataclass, replace
 
 from backend.core import models
-from backend.core.errors import UnknownTag, UnsupportedLanguage, VoiceTooShortForModel
+from backend.core.errors import UnknownTag, UnsupportedLanguage
 from backend.core.speech import Capabilities, EngineVoice, SynthesisParams, VoiceRef
+from backend.engines.chatterbox_family import check_reference_length
 from backend.engines.manager import ModelManager
 from backend.text.numbers import spell_numbers
 from backend.text.tags import strip_tags, unknown_tags
@@ -113,23 +114,7 @@ def prepare(
 
 def check_reference(ref: VoiceRef, caps: Capabilities, title: str) -> None:
     """VoiceTooShortForModel for a clip not longer than the model's minimum."""
-    minimum = caps.min_reference_seconds
-    if not minimum:
-        return
-    import soundfile as sf
-
-    try:
-        seconds = sf.info(str(ref.audio_path)).duration
-    except Exception:  # unreadable or gone: the engine reports it in its own words
-        return
-    if seconds <= minimum:
-        raise VoiceTooShortForModel(
-            f"The reference clip of voice '{ref.voice_id}' is {seconds:.1f} s long; {title} "
-            f"needs one longer than {minimum:g} s.",
-            model=caps.model,
-            min_seconds=minimum,
-            seconds=round(seconds, 2),
-        )
+    check_reference_length(ref, caps.min_reference_seconds, title, caps.model)
 
 
 def unsupported(
