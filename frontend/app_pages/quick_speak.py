@@ -7,7 +7,7 @@ import streamlit as st
 from frontend import model_picker
 from frontend.api_client import ApiError
 from frontend.api_protocol import Speech
-from frontend.audio_formats import MIME
+from frontend.audio_formats import MIME, play_and_offer
 from frontend.languages import language_choice
 from frontend.model_traits import tag_speaker, title_of
 from frontend.notices import show_error
@@ -68,15 +68,7 @@ def _result(speech: Speech, kind: str) -> None:
     if title:
         st.caption(f"Spoken by {title}.")
     removed_notice(speech.tags_removed, title or "This model", tag_speaker(report))
-    st.audio(speech.audio, format=MIME[kind])
-    st.download_button(
-        f"Download {kind.upper()}",
-        data=speech.audio,
-        file_name=f"speech.{kind}",
-        mime=MIME[kind],
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    play_and_offer(speech.audio, kind, f"speech.{kind}")
 
 
 page()

@@ -10,7 +10,7 @@ import streamlit as st
 from frontend import model_picker
 from frontend.api_client import ApiError
 from frontend.api_protocol import Speech
-from frontend.audio_formats import MIME, UPLOAD_TYPES
+from frontend.audio_formats import MIME, UPLOAD_TYPES, play_and_offer
 from frontend.model_traits import can_convert_any, title_of
 from frontend.notices import show_error, too_large
 from frontend.state import client, health, limits
@@ -137,15 +137,7 @@ def _result(speech: Speech, kind: str, stem: str) -> None:
     if parts:
         text = ", ".join(parts)
         st.caption(text[0].upper() + text[1:] + ".")
-    st.audio(speech.audio, format=MIME[kind])
-    st.download_button(
-        f"Download {kind.upper()}",
-        data=speech.audio,
-        file_name=f"{stem}-{speech.voice or 'revoiced'}.{kind}",
-        mime=MIME[kind],
-        icon=":material/download:",
-        on_click="ignore",
-    )
+    play_and_offer(speech.audio, kind, f"{stem}-{speech.voice or 'revoiced'}.{kind}")
 
 
 page()
