@@ -31,8 +31,8 @@ from backend.core.errors import (
 )
 from backend.core.speech import SynthesisParams
 from backend.engines.manager import ModelManager
-from backend.jobs.assembly import to_mp3
 from backend.jobs.files import remove_if_orphan
+from backend.jobs.outputs import OUTPUTS, output_file
 from backend.jobs.pdf import decrypted, open_info, parse_page_range
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
@@ -207,12 +207,15 @@ def scene_image(job_id: str, index: int, store: JobStoreDep) -> FileResponse:
 @router.get(
     "/{job_id}/audio",
     response_class=FileResponse,
-    responses=_media("The whole narration, as a download", "audio/wav", "audio/mpeg"),
+    responses=_media(
+        "The whole narration, as a download",
+        *dict.fromkeys(output.media_type for output in OUTPUTS.values()),
+    ),
 )
 def job_audio(
     job_id: str,
     store: JobStoreDep,
-    format: str = Query("wav", pattern="^(wav|mp3)$"),
+    format: str = Query("wav", pattern=f"^({'|'.join(OUTPUTS)})$"),
 ) -> FileResponse:
     job = store.get_job(job_id)
     if job["status"] != "completed" or not job["final_audio_path"]:
@@ -221,15 +224,12 @@ def job_audio(
             f"The narration is {job['status']}: {progress['completed']} of {progress['total']} "
             "scenes are done."
         )
-    path = Path(job["final_audio_path"])
-    if format == "mp3":
-        path = to_mp3(path, path.with_suffix(".mp3"))
-        if remove_if_orphan(path.parent, lambda: store.exists(job_id)):
-            raise JobNotFound()  # deleted while it was being encoded
+    path = output_file(job, format)
+    if remove_if_orphan(path.parent, lambda: store.exists(job_id)):
+        raise JobNotFound()  # deleted while it was being made
+    output = OUTPUTS[format]
     return FileResponse(
-        path,
-        media_type="audio/mpeg" if format == "mp3" else "audio/wav",
-        filename=f"{_safe(job['title'])}.{format}",
+        path, media_type=output.media_type, filename=f"{_safe(job['title'])}.{output.suffix}"
     )
 
 

@@ -54,6 +54,23 @@ class SceneQuality(ResponseBody):
     )
 
 
+class Word(ResponseBody):
+    """A word's time within its scene's audio, in seconds (where a check timed it)."""
+
+    start: float
+    end: float
+    word: str
+
+
+class Mark(ResponseBody):
+    """A sentence's time within its scene's audio, in seconds."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word] | None = None
+
+
 class Scene(ResponseBody):
     """One piece of the narration, spoken on its own. Times are ISO 8601 UTC."""
 
@@ -78,6 +95,12 @@ class Scene(ResponseBody):
     quality: SceneQuality | None
     speaker_similarity: float | None
     image_error: str | None = Field(description="Why the scene has no image, if it has none.")
+    marks: list[Mark] | None = Field(
+        None, description="Its sentences' times within its audio (null: not yet known)."
+    )
+    start_seconds: float | None = Field(
+        None, description="Where it starts in the assembled narration (null: not assembled)."
+    )
 
 
 class JobSummary(ResponseBody):
@@ -109,6 +132,11 @@ class JobSummary(ResponseBody):
     model: str | None
     sample_rate: int | None
     max_chars: int | None
+    source_format: str | None = Field(
+        None, description="pdf, epub, mobi, fb2, txt, md, html or docx; null for a pasted text."
+    )
+    author: str | None = Field(None, description="From the book's metadata, where it has one.")
+    cover_path: str | None = Field(None, description="The cover image, where there is one.")
     progress: Progress
 
 

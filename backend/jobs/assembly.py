@@ -95,31 +95,12 @@ def assemble(
     return position, chapters
 
 
-def to_mp3(wav_path: Path, mp3_path: Path) -> Path:
-    """Encode the narration WAV as MP3 block by block (once; later calls reuse the file).
-
-    Each encoder writes its own temporary file and renames it into place, so concurrent
-    exports never share one; the first to finish publishes, the others' identical files
-    replace it atomically. A reader sees a whole MP3 or none.
-    """
-    if _fresh(mp3_path, wav_path):
-        return mp3_path
-    tmp = atomic.temp_beside(mp3_path)
-    try:
-        with (
-            sf.SoundFile(wav_path) as source,
-            sf.SoundFile(tmp, "w", source.samplerate, 1, format="MP3") as target,
-        ):
-            for block in source.blocks(blocksize=MP3_BLOCK, dtype="float32"):
-                target.write(block)
-        atomic.publish(tmp, mp3_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return mp3_path
-
-
-def _fresh(path: Path, source: Path) -> bool:
-    try:
-        return path.stat().st_mtime >= source.stat().st_mtime
-    except FileNotFoundError:
-        return False
+def encode_mp3(wav_path: Path, out: Path) -> None:
+    """Encode the narration WAV as MP3 into `out`, block by block (memory stays flat);
+    backend.jobs.outputs makes it once and publishes it atomically."""
+    with (
+        sf.SoundFile(wav_path) as source,
+        sf.SoundFile(out, "w", source.samplerate, 1, format="MP3") as target,
+    ):
+        for block in source.blocks(blocksize=MP3_BLOCK, dtype="float32"):
+            target.write(block)

@@ -151,6 +151,20 @@ class JobStore:
     def set_final_audio(self, job_id: str, path: str | Path) -> None:
         self._update(job_id, final_audio_path=str(path))
 
+    def set_book(
+        self,
+        job_id: str,
+        source_format: str | None = None,
+        author: str | None = None,
+        cover_path: str | Path | None = None,
+    ) -> None:
+        """The source's format, author and cover image file; the arguments given replace those
+        stored, None leaves a field as it is."""
+        fields = {"source_format": source_format, "author": author, "cover_path": cover_path}
+        given = {name: str(v) if name == "cover_path" else v for name, v in fields.items() if v}
+        if given:
+            self._update(job_id, **given)
+
     # ---- extraction -------------------------------------------------------------------------
 
     def set_extraction(
@@ -230,6 +244,20 @@ class JobStore:
         fields |= {"duration_seconds": duration_seconds, "engine_seconds": engine_seconds}
         with self._write() as db:
             lifecycle.complete_scene(db, job_id, idx, **fields)
+
+    def set_scene_marks(self, job_id: str, idx: int, marks: list[dict[str, Any]] | None) -> None:
+        """The scene's sentence times within its audio: [{start, end, text, words?}] in seconds,
+        words being [{start, end, word}] where a check timed them."""
+        self._update(job_id, idx, marks=sql.dumps(marks))
+
+    def set_scene_starts(self, job_id: str, starts: dict[int, float]) -> None:
+        """Where each scene (idx -> seconds) starts in the assembled narration, in one commit."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE scenes SET start_seconds = ? WHERE job_id = ? AND idx = ?",
+                [(seconds, job_id, idx) for idx, seconds in starts.items()],
+            )
+            sql.update_job(db, job_id)
 
     def fail_scene(self, job_id: str, idx: int, code: str, message: str) -> None:
         with self._write() as db:

@@ -89,8 +89,20 @@ _V3 = (
     "ALTER TABLE scenes ADD COLUMN image_error TEXT",
 )
 
+# Books and audiobooks: the file's format (pdf, epub, mobi, fb2, txt, md, html, docx; NULL for a
+# pasted text; a job read from any file keeps source_kind 'pdf', "read by the reader child"), its
+# author and cover image; per scene, its sentences' (and, where known, words') times within the
+# scene's audio (`marks`, JSON) and where the scene starts in the assembled narration.
+_V4 = (
+    "ALTER TABLE jobs ADD COLUMN source_format TEXT",
+    "ALTER TABLE jobs ADD COLUMN author TEXT",
+    "ALTER TABLE jobs ADD COLUMN cover_path TEXT",
+    "ALTER TABLE scenes ADD COLUMN marks TEXT",
+    "ALTER TABLE scenes ADD COLUMN start_seconds REAL",
+)
+
 # MIGRATIONS[n] takes the database from user_version n to n + 1. Append; never edit.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -150,6 +162,7 @@ def scene_row(row: sqlite3.Row) -> dict[str, Any]:
     scene = dict(row)
     scene["bbox"] = _loads(scene["bbox"])
     scene["quality"] = _loads(scene["quality"])
+    scene["marks"] = _loads(scene["marks"])
     return scene
 
 

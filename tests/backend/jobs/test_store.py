@@ -800,8 +800,59 @@ def test_a_version_2_database_gains_the_engine_record_and_image_error_and_keeps_
         22050,
         600,
     )
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     store.close()
+
+
+# ---- version 4: books (format, author, cover) and the times of sentences and scenes ---------
+
+
+def test_a_version_3_database_gains_the_book_fields_and_scene_times_and_keeps_its_jobs(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    with sqlite3.connect(path) as old:
+        for statements in MIGRATIONS[:3]:
+            for statement in statements:
+                old.execute(statement)
+        old.execute(
+            "INSERT INTO jobs (id, title, source_kind, created_at, updated_at)"
+            " VALUES ('j1', 'Old', 'pdf', '2025-01-01', '2025-01-01')"
+        )
+        old.execute("INSERT INTO scenes (job_id, idx, text) VALUES ('j1', 1, 'Said before.')")
+        old.execute("PRAGMA user_version = 3")
+    old.close()
+
+    store = JobStore(path)
+    job = store.get_job("j1")
+    assert (job["source_format"], job["author"], job["cover_path"]) == (None, None, None)
+    assert (job["scenes"][0]["marks"], job["scenes"][0]["start_seconds"]) == (None, None)
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    store.close()
+
+
+def test_a_books_format_author_and_cover_are_kept_and_a_missing_one_leaves_the_field(
+    store: JobStore,
+) -> None:
+    job_id = new_job(store, scenes=1, source_kind="pdf")
+    store.set_book(job_id, source_format="epub", author="A. Writer", cover_path=Path("c.png"))
+    store.set_book(job_id, author=None)
+    job = store.get_job(job_id)
+    assert (job["source_format"], job["author"], job["cover_path"]) == (
+        "epub",
+        "A. Writer",
+        "c.png",
+    )
+
+
+def test_sentence_marks_and_scene_starts_are_read_back_as_written(store: JobStore) -> None:
+    job_id = new_job(store, scenes=2)
+    marks = [{"start": 0.0, "end": 1.2, "text": "One."}, {"start": 1.4, "end": 2.0, "text": "Two."}]
+    store.set_scene_marks(job_id, 1, marks)
+    store.set_scene_starts(job_id, {1: 0.0, 2: 2.75})
+    first, second = store.get_job(job_id)["scenes"]
+    assert first["marks"] == marks and second["marks"] is None
+    assert (first["start_seconds"], second["start_seconds"]) == (0.0, 2.75)
 
 
 def test_a_failed_image_keeps_its_reason_and_a_rendered_one_clears_it(store: JobStore) -> None:
