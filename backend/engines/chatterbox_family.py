@@ -29,6 +29,12 @@ log = logging.getLogger(__name__)
 MIN_CFG_WEIGHT = 1e-3
 MAX_CHARS = 300  # every member degrades past ~300 characters; upstream's demo caps input there
 TAG_FILE = "added_tokens.json"
+# Multilingual 0.1.7's AlignmentStreamAnalyzer indexes the text's tokens minus the last five
+# (start and stop included): at 5 or fewer it raises IndexError once it thinks the text is
+# spoken. 4 text tokens (the language tag counts) make 6 with start and stop.
+MIN_TEXT_TOKENS = 4
+PAD = ","  # a pause: read as silence, and one token whatever the language
+MAX_PAD = 8
 
 
 def read_tags(folder: Path) -> tuple[str, ...]:
@@ -117,10 +123,11 @@ def generate(
         # Turbo has no guidance and no emotion input: passing them only logs a warning.
         return model.generate(text, temperature=params.temperature, exaggeration=0.0)
     if key == models.MULTILINGUAL.key:
+        language = params.language or "en"
         with no_new_hooks(model.t3):
             return model.generate(
-                text,
-                language_id=params.language or "en",
+                long_enough(model.tokenizer, text, language),
+                language_id=language,
                 exaggeration=exaggeration,
                 # 0 is valid here (it is how the reference's accent is kept out of the target
                 # language); the English model's crash at 0 does not apply.
@@ -133,6 +140,20 @@ def generate(
         cfg_weight=max(params.cfg_weight, MIN_CFG_WEIGHT),
         temperature=params.temperature,
     )
+
+
+def long_enough(tokenizer: Any, text: str, language: str) -> str:
+    """`text`, with pauses added at its end until Multilingual's tokenizer (as generate() will
+    call it, after upstream's punctuation clean-up) gives at least MIN_TEXT_TOKENS: "A" or "?"
+    would otherwise crash 0.1.7. Longer texts come back unchanged."""
+    from chatterbox.mtl_tts import punc_norm
+
+    padded = text
+    for _ in range(MAX_PAD):
+        if len(tokenizer.encode(punc_norm(padded), language_id=language)) >= MIN_TEXT_TOKENS:
+            return padded
+        padded = padded.rstrip() + PAD
+    return padded
 
 
 @contextlib.contextmanager

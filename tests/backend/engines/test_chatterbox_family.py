@@ -102,6 +102,25 @@ def test_multilingual_speaks_the_requested_language_and_accepts_cfg_zero(tmp_pat
     assert engine.capabilities.languages == tuple(models.LANGUAGES)
 
 
+@pytest.mark.parametrize("text", ["A", "?"])
+def test_multilingual_pads_a_text_too_short_for_0_1_7_with_pauses(tmp_path, fake, text):
+    engine = engine_for(tmp_path, "multilingual", fake)
+    handle = engine.prepare_voice(None)
+    model = fake.ChatterboxTTS.last_instance()
+    with pytest.raises(IndexError):  # the fake crashes as 0.1.7 does, unguarded
+        model.generate(text, language_id="de")
+    audio = engine.synthesize(text, handle, SynthesisParams(language="de"))
+    assert audio.seconds > 0
+    spoken = model.last_text
+    assert spoken.startswith(text) and set(spoken[len(text) :]) <= {","}
+
+
+def test_a_text_long_enough_for_multilingual_is_left_as_it_is(tmp_path, fake):
+    engine = engine_for(tmp_path, "multilingual", fake)
+    engine.synthesize("Guten Tag.", engine.prepare_voice(None), SynthesisParams(language="de"))
+    assert fake.ChatterboxTTS.last_instance().last_text == "Guten Tag."
+
+
 def test_multilingual_reads_the_cangjie_table_from_its_folder(tmp_path, fake):
     cache = tmp_path / "model_cache"
     folder = install(cache, "multilingual", fake)

@@ -1,12 +1,19 @@
 """TEST FAKE of `chatterbox.mtl_tts` (0.1.7 signatures): the fake ChatterboxTTS with the
-Multilingual files, a required `language_id` checked against the 23 codes, and a tokenizer with
-the Chinese converter whose table upstream fetches from the hub (here: left empty)."""
+Multilingual files, a required `language_id` checked against the 23 codes, a tokenizer with
+the Chinese converter whose table upstream fetches from the hub (here: left empty), and 0.1.7's
+short-text crash: an IndexError when the text gives 3 tokens or fewer (5 with start and stop)."""
 
 from __future__ import annotations
 
 from .tts import ChatterboxTTS, Conditionals, T3Cond
 
-__all__ = ["SUPPORTED_LANGUAGES", "ChatterboxMultilingualTTS", "Conditionals", "T3Cond"]
+__all__ = [
+    "SUPPORTED_LANGUAGES",
+    "ChatterboxMultilingualTTS",
+    "Conditionals",
+    "T3Cond",
+    "punc_norm",
+]
 
 SUPPORTED_LANGUAGES = {
     code: code
@@ -44,9 +51,20 @@ class _Cangjie:
         self.cj2word: dict[str, list[str]] = {}
 
 
+def punc_norm(text: str) -> str:
+    """Upstream's clean-up, in the part that matters here: a full stop where no ending is."""
+    text = " ".join(text.split())
+    return text if text.endswith((".", "!", "?", "-", ",")) else text + "."
+
+
 class _Tokenizer:
+    """Graphemes, as upstream's: one token per character, the language tag one more."""
+
     def __init__(self):
         self.cangjie_converter = _Cangjie()
+
+    def encode(self, txt: str, language_id: str | None = None) -> list[int]:
+        return ([0] if language_id else []) + [ord(c) for c in txt.lower()]
 
 
 class ChatterboxMultilingualTTS(ChatterboxTTS):
@@ -65,6 +83,8 @@ class ChatterboxMultilingualTTS(ChatterboxTTS):
     def generate(self, text, language_id, exaggeration=0.5, cfg_weight=0.5, temperature=0.8):
         if language_id and language_id.lower() not in SUPPORTED_LANGUAGES:
             raise ValueError(f"Unsupported language_id '{language_id}'.")
+        if len(self.tokenizer.encode(punc_norm(text), language_id)) + 2 <= 5:
+            raise IndexError("max(): Expected reduction dim 1 to have non-zero size.")
         self.languages_spoken.append(language_id)
         # As upstream's AlignmentStreamAnalyzer: a hook registered on every call, never removed.
         self.t3.emotion_adv_fc.register_forward_hook(lambda *args: None)

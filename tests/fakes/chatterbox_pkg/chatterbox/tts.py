@@ -144,6 +144,7 @@ class ChatterboxTTS:
         cfg_weight=0.5,
         temperature=0.8,
     ) -> torch.Tensor:
+        self.last_text = text
         self.last_generate_kwargs = {
             "exaggeration": exaggeration,
             "cfg_weight": cfg_weight,
