@@ -21,6 +21,7 @@ from backend.cli.errors import NarrateError
 START_TIMEOUT = 600.0  # seconds: the lifespan loads the engine first (Chatterbox on a CPU: minutes)
 STOP_TIMEOUT = 30.0  # seconds for a graceful stop (the worker parks its jobs) before a kill
 POLL = 0.2
+PACKAGE_HOME = Path(__file__).resolve().parents[2]  # the folder that holds backend/
 
 
 @dataclass
@@ -50,6 +51,8 @@ def reach(
 def _child(token: str | None, say: Callable[[str], None]) -> Iterator[Reached]:
     port = free_port()
     env = {**os.environ, "CHATTERBOX_HOST": "127.0.0.1", "CHATTERBOX_PORT": str(port)}
+    # The child imports this same backend, wherever the command was run from.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_HOME), env.get("PYTHONPATH")]))
     with tempfile.TemporaryDirectory(prefix="chatterbox-narrate-") as folder:
         log = Path(folder) / "server.log"
         with log.open("wb") as sink:

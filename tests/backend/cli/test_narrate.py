@@ -7,9 +7,9 @@ import signal
 import subprocess
 import sys
 import threading
+import tomllib
 from pathlib import Path
 
-import requests
 import soundfile
 
 from backend.cli.narrate import main
@@ -47,9 +47,7 @@ def test_a_pdf_becomes_an_mp3_of_its_chosen_pages(server, clean_environment):
     assert job["pages"] == "2-3" and job["title"] == "mill"
 
 
-def test_without_out_the_audiobook_goes_beside_the_book_in_the_format_asked(
-    server, text_book
-):
+def test_without_out_the_audiobook_goes_beside_the_book_in_the_format_asked(server, text_book):
     assert narrate(text_book, "--server", server.url, "--format", "mp3") == 0
     assert soundfile.info(text_book.with_suffix(".mp3")).format == "MP3"
 
@@ -60,7 +58,7 @@ def test_the_progress_bar_shows_scenes_done_and_time_left(server, text_book, cap
     total = job["progress"]["total"]
     err = capsys.readouterr().err
     assert total > 1
-    assert f"river: 100%" in err and f"{total}/{total} scenes" in err
+    assert "river: 100%" in err and f"{total}/{total} scenes" in err
     assert "<00:00]" in err  # elapsed<remaining: nothing left
 
 
@@ -143,3 +141,18 @@ def test_several_books_are_all_sent_before_any_is_followed(server, text_book, ca
     first_saved = min(i for i, line in enumerate(lines) if ": saved " in line)
     assert len(sent) == 3 and max(sent) < first_saved
     assert len(server.jobs()) == 3
+
+
+def test_python_m_backend_narrate_is_the_command_and_the_console_script_the_same(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "backend", "narrate", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "--voice" in done.stdout and "--pages" in done.stdout
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["chatterbox-narrate"] == "backend.cli.narrate:run"
