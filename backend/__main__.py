@@ -1,4 +1,5 @@
-"""`python -m backend`: run the server on the configured host and port (127.0.0.1:8000)."""
+"""`python -m backend`: run the server on the configured host and port (127.0.0.1:8000);
+`python -m backend narrate ...`: the command line that narrates books through it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from backend.core.settings import Settings
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["narrate"]:
+        from backend.cli.narrate import main as narrate  # only the command line needs it
+
+        sys.exit(narrate(sys.argv[2:]))
     settings = Settings()
     if problem := settings.exposure_problem():
         sys.exit(f"Refusing to start: {problem}")

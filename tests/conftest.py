@@ -26,6 +26,8 @@ TIERS = {
     "e2e/test_shutdown.py": "integration",
     "e2e/test_engine_host.py": "integration",
     "e2e/test_crash_points.py": "integration",
+    # Real Piper in a server the command starts, stopped by Ctrl+C mid-book and started again.
+    "backend/cli/test_server.py::test_ctrl_c_stops_the_server_it_started_and_the_next_run_resumes_the_same_job": "integration",
     "e2e/test_piper_http.py::test_health_answers_fast_while_a_long_synthesis_runs": "perf",
     "e2e/test_bad_inputs.py::test_each_bad_input_gets_its_own_4xx_json_error_fast": "perf",
     "backend/api/test_routes_jobs.py::test_a_hundred_page_pdf_is_accepted_well_under_ten_seconds": "perf",
