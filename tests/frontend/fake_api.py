@@ -25,7 +25,15 @@ from frontend.api_protocol import (
     VoiceDeletedBody,
     VoiceListBody,
 )
-from tests.frontend import fake_jobs, fake_report, fake_models, fake_pdf, fake_voices, media, server_errors
+from tests.frontend import (
+    fake_jobs,
+    fake_models,
+    fake_pdf,
+    fake_report,
+    fake_voices,
+    media,
+    server_errors,
+)
 from tests.frontend.fake_memory import LIMITS, MEMORY, unloaded
 
 _instances = itertools.count(1)

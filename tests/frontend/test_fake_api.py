@@ -217,7 +217,7 @@ def test_job_calls_answer_as_the_servers_models_say(both):
 
 
 def test_a_mastering_report_answers_as_the_servers_model_says(both):
-    server, fake = both
+    _server, fake = both
     for api in both:
         job = api.create_job(text="A short line.", params={**PARAMS, "mastering": "audiobook"})
         if api is fake:

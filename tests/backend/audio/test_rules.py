@@ -20,7 +20,9 @@ PASSING = Measurement(
 
 
 def results(**figures: float) -> dict[str, bool]:
-    return {c.rule.name: c.passed for c in check(PASSING.__class__(**{**PASSING.__dict__, **figures}))}
+    return {
+        c.rule.name: c.passed for c in check(PASSING.__class__(**{**PASSING.__dict__, **figures}))
+    }
 
 
 def test_a_narration_inside_every_window_passes_every_rule():
