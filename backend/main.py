@@ -22,6 +22,7 @@ from backend.api import (
     routes_model,
     routes_openai,
     routes_pdf,
+    routes_report,
     routes_scenes,
     routes_tts,
     routes_voices,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         routes_tts,
         routes_conversion,
         routes_jobs,
+        routes_report,
         routes_pdf,
     )
     for module in (*routes, routes_openai):

@@ -18,6 +18,7 @@ from frontend.api_protocol import (
     HealthBody,
     JobBody,
     JobDeletedBody,
+    JobReportBody,
     JobRetriedBody,
     JobSummaries,
     ModelStatusBody,
@@ -199,6 +200,10 @@ class ApiClient:
     def job_audio(self, job_id: str, fmt: str = "mp3") -> bytes:
         path = f"/jobs/{job_id}/audio"
         return self._send("GET", path, slow=True, params={"format": fmt}).content
+
+    def job_report(self, job_id: str) -> JobReportBody:
+        """The finished narration's mastering report (measured once, then cached)."""
+        return self._json("GET", f"/jobs/{job_id}/report", slow=True)
 
     # -- plumbing --------------------------------------------------------------------------
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:

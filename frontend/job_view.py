@@ -153,6 +153,35 @@ def _downloads(api: StudioApi, job: dict[str, Any]) -> None:
             on_click="ignore",
             width="stretch",
         )
+    _report(api, job)
+
+
+def _report(api: StudioApi, job: dict[str, Any]) -> None:
+    """The mastering report as a small table: one row per chapter, each figure with its verdict."""
+    try:
+        report = api.job_report(job["id"])
+    except ApiError as error:
+        show_error(error)
+        return
+    verdict = "passes" if report["passed"] else "does not pass"
+    st.caption(
+        f"Mastering ({report['mastering']}): the narration {verdict} the audiobook-store rules."
+    )
+    rows = []
+    for part in report["parts"]:
+        marks = {c["rule"]: "✓" if c["passed"] else "✗" for c in part["checks"]}
+        rows.append(
+            {
+                "Chapter": part["title"] or "(whole)",
+                "LUFS": part["loudness_lufs"],
+                f"RMS dBFS {marks['rms']}": part["rms_dbfs"],
+                f"Peak dBTP {marks['true_peak']}": part["true_peak_dbtp"],
+                f"Noise dBFS {marks['noise_floor']}": part["noise_floor_dbfs"],
+                f"Head s {marks['head_room_tone']}": part["head_seconds"],
+                f"Tail s {marks['tail_room_tone']}": part["tail_seconds"],
+            }
+        )
+    st.dataframe(rows, hide_index=True)
 
 
 def _scenes(api: StudioApi, job: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ from backend.core.errors import (
     TextTooLong,
     error_for,
 )
+from backend.core.settings import MasteringName
 from backend.core.speech import SynthesisParams
 from backend.engines.manager import ModelManager
 from backend.jobs.files import remove_if_orphan
@@ -71,6 +72,9 @@ async def create_job(
     language: str | None = Form(
         None, max_length=10, description="The text's language (default: detected)"
     ),
+    mastering: MasteringName | None = Form(
+        None, description="standard, or audiobook: mastered to pass GET /jobs/{id}/report"
+    ),
 ) -> dict[str, Any]:
     """Start narrating a PDF (`file`) or a text: 202 once the first page has given scenes.
 
@@ -94,7 +98,11 @@ async def create_job(
     )
     # Every refusal now (an unknown tag, a language, a clip too short), not scene by scene.
     ready = prepare(manager, text or "", synthesis, model, ref)
-    params = {**asdict(ready.params), "model": ready.model}
+    params = {
+        **asdict(ready.params),
+        "model": ready.model,
+        "mastering": mastering or settings.mastering,
+    }
     voice_id = ref.voice_id if ref else BUILTIN
     if text is not None:
         if len(text) > settings.max_job_chars:

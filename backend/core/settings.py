@@ -19,6 +19,7 @@ from backend.core.constants import (
 EngineName = Literal["auto", "chatterbox", "piper"]
 ModelName = Literal["auto", "original", "turbo", "multilingual"]
 DeviceName = Literal["auto", "cuda", "mps", "cpu"]
+MasteringName = Literal["standard", "audiobook"]
 
 
 class Settings(BaseSettings):
@@ -117,6 +118,9 @@ class Settings(BaseSettings):
     # Joining chunks of one request.
     crossfade_ms: float = 10.0
     pause_ms: float = 150.0
+    # A narration job's mastering when POST /jobs names none: standard (each scene at -19 LUFS,
+    # as assembled) or audiobook (backend.jobs.mastering: passes the store rules of the report).
+    mastering: MasteringName = "standard"
 
     # Edge-TTS style names mapped to library voice ids; "builtin" is the engine's own voice.
     voice_aliases: dict[str, str] = {"en-US-JennyNeural": "builtin"}

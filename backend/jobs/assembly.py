@@ -16,6 +16,7 @@ import soxr
 from backend.audio.assemble import fade_edges
 from backend.core import atomic
 from backend.core.speech import Audio
+from backend.jobs.mastering import master_in_place
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def assemble(
     crossfade_ms: float,
     pause_ms: float,
     rate: int | None = None,
+    mastering: str = "standard",
 ) -> tuple[float, list[dict[str, Any]]]:
     """Write the scenes' audio (dicts with audio_path, chapter, idx) in order to a WAV file at
     `rate` (default: the first scene's), resampling any scene spoken at another rate (a job
@@ -56,6 +58,8 @@ def assemble(
     takes its name.
 
     Returns the duration in seconds and the chapter markers [{title, start_seconds, scene}].
+    mastering="audiobook" masters the file before it takes its name (backend.jobs.mastering:
+    room tone, RMS, gate, true-peak limit), the markers moved with it.
     """
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = atomic.temp_beside(out_path)
@@ -91,6 +95,12 @@ def assemble(
         raise
     if output is not None:
         output.close()
+    if mastering == "audiobook" and output is not None:
+        try:
+            position, chapters, _shift = master_in_place(tmp, chapters)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     atomic.publish(tmp, out_path)
     return position, chapters
 

@@ -129,6 +129,7 @@ class SceneNarrator:
         thread."""
         settings = dict(job_params)
         model = settings.pop("model", None)  # the job's model (older jobs: the loaded one)
+        settings.pop("mastering", None)  # applied when the narration is assembled
         ready = prepare(self.manager, text, SynthesisParams(**settings), model, strict=False)
         text, params = ready.text, ready.params
         engine_seconds = 0.0

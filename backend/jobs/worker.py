@@ -237,6 +237,7 @@ class JobRunner:
                     self.settings.crossfade_ms,
                     self.settings.pause_ms,
                     rate=job["sample_rate"],
+                    mastering=job["params"].get("mastering", "standard"),
                 )
             except Exception as exc:  # the job deleted under it, a full disk, a broken scene file
                 self._assembly_failed(job_id, exc)

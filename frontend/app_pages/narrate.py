@@ -40,6 +40,14 @@ def page() -> None:
     voice = voice_choice(voices, "narrate")
     engine = (health() or {}).get("engine")
     params = delivery(engine, "narrate", traits.ignored_params, traits.title)
+    params["mastering"] = st.segmented_control(
+        "Mastering",
+        ["standard", "audiobook"],
+        default="standard",
+        key="narrate_mastering",
+        required=True,
+        help="audiobook: room tone, RMS and true peak to the audiobook-store rules.",
+    )
     ready = request is not None and voice is not None
     start = st.button(
         "Generate narration", type="primary", disabled=not ready, icon=":material/play_arrow:"

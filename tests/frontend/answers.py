@@ -21,6 +21,7 @@ from backend.api import (
     schemas_model,
     schemas_openai,
     schemas_pdf,
+    schemas_report,
     schemas_voices,
 )
 from frontend.api_protocol import Answer, StudioApi
@@ -33,6 +34,7 @@ MODELS: dict[str, type[BaseModel]] = {
         schemas_model,
         schemas_openai,
         schemas_pdf,
+        schemas_report,
         schemas_voices,
     )
     for name, value in vars(module).items()

@@ -13,6 +13,7 @@ from frontend.api_protocol import (
     HealthBody,
     JobBody,
     JobDeletedBody,
+    JobReportBody,
     JobRetriedBody,
     JobSummaries,
     ModelStatusBody,
@@ -24,7 +25,15 @@ from frontend.api_protocol import (
     VoiceDeletedBody,
     VoiceListBody,
 )
-from tests.frontend import fake_jobs, fake_models, fake_pdf, fake_voices, media, server_errors
+from tests.frontend import (
+    fake_jobs,
+    fake_models,
+    fake_pdf,
+    fake_report,
+    fake_voices,
+    media,
+    server_errors,
+)
 from tests.frontend.fake_memory import LIMITS, MEMORY, unloaded
 
 _instances = itertools.count(1)
@@ -322,6 +331,15 @@ class FakeApi:
             done = f"{counts['completed']} of {counts['total']} scenes are done."
             raise server_errors.not_ready(f"The narration is {job['status']}: {done}")
         return media.tone(1.0, media.kind(fmt))
+
+    def job_report(self, job_id: str) -> JobReportBody:
+        self._enter("job_report", job_id=job_id)
+        job = self._job(job_id)
+        if job["status"] != "completed":
+            raise server_errors.not_ready(
+                f"The narration is {job['status']}; its report is made once it is assembled."
+            )
+        return fake_report.report(job)
 
     # -- plumbing ------------------------------------------------------------------------------
     def _enter(self, method: str, **args: Any) -> None:

@@ -28,6 +28,7 @@ from tests.frontend.piper_server import SECOND_VOICE, piper_serving
 from tests.helpers.audio import clip_bytes
 from tests.helpers.live import serving
 from tests.helpers.pdfs import text_pdf
+from tests.helpers.wait import wait_for
 
 ENGINE_INFO = {"fake"}  # /health's engine-specific extras (FakeEngine.info()); each engine its own
 PARAMS = {"rate": 1.0, "exaggeration": 0.5, "cfg_weight": 0.5, "temperature": 0.8}
@@ -213,6 +214,18 @@ def test_job_calls_answer_as_the_servers_models_say(both):
         conforms("cancel_job", api.cancel_job(job["id"]))
         conforms("retry_job", api.retry_job(job["id"]))
         conforms("delete_job", api.delete_job(job["id"]))
+
+
+def test_a_mastering_report_answers_as_the_servers_model_says(both):
+    _server, fake = both
+    for api in both:
+        job = api.create_job(text="A short line.", params={**PARAMS, "mastering": "audiobook"})
+        if api is fake:
+            fake.finish_job(job["id"])
+        wait_for(lambda api=api, job=job: api.job(job["id"])["status"] == "completed", 30)
+        report = api.job_report(job["id"])
+        conforms("job_report", report)
+        assert report["mastering"] == "audiobook" and len(report["parts"]) == 1, api
 
 
 def test_a_page_of_scenes_answers_as_the_servers_model_says_and_pages_alike(both):

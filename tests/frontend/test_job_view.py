@@ -336,3 +336,33 @@ def test_estimate_ignores_scenes_without_times():
     job["scenes"].append({"idx": 2, "audio_status": "failed", "finished_at": None})
 
     assert estimate_seconds_left(job) == pytest.approx(2.0)
+
+
+def test_a_finished_job_shows_its_mastering_report_as_a_table(fake: FakeApi, open_app: OpenApp):
+    job_id = fake.add_job(scenes=2, completed=2)
+    fake.records[job_id]["params"]["mastering"] = "audiobook"
+
+    at = open_app(job=job_id)
+
+    assert not at.exception
+    assert fake.calls_to("job_report") == [{"job_id": job_id}]
+    table = at.dataframe[0].value
+    assert list(table["Chapter"]) == ["(whole)"]
+    assert list(table["RMS dBFS ✓"]) == [-20.1]
+    assert "passes the audiobook-store rules" in text_of(at.caption)
+
+
+def test_a_standard_job_report_marks_the_rules_it_fails(fake: FakeApi, open_app: OpenApp):
+    job_id = fake.add_job(scenes=2, completed=2)
+
+    at = open_app(job=job_id)
+
+    table = at.dataframe[0].value
+    assert "Peak dBTP ✗" in table.columns and "Head s ✗" in table.columns
+    assert "does not pass" in text_of(at.caption)
+
+
+def test_an_unfinished_job_asks_for_no_report(fake: FakeApi, open_app: OpenApp):
+    job_id = fake.add_job(scenes=3, completed=1)
+    open_app(job=job_id)
+    assert fake.calls_to("job_report") == []

@@ -39,7 +39,7 @@ def test_generate_sends_the_text_voice_and_settings_and_opens_the_job(
     assert sent["pdf"] is None
     assert sent["title"] == "River"
     assert sent["voice"] == "builtin"
-    assert sent["params"] == {**DEFAULT_PARAMS, "rate": 1.25, "seed": 42}
+    assert sent["params"] == {**DEFAULT_PARAMS, "rate": 1.25, "seed": 42, "mastering": "standard"}
     [job_id] = fake.records
     assert at.query_params["job"] == job_id
     assert values(at.subheader)[0] == "River"
@@ -270,3 +270,13 @@ def test_a_stale_current_voice_is_not_chosen_and_the_page_says_why(
     )
     _generate(at)
     assert fake.calls_to("create_job")[0]["voice"] == "builtin"
+
+
+def test_the_audiobook_mastering_choice_is_sent_with_the_job(fake: FakeApi, open_app: OpenApp):
+    at = _text_source(open_app)
+    at.segmented_control(key="narrate_mastering").set_value("audiobook").run()
+
+    _generate(at)
+
+    [sent] = fake.calls_to("create_job")
+    assert sent["params"]["mastering"] == "audiobook"
