@@ -211,6 +211,7 @@ def _check_model(report: Report, project: Path, cache: Path, state: models.Model
         count = len((state.manifest or {}).get("files") or {})
         report.add("ok", f"{name}: installed in {where}, all {count} files complete ({size})")
         _check_cangjie(report, state, again)
+        _check_segmenter(report, state, again)
     elif state.unverified:
         report.add(
             "warn",
@@ -244,6 +245,19 @@ def _check_cangjie(report: Report, state: models.ModelState, again: str) -> None
             f"{family.CANGJIE_FILE} is not filed where chatterbox-tts looks it up offline "
             f"({models.CANGJIE_CACHE}/ in the model's folder): Chinese text needs it",
             f"{again} (files it; downloads nothing)",
+        )
+
+
+def _check_segmenter(report: Report, state: models.ModelState, again: str) -> None:
+    if state.model.key != family.MULTILINGUAL.key:
+        return
+    home = family.pkuseg_home(state.folder)
+    if not family.segmenter_present(home):
+        report.add(
+            "FAIL",
+            f"{state.model.title}'s Chinese word segmenter ({family.PKUSEG_MODEL}) is missing "
+            f"from {home}: chatterbox-tts 0.1.7 cannot load the model offline without it",
+            f"{again} (downloads only what is missing)",
         )
 
 

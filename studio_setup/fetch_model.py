@@ -82,7 +82,7 @@ def fetch(cache: Path, model: family.ChatterboxModel, revision: str) -> int:
     if state.complete:
         _say(f"{model.title}: its files are already complete in {folder}. Nothing to download.")
         _file_cangjie(folder, (state.manifest or {}).get("commit") or revision)
-        return exits.OK
+        return _fetch_segmenter(model, folder)
     try:
         from huggingface_hub import HfApi
     except ImportError:
@@ -148,7 +148,7 @@ def fetch(cache: Path, model: family.ChatterboxModel, revision: str) -> int:
     if partials.is_dir() and not any(partials.iterdir()):
         partials.rmdir()
     _say(f"{model.title}: all {len(files)} files are complete in {folder}.")
-    return exits.OK
+    return _fetch_segmenter(model, folder)
 
 
 def _needs(target: Path, size: int) -> bool:
@@ -201,6 +201,34 @@ def _file_cangjie(folder: Path, commit: str) -> None:
     except OSError:
         shutil.copyfile(source, target)
     atomic.write_text(cache / "refs" / models.REVISION, commit)
+
+
+def _fetch_segmenter(model: family.ChatterboxModel, folder: Path) -> int:
+    """Multilingual: spacy_pkuseg's Chinese word segmenter into <folder>/pkuseg/, where the
+    engine host points PKUSEG_HOME. chatterbox-tts 0.1.7 builds the segmenter on every load
+    and would otherwise download it then, which fails offline. spacy_pkuseg's own download
+    (its release archive, checked against its SHA-256) does the fetching."""
+    home = folder / family.PKUSEG_DIR
+    if model.key != family.MULTILINGUAL.key or family.segmenter_present(home):
+        return exits.OK
+    try:
+        from spacy_pkuseg.config import config
+        from spacy_pkuseg.download import download_model
+    except ImportError:
+        _say("spacy_pkuseg (it comes with chatterbox-tts) is not installed here.")
+        _say("Run: python setup_env.py --engine chatterbox --model multilingual")
+        return exits.STEP_FAILED
+    name = family.PKUSEG_MODEL
+    (home / f"{name}.zip").unlink(missing_ok=True)  # an archive left unpacked by a stopped run
+    _say(f"{model.title}: downloading its Chinese word segmenter ({name}) into {home}")
+    try:
+        download_model(config.model_urls[name], str(home), config.model_hash[name])
+    except Exception as exc:
+        return _failed(exc, "The download of the Chinese word segmenter failed")
+    if not family.segmenter_present(home):
+        _say(f"The segmenter's archive did not unpack into {home / name}. Run again.")
+        return exits.DOWNLOAD_FAILED
+    return exits.OK
 
 
 def _failed(exc: BaseException, what: str, partial: bool = False) -> int:

@@ -55,6 +55,11 @@ LANGUAGES = {
 
 SMALL_CARD_BYTES = 8 * 1024**3  # "a card with 8 GiB or less" in the choice rule
 CANGJIE_FILE = "Cangjie5_TC.json"  # the Chinese converter's table, kept in the model's folder
+# Multilingual's tokenizer builds spacy_pkuseg's Chinese word segmenter on every load (0.1.7), and
+# spacy_pkuseg downloads its model into $PKUSEG_HOME when it is not there: offline, the load
+# fails. Set-up fetches it into the model's folder; the engine host points PKUSEG_HOME at it.
+PKUSEG_DIR = "pkuseg"
+PKUSEG_MODEL = "spacy_ontonotes"  # the model pkuseg() loads by default
 
 
 @dataclass(frozen=True)
@@ -165,10 +170,28 @@ def model_dir(cache_dir: Path, key: str) -> Path:
 
 
 def missing_files(cache_dir: Path, key: str) -> list[str]:
-    """Names of `key`'s required files missing from its folder; [] when it is installed."""
+    """Names of `key`'s required files missing from its folder; [] when it is installed.
+    Multilingual also needs its Chinese word segmenter (`pkuseg/spacy_ontonotes`)."""
     model = MODELS[key]
     folder = model_dir(cache_dir, key)
-    return [name for name in model.files if not (folder / name).is_file()]
+    missing = [name for name in model.files if not (folder / name).is_file()]
+    if key == MULTILINGUAL.key and not segmenter_present(pkuseg_home(folder)):
+        missing.append(f"{PKUSEG_DIR}/{PKUSEG_MODEL}")
+    return missing
+
+
+def pkuseg_home(folder: Path) -> Path:
+    """Where Multilingual's word segmenter lives: `pkuseg/` in the model's folder, where set-up
+    puts it (the engine host sets PKUSEG_HOME to it: the model and its segmenter move and are
+    removed together)."""
+    return Path(folder) / PKUSEG_DIR
+
+
+def segmenter_present(home: Path) -> bool:
+    """spacy_pkuseg's model is unpacked in `home`, beside the archive whose presence stops
+    spacy_pkuseg from downloading it again."""
+    home = Path(home)
+    return (home / f"{PKUSEG_MODEL}.zip").is_file() and (home / PKUSEG_MODEL).is_dir()
 
 
 def installed(cache_dir: Path) -> list[str]:

@@ -147,6 +147,8 @@ class ChatterboxEngine:
         # The server never fetches: without this, upstream's hub lookups (the Multilingual
         # Cangjie table) retry for many seconds on a machine that cannot reach the hub.
         os.environ["HF_HUB_OFFLINE"] = "1"
+        if self.key == models.MULTILINGUAL.key:  # read when spacy_pkuseg is first imported
+            os.environ["PKUSEG_HOME"] = str(models.pkuseg_home(self.model_dir))
         try:
             chatterbox_family.model_class(self.key)
         except ImportError as exc:

@@ -6,7 +6,9 @@ chatterbox-tts pins torch 2.6.0, so it lives in its own environment (default
 these tests speak to it over HTTP on loopback. The checkpoints are built once per package version
 under ~/.cache/chatterbox-studio (about 3 GB and a minute each; the turbo and multilingual ones
 only when a test asks for them). Loading the multilingual model offline needs a spacy_pkuseg
-model: PKUSEG_HOME points every child process at the stand-in studio_tools.pkuseg_home trains.
+model: the stand-in studio_tools.pkuseg_home trains is linked into the checkpoint's folder, where
+set-up puts the real one (the engine host reads it there), and PKUSEG_HOME points the probes,
+which load the model without our engine, at it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from backend.core import models
 from studio_tools import pkuseg_home
 from tests.e2e.conftest import ROOT, LiveServer, wait_for_answer
 from tests.helpers.audio import clip_bytes
@@ -90,8 +93,12 @@ def turbo_checkpoint() -> Path:
 def multilingual_checkpoint() -> Path:
     """The cached random-weight Chatterbox Multilingual checkpoint, and the stand-in pkuseg
     model its tokenizer needs offline (both built on first use)."""
-    built("studio_tools.pkuseg_home")
-    return built("studio_tools.make_test_checkpoint", "--model", "multilingual")
+    home = built("studio_tools.pkuseg_home")
+    folder = built("studio_tools.make_test_checkpoint", "--model", "multilingual")
+    segmenter = models.pkuseg_home(folder)  # where set-up puts the real one
+    if not segmenter.exists():
+        segmenter.symlink_to(home, target_is_directory=True)
+    return folder
 
 
 class ChatterboxServer(LiveServer):

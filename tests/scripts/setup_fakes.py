@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from backend.core.models import CANGJIE_FILE, MODELS
+from backend.core.models import CANGJIE_FILE, MODELS, MULTILINGUAL, PKUSEG_DIR, PKUSEG_MODEL
 from studio_setup import environment, plan
 from studio_setup.model_files import CANGJIE_CACHE
 
@@ -94,9 +94,10 @@ def fake_venv(project_dir: Path, answer: dict, real_modules: bool = False) -> Pa
     return python
 
 
-def write_model(project_dir: Path, key: str, manifest: bool = True) -> Path:
+def write_model(project_dir: Path, key: str, manifest: bool = True, segmenter: bool = True) -> Path:
     """`key`'s files (tiny: 1 KB each, the optional ones too) in model_cache/<key>/, with the
-    manifest fetch_model writes; Multilingual's Cangjie table also where chatterbox-tts looks."""
+    manifest fetch_model writes; Multilingual's Cangjie table also where chatterbox-tts looks,
+    and (unless `segmenter` is False) its word segmenter as spacy_pkuseg's download leaves it."""
     folder = project_dir / "model_cache" / key
     folder.mkdir(parents=True, exist_ok=True)
     sizes = {name: 1024 for name in MODELS[key].all_files}
@@ -110,7 +111,16 @@ def write_model(project_dir: Path, key: str, manifest: bool = True) -> Path:
         snapshot.write_bytes((folder / CANGJIE_FILE).read_bytes())
         (folder / CANGJIE_CACHE / "refs").mkdir()
         (folder / CANGJIE_CACHE / "refs" / "main").write_text("c0ffee")
+    if key == MULTILINGUAL.key and segmenter:
+        write_segmenter(folder / PKUSEG_DIR)
     return folder
+
+
+def write_segmenter(home: Path) -> None:
+    """What spacy_pkuseg's download leaves in its home: the archive and the model unpacked."""
+    (home / PKUSEG_MODEL).mkdir(parents=True, exist_ok=True)
+    (home / PKUSEG_MODEL / "weights.npz").write_bytes(b"w" * 64)
+    (home / f"{PKUSEG_MODEL}.zip").write_bytes(b"PK")
 
 
 def write_model_files(project_dir: Path, manifest: bool = True) -> Path:

@@ -4,11 +4,19 @@ CHATTERBOX_MODEL in .env, offline refusals, and --check's line for each model an
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from huggingface_hub import hf_hub_download
 
-from backend.core.models import CANGJIE_FILE, CHATTERBOX_REPO, MODELS, TURBO
+from backend.core.models import (
+    CANGJIE_FILE,
+    CHATTERBOX_REPO,
+    MODELS,
+    PKUSEG_DIR,
+    TURBO,
+    segmenter_present,
+)
 from studio_setup import exits
 from studio_setup.machine import human
 from studio_setup.model_files import disk_bytes, model_paths
@@ -32,6 +40,7 @@ from tests.scripts.setup_fakes import (
 
 RTX_4090 = "NVIDIA GeForce RTX 4090, 551.86, 24564"
 FETCH = f"{VENV_PY} -m studio_setup.fetch_model"
+FAKE_PKUSEG = Path(__file__).resolve().parents[1] / "fakes" / "spacy_pkuseg_pkg"
 
 
 def check_on(folder: Path, tmp_path: Path, gpu: str = RTX_3050, **env: str):
@@ -92,6 +101,7 @@ def test_auto_with_named_models_and_piper_with_a_model_are_wrong_options(tmp_pat
 def test_setup_with_multilingual_fetches_it_with_the_cangjie_table_and_writes_env(tmp_path):
     with fake_hub() as hub:
         folder, env = setup_with_fake_hub(tmp_path, hub.url)
+        env["PYTHONPATH"] += os.pathsep + str(FAKE_PKUSEG)  # what chatterbox-tts brings
         first = run_setup_env("--project-dir", str(folder), "--model", "multilingual", env=env)
         second = run_setup_env("--project-dir", str(folder), "--model", "multilingual", env=env)
 
@@ -104,6 +114,7 @@ def test_setup_with_multilingual_fetches_it_with_the_cangjie_table_and_writes_en
     # Chinese offline: chatterbox-tts 0.1.7's own lookup (the tests run with HF_HUB_OFFLINE=1).
     found = hf_hub_download(repo_id=CHATTERBOX_REPO, filename=CANGJIE_FILE, cache_dir=dest)
     assert Path(found).read_bytes() == hub.model_files("multilingual")[CANGJIE_FILE]
+    assert segmenter_present(dest / PKUSEG_DIR)  # the Chinese word segmenter, for offline loads
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Nothing to change: everything is already set up." in second.stdout
 
@@ -298,3 +309,16 @@ def test_check_fails_when_chatterbox_is_installed_but_no_model_is(tmp_path):
     assert done.returncode == exits.CHECK_FAILED
     assert "[FAIL] No Chatterbox model is installed in" in done.stdout
     assert "[info] Chatterbox Turbo (turbo): not installed" in done.stdout
+
+
+def test_check_fails_on_multilingual_without_its_word_segmenter_and_says_how_to_fetch_it(tmp_path):
+    folder = installed(tmp_path)
+    write_model(folder, "multilingual", segmenter=False)
+
+    done = check_on(folder, tmp_path)
+
+    assert done.returncode == exits.CHECK_FAILED
+    assert "Chinese word segmenter (spacy_ontonotes) is missing" in done.stdout
+    assert (
+        "python setup_env.py --model multilingual (downloads only what is missing)" in done.stdout
+    )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from backend.core import models
+from tests.scripts.setup_fakes import write_segmenter
 
 GIB = 1024**3
 
@@ -14,6 +17,8 @@ def fill(folder, key, skip=None):
     for name in models.MODELS[key].files:
         if name != skip:
             (folder / name).write_bytes(b"x")
+    if key == "multilingual":
+        write_segmenter(models.pkuseg_home(folder))
 
 
 def test_each_model_has_its_own_folder_and_the_old_top_level_original_is_still_found(tmp_path):
@@ -57,3 +62,11 @@ def test_find_takes_a_key_or_a_real_name():
     assert models.find("chatterbox-multilingual") is models.MULTILINGUAL
     assert models.find("chatterbox") is models.ORIGINAL
     assert models.find("tts-1") is None
+
+
+def test_multilingual_is_not_installed_without_its_word_segmenter(tmp_path):
+    fill(tmp_path / "multilingual", "multilingual")
+    assert models.installed(tmp_path) == ["multilingual"]
+    shutil.rmtree(models.pkuseg_home(tmp_path / "multilingual"))
+    assert models.missing_files(tmp_path, "multilingual") == ["pkuseg/spacy_ontonotes"]
+    assert models.installed(tmp_path) == []

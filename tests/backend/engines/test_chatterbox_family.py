@@ -16,6 +16,7 @@ from backend.engines import chatterbox_family
 from backend.engines.chatterbox import ChatterboxEngine
 from tests.helpers.audio import dominant_hz
 from tests.helpers.fake_chatterbox import BUILTIN_HZ, TEXT, make_settings, write_voice
+from tests.scripts.setup_fakes import write_segmenter
 
 TAGS = {"[laugh]": 50257, "[sigh]": 50258, "[clear throat]": 50259, "<|endoftext|>": 50256}
 
@@ -26,6 +27,8 @@ def install(cache: Path, key: str, fake) -> Path:
     folder.mkdir(parents=True)
     for name in models.MODELS[key].files:
         (folder / name).write_bytes(b"fake weights")
+    if key == "multilingual":
+        write_segmenter(models.pkuseg_home(folder))
     if key == "turbo":
         (folder / "added_tokens.json").write_text(json.dumps(TAGS))
     fake.Conditionals.from_frequency(BUILTIN_HZ).save(folder / "conds.pt")

@@ -12,6 +12,7 @@ from backend.engines.chatterbox import ChatterboxEngine
 from backend.engines.host import EngineHost
 from backend.engines.piper import PiperEngine
 from backend.engines.select import build_engine
+from tests.scripts.setup_fakes import write_segmenter
 
 FAKE_PACKAGE = Path(__file__).parents[2] / "fakes" / "chatterbox_pkg"
 
@@ -81,6 +82,8 @@ def fill_model(cache: Path, key: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in models.MODELS[key].files:
         (folder / name).write_bytes(b"x")
+    if key == models.MULTILINGUAL.key:
+        write_segmenter(models.pkuseg_home(folder))
 
 
 def test_the_catalog_holds_each_installed_model_and_piper(tmp_path, chatterbox_installed):
