@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import (
     routes_conversion,
+    routes_covers,
     routes_health,
     routes_jobs,
     routes_model,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         routes_tts,
         routes_conversion,
         routes_jobs,
+        routes_covers,
         routes_pdf,
     )
     for module in (*routes, routes_openai):
