@@ -71,7 +71,7 @@ def png(width: int = 4, height: int = 3) -> bytes:
 
 
 def image_kind(data: bytes) -> str | None:
-    """"png" or "jpg" for an image that decodes whole as one (Pillow), else None."""
+    """ "png" or "jpg" for an image that decodes whole as one (Pillow), else None."""
     from PIL import Image
 
     try:

@@ -12,7 +12,6 @@ from typing import Any
 import soundfile as sf
 
 from backend.core.errors import AppError, CoverNotFound, CoverUnreadable
-
 from frontend.api_client import ApiError
 from tests.frontend import media
 

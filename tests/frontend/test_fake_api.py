@@ -22,8 +22,8 @@ from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from frontend.api_client import ApiClient, ApiError
 from frontend.api_protocol import Speech, StudioApi
-from tests.frontend.answers import MODELS, answer_of, conforms
 from tests.frontend import media
+from tests.frontend.answers import MODELS, answer_of, conforms
 from tests.frontend.fake_api import FakeApi
 from tests.frontend.piper_server import SECOND_VOICE, piper_serving
 from tests.helpers.audio import clip_bytes
