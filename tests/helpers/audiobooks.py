@@ -11,12 +11,16 @@ from PIL import Image
 
 
 def chapters_of(path: Path) -> list[tuple[str, float]]:
-    """(title, start in seconds) of each chapter FFmpeg reads from the file, in order."""
+    """(title, start in seconds) of each chapter FFmpeg reads from the file, by start time.
+
+    FFmpeg lists ID3 chapters in the order of their CHAP frames, and mutagen orders frames by
+    size (the ID3 standard leaves it open: CTOC and the start times give the order)."""
     with av.open(str(path)) as container:
-        return [
+        found = [
             (chapter["metadata"].get("title", ""), float(chapter["start"] * chapter["time_base"]))
             for chapter in container.chapters()
         ]
+    return sorted(found, key=lambda chapter: chapter[1])
 
 
 def container_of(path: Path) -> dict[str, Any]:
