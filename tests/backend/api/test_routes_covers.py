@@ -122,3 +122,13 @@ def test_the_m4b_is_made_again_with_a_new_cover_and_goes_with_the_job(client, tm
     assert {"narration.m4b", "cover-upload.png"} <= {p.name for p in folder.iterdir()}
     assert client.delete(f"/jobs/{job['id']}").status_code == 200
     assert not folder.exists()
+
+
+def test_a_cover_with_too_many_pixels_is_refused_before_it_is_decoded(client) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (8000, 8000)).save(buffer, "PNG")  # 64 million pixels in a few kB
+    job = _finished_job(client)
+    response = _put(client, job["id"], buffer.getvalue())
+    assert_error(response, 413, _body("upload_too_large"), says="too many pixels")
