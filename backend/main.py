@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.api import (
     routes_conversion,
+    routes_covers,
     routes_health,
     routes_jobs,
     routes_model,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         routes_conversion,
         routes_jobs,
         routes_report,
+        routes_covers,
         routes_pdf,
     )
     for module in (*routes, routes_openai):

@@ -205,6 +205,14 @@ class ApiClient:
         """The finished narration's mastering report (measured once, then cached)."""
         return self._json("GET", f"/jobs/{job_id}/report", slow=True)
 
+    def put_cover(self, job_id: str, filename: str, data: bytes) -> JobBody:
+        """Make the image (PNG or JPEG) the job's cover; the M4B and MP3 carry it."""
+        files = {"file": (filename, data)}
+        return self._json("PUT", f"/jobs/{job_id}/cover", slow=True, files=files)
+
+    def job_cover(self, job_id: str) -> bytes:
+        return self._send("GET", f"/jobs/{job_id}/cover").content
+
     # -- plumbing --------------------------------------------------------------------------
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._send(method, path, **kwargs).json()

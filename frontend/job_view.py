@@ -14,12 +14,19 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
+from frontend import job_cover
 from frontend.api_client import ApiError
 from frontend.api_protocol import StudioApi
 from frontend.notices import act, show_error
 from frontend.state import client, scene_feed, set_open_job
 
 POLL_SECONDS = 2.0
+# The whole narration's downloads: the audiobook first, then the plain audio.
+DOWNLOADS = {"m4b": "audio/mp4", "mp3": "audio/mpeg", "wav": "audio/wav"}
+DOWNLOAD_HELP = {
+    "m4b": "An audiobook (AAC): chapters, cover, title, author and narrator.",
+    "mp3": "MP3 with chapter marks, cover and tags.",
+}
 SCENES_PER_PAGE = 10
 TERMINAL = ("completed", "failed", "cancelled")
 STATUS_LABELS = {
@@ -141,19 +148,20 @@ def _downloads(api: StudioApi, job: dict[str, Any]) -> None:
     total = sum(s.get("duration_seconds") or 0 for s in job.get("scenes", []))
     st.success(f"The narration is ready: {fmt.duration(total)} of audio.", icon=":material/done:")
     name = _file_stem(job["title"])
-    left, right = st.columns(2)
-    for column, kind in ((left, "mp3"), (right, "wav")):
+    for column, (kind, mime) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS.items(), strict=True):
         column.download_button(
             f"Download {kind.upper()}",
             data=lambda kind=kind: api.job_audio(job["id"], kind),
             file_name=f"{name}.{kind}",
-            mime="audio/mpeg" if kind == "mp3" else "audio/wav",
+            mime=mime,
+            help=DOWNLOAD_HELP.get(kind),
             key=f"job_download_{kind}",
             icon=":material/download:",
             on_click="ignore",
             width="stretch",
         )
     _report(api, job)
+    job_cover.render(api, job)
 
 
 def _report(api: StudioApi, job: dict[str, Any]) -> None:

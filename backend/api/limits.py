@@ -15,6 +15,10 @@ PDF_UPLOAD_SOLUTION = (
     "Save only the pages you want to narrate, or split the PDF into smaller files and narrate "
     "each as its own job; or raise CHATTERBOX_MAX_UPLOAD_MB and restart the server."
 )
+COVER_UPLOAD_SOLUTION = (
+    "Scale the cover image down (1400-3000 pixels square suits audiobook players) or save it "
+    "as a JPEG."
+)
 TEXT_BODY_SOLUTION = "Send less text per request; narrate long documents as a job."
 
 
@@ -86,7 +90,10 @@ class BodyLimitMiddleware:
 
 
 def _solution(path: str) -> str | None:
-    """PDF advice for the PDF uploads (/jobs, /pdf/...); None keeps the voice-clip advice."""
+    """PDF advice for the PDF uploads (/jobs, /pdf/...), image advice for a job's cover; None
+    keeps the voice-clip advice."""
+    if path.startswith("/jobs/") and path.endswith("/cover"):
+        return COVER_UPLOAD_SOLUTION
     if path == "/jobs" or path.startswith(("/jobs/", "/pdf/")):
         return PDF_UPLOAD_SOLUTION
     return None

@@ -32,6 +32,7 @@ from backend.core.errors import (
 from backend.core.settings import MasteringName
 from backend.core.speech import SynthesisParams
 from backend.engines.manager import ModelManager
+from backend.jobs.covers import narrator_of
 from backend.jobs.files import remove_if_orphan
 from backend.jobs.outputs import OUTPUTS, output_file
 from backend.jobs.pdf import decrypted, open_info, parse_page_range
@@ -223,6 +224,7 @@ def scene_image(job_id: str, index: int, store: JobStoreDep) -> FileResponse:
 def job_audio(
     job_id: str,
     store: JobStoreDep,
+    voices: VoiceStoreDep,
     format: str = Query("wav", pattern=f"^({'|'.join(OUTPUTS)})$"),
 ) -> FileResponse:
     job = store.get_job(job_id)
@@ -232,7 +234,7 @@ def job_audio(
             f"The narration is {job['status']}: {progress['completed']} of {progress['total']} "
             "scenes are done."
         )
-    path = output_file(job, format)
+    path = output_file({**job, "narrator": narrator_of(job, voices)}, format)
     if remove_if_orphan(path.parent, lambda: store.exists(job_id)):
         raise JobNotFound()  # deleted while it was being made
     output = OUTPUTS[format]

@@ -291,6 +291,26 @@ class SceneNotFound(AppError):
     default_solution = "Scene numbers start at 1; GET /jobs/{id} lists them."
 
 
+class CoverUnreadable(AppError):
+    status_code = 415
+    code = "cover_unreadable"
+    default_message = "The file is not a PNG or JPEG image."
+    default_solution = (
+        "Upload the cover as a PNG or JPEG file (export or save it as one from an image "
+        "editor); a square image of 1400-3000 pixels suits audiobook players."
+    )
+
+
+class CoverNotFound(AppError):
+    status_code = 404
+    code = "cover_not_found"
+    default_message = "The job has no cover."
+    default_solution = (
+        "Upload one with PUT /jobs/{id}/cover (a PNG or JPEG image), or on the job's page in "
+        "the studio. EPUB and PDF jobs get their book's cover once the document is read."
+    )
+
+
 class NotReady(AppError):
     status_code = 409
     code = "not_ready"

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     max_waiting_requests: int = Field(16, ge=1)
     max_text_chars: int = Field(5000, ge=1)
     max_upload_mb: float = Field(50, gt=0)
+    max_cover_mb: float = Field(10, gt=0)  # an audiobook's cover image (PUT /jobs/{id}/cover)
     voice_min_seconds: float = 3.0
     voice_max_seconds: float = 60.0
     voice_max_raw_seconds: float = 600.0
@@ -181,6 +182,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_cover_bytes(self) -> int:
+        return int(self.max_cover_mb * 1024 * 1024)
 
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")

@@ -3,7 +3,8 @@ job's scenes, chapters and cover), cached beside it, safe under concurrent downl
 writer makes its own temporary file and publishes it whole), and removed with the job's folder.
 
 Formats register here; a builder writes `out` from the job (a store row with its scenes) and the
-narration WAV. A cached file newer than the WAV is reused; a re-assembled WAV makes it stale.
+narration WAV. A cached file newer than the WAV and the job's cover is reused; a re-assembled WAV
+or a new cover makes it stale.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.core import atomic
-from backend.jobs.assembly import encode_mp3
+from backend.jobs.m4b import build_m4b
+from backend.jobs.mp3_tags import build_mp3
 
 Builder = Callable[[dict[str, Any], Path, Path], None]
 
@@ -28,13 +30,10 @@ class Output:
     build: Builder | None  # None: the WAV itself
 
 
-def _mp3(job: dict[str, Any], wav: Path, out: Path) -> None:
-    encode_mp3(wav, out)
-
-
 OUTPUTS: dict[str, Output] = {
     "wav": Output("audio/wav", "wav", None),
-    "mp3": Output("audio/mpeg", "mp3", _mp3),
+    "mp3": Output("audio/mpeg", "mp3", build_mp3),  # ID3 chapters, cover and tags
+    "m4b": Output("audio/mp4", "m4b", build_m4b),  # AAC audiobook: chapters, cover and tags
 }
 
 
@@ -45,7 +44,8 @@ def output_file(job: dict[str, Any], fmt: str) -> Path:
     if output.build is None:
         return wav
     path = wav.with_suffix(f".{output.suffix}")
-    if _fresh(path, wav):
+    sources = [wav, *([Path(job["cover_path"])] if job.get("cover_path") else [])]
+    if _fresh(path, sources):
         return path
     tmp = atomic.temp_beside(path)
     try:
@@ -56,8 +56,11 @@ def output_file(job: dict[str, Any], fmt: str) -> Path:
     return path
 
 
-def _fresh(path: Path, source: Path) -> bool:
+def _fresh(path: Path, sources: list[Path]) -> bool:
+    """`path` exists and is at least as new as each source (a source that is gone, such as a
+    removed cover, counts as changed)."""
     try:
-        return path.stat().st_mtime >= source.stat().st_mtime
+        made = path.stat().st_mtime
+        return all(made >= source.stat().st_mtime for source in sources)
     except FileNotFoundError:
         return False

@@ -77,6 +77,7 @@ class FakeApi:
         self.engine_voices: list[str] = []
         self.clips: dict[str, bytes] = {}
         self.records: dict[str, dict[str, Any]] = {}
+        self.covers: dict[str, bytes] = {}  # job id: the uploaded cover's bytes
         self.scenes_sent: list[int] = []  # the idx of every scene row job_scenes answered with
         self.models = fake_models.FakeModels()
         self._queued: dict[str, list[ApiError]] = defaultdict(list)
@@ -330,6 +331,10 @@ class FakeApi:
             counts = fake_jobs.progress(job)
             done = f"{counts['completed']} of {counts['total']} scenes are done."
             raise server_errors.not_ready(f"The narration is {job['status']}: {done}")
+        if fmt == "m4b":
+            markers = [c for c in job.get("chapters", []) if "start_seconds" in c]
+            chapters = tuple((c["title"], c["start_seconds"]) for c in markers)
+            return media.m4b(job["title"], chapters)
         return media.tone(1.0, media.kind(fmt))
 
     def job_report(self, job_id: str) -> JobReportBody:
@@ -340,6 +345,23 @@ class FakeApi:
                 f"The narration is {job['status']}; its report is made once it is assembled."
             )
         return fake_report.report(job)
+
+    def put_cover(self, job_id: str, filename: str, data: bytes) -> JobBody:
+        self._enter("put_cover", job_id=job_id, filename=filename)
+        job = self._job(job_id)
+        kind = media.image_kind(data)
+        if kind not in ("png", "jpg"):
+            raise server_errors.cover_unreadable()
+        job["cover_path"] = f"/fake/jobs/{job_id}/cover-upload.{kind}"
+        self.covers[job_id] = data
+        return fake_jobs.public(job)
+
+    def job_cover(self, job_id: str) -> bytes:
+        self._enter("job_cover", job_id=job_id)
+        self._job(job_id)
+        if job_id not in self.covers:
+            raise server_errors.cover_not_found()
+        return self.covers[job_id]
 
     # -- plumbing ------------------------------------------------------------------------------
     def _enter(self, method: str, **args: Any) -> None:

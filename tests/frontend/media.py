@@ -29,6 +29,23 @@ def kind(fmt: str) -> str:
     return "MP3" if fmt == "mp3" else "WAV"
 
 
+@lru_cache(maxsize=4)
+def m4b(title: str, chapters: tuple[tuple[str, float], ...], seconds: float = 2.0) -> bytes:
+    """A real M4B (the server's own writer, backend.jobs.m4b) of a tone with these chapters
+    (title, start seconds)."""
+    import tempfile
+    from pathlib import Path
+
+    from backend.jobs.m4b import build_m4b
+
+    with tempfile.TemporaryDirectory() as folder:
+        wav, out = Path(folder) / "narration.wav", Path(folder) / "narration.m4b"
+        wav.write_bytes(tone(seconds))
+        markers = [{"title": name, "start_seconds": start} for name, start in chapters]
+        build_m4b({"title": title, "chapters": markers}, wav, out)
+        return out.read_bytes()
+
+
 def seconds_of(data: bytes) -> float:
     """Length of an encoded clip; raises soundfile.LibsndfileError when it is not audio."""
     info = sf.info(io.BytesIO(data))
@@ -51,3 +68,15 @@ def png(width: int = 4, height: int = 3) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows))
         + chunk(b"IEND", b"")
     )
+
+
+def image_kind(data: bytes) -> str | None:
+    """ "png" or "jpg" for an image that decodes whole as one (Pillow), else None."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return {"PNG": "png", "JPEG": "jpg"}.get(image.format or "")
+    except (OSError, ValueError, SyntaxError):
+        return None

@@ -11,6 +11,7 @@ from typing import Any
 
 import soundfile as sf
 
+from backend.core.errors import AppError, CoverNotFound, CoverUnreadable
 from frontend.api_client import ApiError
 from tests.frontend import media
 
@@ -255,3 +256,16 @@ def voice_conversion_unavailable(title: str | None = None) -> ApiError:
         "--model turbo, or send model=original (or turbo, multilingual) with the request."
     )
     return ApiError("voice_conversion_unavailable", message, solution, 400)
+
+
+def cover_unreadable(message: str | None = None) -> ApiError:
+    return _of(CoverUnreadable(message))
+
+
+def cover_not_found() -> ApiError:
+    return _of(CoverNotFound())
+
+
+def _of(error: AppError) -> ApiError:
+    """The ApiError the server's error body for `error` becomes in the client."""
+    return ApiError(error.code, error.message, error.solution, error.status_code)

@@ -22,6 +22,7 @@ from backend.engines.fake import FakeEngine
 from backend.main import create_app
 from frontend.api_client import ApiClient, ApiError
 from frontend.api_protocol import Speech, StudioApi
+from tests.frontend import media
 from tests.frontend.answers import MODELS, answer_of, conforms
 from tests.frontend.fake_api import FakeApi
 from tests.frontend.piper_server import SECOND_VOICE, piper_serving
@@ -213,6 +214,10 @@ def test_job_calls_answer_as_the_servers_models_say(both):
         conforms("jobs", api.jobs())
         conforms("cancel_job", api.cancel_job(job["id"]))
         conforms("retry_job", api.retry_job(job["id"]))
+        covered = api.put_cover(job["id"], "cover.png", media.png())
+        conforms("put_cover", covered)
+        assert covered["cover_path"].endswith("cover-upload.png"), api
+        assert api.job_cover(job["id"]) == media.png(), api
         conforms("delete_job", api.delete_job(job["id"]))
 
 
@@ -276,6 +281,9 @@ REFUSALS: dict[str, Callable[[Any], Any]] = {
     "deleting an unknown voice": lambda api: api.delete_voice("nobody-00000000"),
     "speaking in an unknown voice": lambda api: api.speak("Hi.", "nobody-00000000", PARAMS),
     "speech of empty text": lambda api: api.speak("   ", None, PARAMS),
+    "a cover that is not an image": lambda api: api.put_cover(_a_job(api), "c.png", b"no"),
+    "a cover for an unknown job": lambda api: api.put_cover("0" * 32, "c.png", media.png()),
+    "the cover of a job without one": lambda api: api.job_cover(_a_job(api)),
 }
 
 

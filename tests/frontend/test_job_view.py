@@ -148,13 +148,17 @@ def test_retry_requeues_the_failed_scenes(fake: FakeApi, open_app: OpenApp):
     assert "Waiting its turn — Scene 3 reads this sentence aloud." in values(at.main.caption)
 
 
-def test_a_completed_job_offers_the_narration_as_mp3_and_wav(fake: FakeApi, open_app: OpenApp):
+def test_a_completed_job_offers_the_narration_as_m4b_mp3_and_wav(fake: FakeApi, open_app: OpenApp):
     job_id = fake.add_job(scenes=5, completed=5)
 
     at = open_app(job=job_id)
 
     assert values(at.success) == ["The narration is ready: 0:14 of audio."]  # 5 x 2.9 s
-    assert labels(at.get("download_button"))[:2] == ["Download MP3", "Download WAV"]
+    assert labels(at.get("download_button"))[:3] == [
+        "Download M4B",
+        "Download MP3",
+        "Download WAV",
+    ]
     assert "Cancel" not in labels(at.main.button)
     assert "Retry" not in labels(at.main.button)
 
