@@ -105,9 +105,12 @@ class ApiClient:
     def voices(self) -> VoiceListBody:
         return self._json("GET", "/voices")
 
-    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> VoiceBody:
+    def add_voice(
+        self, filename: str, data: bytes, name: str | None = None, language: str | None = None
+    ) -> VoiceBody:
         files = {"file": (filename, data)}
-        return self._json("POST", "/voices", slow=True, files=files, data=_form(name=name))
+        form = _form(name=name, language=language)
+        return self._json("POST", "/voices", slow=True, files=files, data=form)
 
     def select_voice(self, voice_id: str) -> CurrentVoiceBody:
         return self._json("POST", "/load_voice", slow=True, json={"voice_id": voice_id})

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
-from frontend import job_cover
+from frontend import job_cover, languages
 from frontend.api_client import ApiError
 from frontend.api_protocol import StudioApi
 from frontend.notices import act, show_error
@@ -90,9 +90,14 @@ def _header(api: StudioApi, job: dict[str, Any]) -> None:
     st.subheader(job["title"])
     source = "PDF" if job["source_kind"] == "pdf" else "Text"
     pages = f", pages {job['pages']}" if job.get("pages") else ""
+    params = job.get("params") or {}
+    spoken = f" · model **{params['model']}**" if params.get("model") else ""
+    if params.get("language"):
+        spoken += f" · {languages.label(params['language'])}"
+    voice = _voice_label(job.get("voice"))
     st.markdown(
         f"{STATUS_LABELS.get(job['status'], job['status'])} · {source}{pages} · "
-        f"voice **{_voice_label(job.get('voice'))}** · started {fmt.when(job['created_at'])}"
+        f"voice **{voice}**{spoken} · started {fmt.when(job['created_at'])}"
     )
     if job.get("error_message"):
         st.error(job["error_message"], icon=":material/error:")

@@ -72,3 +72,20 @@ def language_choice(languages: Sequence[str], key: str, detect: bool) -> str | N
     )
     st.caption(ACCENT)
     return None if choice == DETECT else choice
+
+
+UNSAID = "unsaid"
+
+
+def voice_language(key: str) -> str | None:
+    """The language a voice's recording is in (optional): the Multilingual model keeps that
+    accent out of other languages by speaking them with CFG weight 0. The code to send."""
+    codes = sorted(NAMES, key=NAMES.__getitem__)
+    choice = st.selectbox(
+        "Language of the recording",
+        [UNSAID, *codes],
+        format_func=lambda code: "Not said" if code == UNSAID else label(code),
+        key=f"{key}_voice_language",
+        help="Lets the Multilingual model keep this voice's accent out of other languages.",
+    )
+    return None if choice == UNSAID else choice

@@ -11,6 +11,7 @@ from frontend import format as fmt
 from frontend.api_client import ApiError
 from frontend.api_protocol import StudioApi
 from frontend.audio_formats import UPLOAD_TYPES
+from frontend.languages import label, voice_language
 from frontend.notices import act, show_error, too_large
 from frontend.state import client, health, limits
 from frontend.voice_controls import current_name, stale_current
@@ -106,6 +107,7 @@ def _offer(api: StudioApi, voices: dict[str, Any], filename: str, data: bytes, k
     st.audio(data)
     stem = filename.rsplit(".", 1)[0]
     name = st.text_input("Name", value=stem, key=f"voice_name_{key}", max_chars=100)
+    language = voice_language(f"{key}_{_round()}")
     can_clone = bool(voices.get("can_clone"))
     use_now = st.checkbox(
         "Use it as the current voice", value=can_clone, disabled=not can_clone, key=f"use_{key}"
@@ -113,7 +115,7 @@ def _offer(api: StudioApi, voices: dict[str, Any], filename: str, data: bytes, k
     if st.button("Add to library", type="primary", key=f"add_{key}", icon=":material/add:"):
         try:
             with st.spinner("Checking the clip…"):
-                voice = api.add_voice(filename, data, name or None)
+                voice = api.add_voice(filename, data, name or None, language)
                 if use_now:
                     api.select_voice(voice["id"])
         except ApiError as error:
@@ -156,6 +158,8 @@ def _details(voice: dict[str, Any]) -> str:
     parts = []
     if voice.get("duration_seconds") is not None:
         parts.append(f"{fmt.duration(voice['duration_seconds'])} long")
+    if voice.get("language"):
+        parts.append(f"in {label(voice['language'])}")
     if voice.get("created_at"):
         parts.append(f"added {fmt.when(voice['created_at'])}")
     return " · ".join(parts) or voice["id"]

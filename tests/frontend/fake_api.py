@@ -171,11 +171,16 @@ class FakeApi:
             "aliases": {},
         }
 
-    def add_voice(self, filename: str, data: bytes, name: str | None = None) -> VoiceBody:
-        self._enter("add_voice", filename=filename, data=data, name=name)
+    def add_voice(
+        self, filename: str, data: bytes, name: str | None = None, language: str | None = None
+    ) -> VoiceBody:
+        self._enter("add_voice", filename=filename, data=data, name=name, language=language)
         seconds = server_errors.check_clip(filename, data, self.limits)
         label = (name or "").strip() or filename.rsplit(".", 1)[0] or "voice"
-        return dict(self._store_voice(label, data, seconds))
+        voice = self._store_voice(label, data, seconds)
+        if language is not None:
+            voice["language"] = language
+        return dict(voice)
 
     def select_voice(self, voice_id: str) -> CurrentVoiceBody:
         self._enter("select_voice", voice_id=voice_id)

@@ -17,7 +17,14 @@ from tests.frontend import fake_pdf, server_errors
 START = datetime(2026, 11, 21, 7, 11, 53, tzinfo=UTC)
 SCENE_SECONDS = 3.0  # wall time of each finished scene, for the time-left estimate
 # A job keeps every synthesis setting, the defaults of those not sent included (and its model).
-PARAMS = {"rate": 1.0, "exaggeration": 0.5, "cfg_weight": 0.5, "temperature": 0.8, "seed": None}
+PARAMS = {
+    "rate": 1.0,
+    "exaggeration": 0.5,
+    "cfg_weight": 0.5,
+    "temperature": 0.8,
+    "seed": None,
+    "mastering": "standard",  # the server's default (CHATTERBOX_MASTERING)
+}
 _created = itertools.count()  # each new job a minute after the last: GET /jobs is newest first
 
 

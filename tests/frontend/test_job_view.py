@@ -370,3 +370,16 @@ def test_an_unfinished_job_asks_for_no_report(fake: FakeApi, open_app: OpenApp):
     job_id = fake.add_job(scenes=3, completed=1)
     open_app(job=job_id)
     assert fake.calls_to("job_report") == []
+
+
+def test_the_header_names_the_model_and_language_the_job_speaks_in(
+    fake: FakeApi, open_app: OpenApp
+):
+    job_id = fake.add_job(scenes=2)
+    fake.records[job_id]["params"] |= {"model": "multilingual", "language": "de"}
+
+    at = open_app(job=job_id)
+
+    assert not at.exception
+    [header] = [text for text in values(at.markdown) if "voice **" in text]
+    assert "model **multilingual** · German (de)" in header

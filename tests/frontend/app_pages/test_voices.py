@@ -32,12 +32,29 @@ def test_an_uploaded_clip_is_added_and_made_current_when_the_engine_clones(
     labelled(at.main.button, "Add to library").click().run()
 
     assert not at.exception
-    assert fake.calls_to("add_voice") == [{"filename": "me.wav", "data": clip, "name": "Narrator"}]
+    assert fake.calls_to("add_voice") == [
+        {"filename": "me.wav", "data": clip, "name": "Narrator", "language": None}
+    ]
     [voice] = fake.library
     assert fake.calls_to("select_voice") == [{"voice_id": voice["id"]}]
     assert fake.current == voice["id"]
     assert values(at.toast) == ["Added “Narrator”."]
     assert "**Narrator** · :green[current]" in values(at.markdown)
+
+
+def test_a_clip_is_added_with_the_language_it_was_recorded_in_and_the_library_says_it(
+    fake: FakeApi, open_app: OpenApp
+):
+    _cloning(fake)
+    at = _upload(open_app(PAGE), media.tone(6.0))
+    at.selectbox(key="upload_0_voice_language").set_value("de").run()
+
+    labelled(at.main.button, "Add to library").click().run()
+
+    assert not at.exception
+    assert fake.calls_to("add_voice")[0]["language"] == "de"
+    assert fake.library[0]["language"] == "de"
+    assert any("in German (de)" in caption for caption in values(at.caption))
 
 
 def test_the_inputs_are_empty_after_an_add_so_a_clip_is_not_added_twice(
@@ -92,7 +109,12 @@ def test_a_recording_is_added_like_an_upload(fake: FakeApi, open_app: OpenApp):
 
     assert not at.exception
     [added] = fake.calls_to("add_voice")
-    assert added == {"filename": "recording.wav", "data": recording, "name": "My voice"}
+    assert added == {
+        "filename": "recording.wav",
+        "data": recording,
+        "name": "My voice",
+        "language": None,
+    }
     assert fake.current == fake.library[0]["id"]
 
 
