@@ -24,7 +24,7 @@ from backend.core.errors import (
     InvalidRequest,
     JobNotFound,
     NotReady,
-    PdfUnreadable,
+    DocumentUnreadable,
     SceneNotFound,
     TextTooLong,
     error_for,
@@ -107,7 +107,7 @@ async def create_job(
 
     data = await file.read()
     if b"%PDF" not in data[:1024]:
-        raise PdfUnreadable(f"'{file.filename}' is not a PDF file.")
+        raise DocumentUnreadable(f"'{file.filename}' is not a PDF file.")
     info = await run_in_threadpool(open_info, data, password)
     parse_page_range(pages, info["page_count"])  # a bad range is a 422 now, not a failed job
     if info["encrypted"]:  # keep an unlocked copy rather than the password
@@ -159,7 +159,7 @@ async def _first_page(job_id: str, runner: JobRunner, timeout: float) -> dict[st
         if job["extraction_status"] == "failed":
             await run_in_threadpool(runner.delete, job_id)  # nothing to narrate: nothing kept
             if not job["error_code"]:
-                raise PdfUnreadable(job["error_message"] or None)
+                raise DocumentUnreadable(job["error_message"] or None)
             raise error_for(job["error_code"], job["error_message"], job["error_solution"])
         await asyncio.sleep(0.05)
     return await run_in_threadpool(runner.store.get_job, job_id)

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import SettingsDep
 from backend.api.schemas_pdf import PdfPreview
-from backend.core.errors import PdfNoText, PdfUnreadable
+from backend.core.errors import DocumentNoText, DocumentUnreadable
 from backend.jobs.pdf import (
     Page,
     PdfLimits,
@@ -41,7 +41,7 @@ async def preview_pdf(
     """
     data = await file.read()
     if b"%PDF" not in data[:1024]:
-        raise PdfUnreadable(f"'{file.filename}' is not a PDF file.")
+        raise DocumentUnreadable(f"'{file.filename}' is not a PDF file.")
     info = await run_in_threadpool(open_info, data, password)
     selection = parse_page_range(pages, info["page_count"])
     limits = PdfLimits(
@@ -53,7 +53,7 @@ async def preview_pdf(
     previewed = await run_in_threadpool(_first_pages, data, password, pages, limits)
     truncated = len(selection) > len(previewed)
     if not any(page.blocks for page in previewed):
-        raise _no_text(len(previewed)) if truncated else PdfNoText()
+        raise _no_text(len(previewed)) if truncated else DocumentNoText()
     starts = chapter_starts(info["outline"])
     return {
         "filename": (file.filename or "document.pdf").rsplit("/", 1)[-1],
@@ -78,8 +78,8 @@ def _first_pages(
         return list(itertools.islice(stream, PREVIEW_PAGES))  # closing stops the child
 
 
-def _no_text(previewed: int) -> PdfNoText:
-    return PdfNoText(
+def _no_text(previewed: int) -> DocumentNoText:
+    return DocumentNoText(
         f"The first {previewed} selected pages have no text layer (they look scanned or made of "
         "images).",
         solution="If the text starts later, choose a page range that starts there; otherwise run "

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from backend.core.errors import AppError, JobSourceMissing, PdfTooLarge, PdfUnreadable
+from backend.core.errors import AppError, JobSourceMissing, DocumentTooLarge, DocumentUnreadable
 from backend.core.settings import Settings
 from backend.jobs.pdf import Page, PdfLimits, extract_pages
 from backend.jobs.scenes import scenes_from_page
@@ -84,7 +84,7 @@ class Extractor:
             self._fail(job_id, exc)
         except Exception as exc:  # the store, the disk or our own code failed: never unsettled
             log.exception("Extraction of job %s failed", job_id)
-            self._fail(job_id, PdfUnreadable(f"Reading the document failed: {str(exc)[:200]}"))
+            self._fail(job_id, DocumentUnreadable(f"Reading the document failed: {str(exc)[:200]}"))
         finally:
             with self._lock:
                 self._threads.pop(job_id, None)
@@ -151,7 +151,7 @@ class Extractor:
 
     def _fail(self, job_id: str, exc: AppError) -> None:
         try:
-            if isinstance(exc, PdfTooLarge | JobSourceMissing):
+            if isinstance(exc, DocumentTooLarge | JobSourceMissing):
                 # Past a limit the job is refused, not narrated up to it: the limits bound the
                 # work one upload can cause. Without its source nothing more can be read.
                 self.store.fail_job(job_id, exc.code, exc.message, exc.solution)

@@ -77,7 +77,7 @@ def _pdf_source() -> dict[str, Any] | None:
         password = st.text_input("PDF password", type="password", key="narrate_password") or None
     preview = _preview(digest, upload.name, data, pages or None, password)
     if isinstance(preview, ApiError):
-        if preview.code == "pdf_encrypted" and st.session_state.get("_pdf_locked") != digest:
+        if preview.code == "document_encrypted" and st.session_state.get("_pdf_locked") != digest:
             st.session_state["_pdf_locked"] = digest
             st.rerun()
         show_error(preview)

@@ -156,7 +156,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: pdf_pages(3, "Text.")[:400]),
         422,
-        "pdf_unreadable",
+        "document_unreadable",
     ),
     BadInput(
         "encrypted PDF",
@@ -164,7 +164,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: shared_pdf("libreoffice-writer-password.pdf")),
         400,
-        "pdf_encrypted",
+        "document_encrypted",
     ),
     BadInput(
         "image-only PDF",
@@ -172,7 +172,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: shared_pdf("imagemagick-images.pdf")),
         422,
-        "pdf_no_text",
+        "document_no_text",
     ),
     BadInput(
         "zero-page PDF",
@@ -180,7 +180,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: shared_pdf("unreadablemetadata.pdf")),
         422,
-        "pdf_unreadable",
+        "document_unreadable",
     ),
     BadInput(
         "10,000-page PDF",
@@ -188,7 +188,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: pdf_pages(10_000, "Page.")),
         413,
-        "pdf_too_large",
+        "document_too_large",
     ),
     BadInput(
         "small PDF expanding to millions of characters",
@@ -196,7 +196,7 @@ CORPUS = [
         "/jobs",
         job_pdf(expanding_pdf),
         413,
-        "pdf_too_large",
+        "document_too_large",
     ),
     BadInput("oversized JSON", "POST", "/tts", tts("word " * 400_000), 413, "upload_too_large"),
     BadInput("empty text", "POST", "/tts", tts(""), 422, "text_empty"),

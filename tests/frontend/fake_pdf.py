@@ -13,10 +13,10 @@ PREVIEW_PAGES = 3
 
 def open_pdf(data: bytes, password: str | None) -> pymupdf.Document:
     if b"%PDF" not in data[:1024]:
-        raise server_errors.pdf_unreadable()
+        raise server_errors.document_unreadable()
     doc = pymupdf.open(stream=data, filetype="pdf")
     if doc.needs_pass and not (password and doc.authenticate(password)):
-        raise server_errors.pdf_encrypted(password_given=bool(password))
+        raise server_errors.document_encrypted(password_given=bool(password))
     return doc
 
 
