@@ -38,7 +38,9 @@ def _epub_cover(data: bytes) -> tuple[bytes, str] | None:
         opf_path = rootfile.get("full-path", "")
         package = ElementTree.fromstring(archive.read(opf_path))
         items = list(package.iter(f"{_OPF}item"))
-        item = next((i for i in items if "cover-image" in (i.get("properties") or "").split()), None)
+        item = next(
+            (i for i in items if "cover-image" in (i.get("properties") or "").split()), None
+        )
         if item is None:
             cover_id = next(
                 (m.get("content") for m in package.iter(f"{_OPF}meta") if m.get("name") == "cover"),

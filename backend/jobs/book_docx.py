@@ -35,7 +35,10 @@ def properties(data: bytes) -> tuple[str | None, str | None]:
 
 def _paragraphs(data: bytes) -> list[tuple[str, str]]:
     doc = _document(data)
-    return [(paragraph.style.name if paragraph.style else "", paragraph.text) for paragraph in doc.paragraphs]
+    return [
+        (paragraph.style.name if paragraph.style else "", paragraph.text)
+        for paragraph in doc.paragraphs
+    ]
 
 
 def _document(data: bytes):  # -> docx.document.Document

@@ -120,7 +120,8 @@ def text_html(text: str) -> str:
 
 
 def _page(body: str) -> bytes:
-    return f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{body}</body></html>'.encode()
+    head = '<!DOCTYPE html><html><head><meta charset="utf-8"></head>'
+    return f"{head}<body>{body}</body></html>".encode()
 
 
 def _refuse_epub_drm(data: bytes) -> None:

@@ -26,7 +26,9 @@ SUFFIXES = {
     "txt": ("txt", "text"),
 }
 _SNIFF = 4096
-_HTML = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
+_HTML = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S
+)
 _FB2 = re.compile(rb"<FictionBook[\s>]")
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from backend.core.errors import InvalidRequest, DocumentUnreadable
+from backend.core.errors import DocumentUnreadable, InvalidRequest
 from backend.jobs import pdf_child, pdf_pool
 from backend.jobs.page_range import parse_page_range as parse_page_range
 from backend.jobs.pdf_child import chapter_starts as chapter_starts
@@ -163,9 +163,10 @@ def extract_pages(
     """Yield the selected pages' clean text as soon as the child has read each one (`fmt`: one
     of backend.jobs.formats.FORMATS; a reflowable book's pages are MuPDF's layout of it).
 
-    Raises (from the generator) DocumentEncrypted, DocumentUnreadable (broken file, child crash, or more
-    than the limits' seconds spent waiting), InvalidRequest (bad range), DocumentTooLarge (too many
-    pages in the selection; too many characters, after the pages before it were yielded) and
+    Raises (from the generator) DocumentEncrypted, DocumentUnreadable (broken file, child crash,
+    or more than the limits' seconds spent waiting), InvalidRequest (bad range),
+    DocumentTooLarge (too many pages in the selection; too many characters, after the pages
+    before it were yielded) and
     DocumentNoText (after the last page, when no page had any text). The time counted against the
     limits is time spent waiting for the child, not time the caller spends between pages.
     Closing the generator early stops the child.

@@ -1,8 +1,9 @@
 """The document reader child process: the only code that opens a PDF (or any other document a
-job reads, see book_open) with MuPDF, under CPU and memory limits the kernel enforces. Messages to the parent are JSON (never pickles), plus raw bytes.
+job reads, see book_open) with MuPDF, under CPU and memory limits the kernel enforces.
+Messages to the parent are JSON (never pickles), plus raw bytes.
 
-`extract_main` streams one extraction's pages; `serve_main` answers open, decrypt and render
-requests for as long as the parent keeps it (pdf_pool), keeping the last document open.
+`extract_main` streams one extraction's pages; `serve_main` answers open, decrypt, render and
+cover requests for as long as the parent keeps it (pdf_pool), keeping the last document open.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ import pymupdf
 
 from backend.core.errors import (
     AppError,
-    InvalidRequest,
-    DocumentEncrypted,
     DocumentNoText,
     DocumentTooLarge,
     DocumentUnreadable,
+    InvalidRequest,
 )
 from backend.jobs import book_cover, book_open, pdf_layout
 from backend.jobs.page_range import parse_page_range
@@ -80,7 +80,9 @@ def serve_main(conn: Connection, memory_mb: int, idle_seconds: float) -> None:
                     doc = open_document(data, request["password"], fmt)
                     held = _Held(request["key"], data, doc, fmt)
                 if held is None or held.key != request["key"]:
-                    raise DocumentUnreadable("The PDF reader lost track of the document; try again.")
+                    raise DocumentUnreadable(
+                        "The PDF reader lost track of the document; try again."
+                    )
                 answer, blob = _answer(held, request)
             except Exception as exc:
                 answer, blob = error_message(exc), None
@@ -110,9 +112,7 @@ def error_message(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, MemoryError) or any(words in str(exc).lower() for words in _MEMORY_WORDS):
         return {"kind": "error", "code": MEMORY_ERROR, "message": str(exc), "solution": ""}
     if not isinstance(exc, AppError):
-        exc = DocumentUnreadable(
-            f"The document could not be read ({type(exc).__name__}: {exc})."
-        )
+        exc = DocumentUnreadable(f"The document could not be read ({type(exc).__name__}: {exc}).")
     return {"kind": "error", "code": exc.code, "message": exc.message, "solution": exc.solution}
 
 

@@ -22,11 +22,11 @@ from typing import Any
 
 from backend.core.errors import (
     AppError,
-    InvalidRequest,
     DocumentEncrypted,
     DocumentNoText,
     DocumentTooLarge,
     DocumentUnreadable,
+    InvalidRequest,
 )
 from backend.jobs import pdf_child
 
@@ -41,7 +41,14 @@ SLOW_SOLUTION = (
     "or choose a smaller page range."
 )
 ERRORS: dict[str, type[AppError]] = {
-    cls.code: cls for cls in (DocumentEncrypted, DocumentNoText, DocumentTooLarge, DocumentUnreadable, InvalidRequest)
+    cls.code: cls
+    for cls in (
+        DocumentEncrypted,
+        DocumentNoText,
+        DocumentTooLarge,
+        DocumentUnreadable,
+        InvalidRequest,
+    )
 }
 
 

@@ -203,7 +203,10 @@ def test_a_job_that_failed_before_any_scene_does_not_claim_to_be_reading(
     job_id = fake.add_job(scenes=0)
     message = "The PDF has no text layer (it looks scanned or made of images)."
     fake.records[job_id].update(
-        status="failed", extraction_status="failed", error_code="document_no_text", error_message=message
+        status="failed",
+        extraction_status="failed",
+        error_code="document_no_text",
+        error_message=message,
     )
 
     at = open_app(job=job_id)

@@ -85,7 +85,9 @@ def make_docx(chapters: Chapters | None = None, title: str = TITLE, author: str 
 
 def make_markdown(chapters: Chapters | None = None) -> bytes:
     """Markdown: each chapter a `# heading` and its paragraphs (Markdown has no metadata)."""
-    parts = [f"# {heading}\n\n" + "\n\n".join(paragraphs) for heading, paragraphs in chapters or CHAPTERS]
+    parts = [
+        f"# {heading}\n\n" + "\n\n".join(paragraphs) for heading, paragraphs in chapters or CHAPTERS
+    ]
     return ("\n\n".join(parts) + "\n").encode()
 
 

@@ -21,11 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.core.errors import (
-    InvalidRequest,
     DocumentEncrypted,
     DocumentNoText,
     DocumentTooLarge,
     DocumentUnreadable,
+    InvalidRequest,
 )
 from backend.jobs.pdf import (
     Page,

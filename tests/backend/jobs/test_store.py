@@ -501,7 +501,9 @@ def test_finish_job_if_done_settles_only_when_nothing_is_left(
 ) -> None:
     job_id = new_job(store)
     settle(store, job_id, outcomes)
-    store.set_extraction(job_id, extraction, error_code="document_no_text", error_message="Scanned.")
+    store.set_extraction(
+        job_id, extraction, error_code="document_no_text", error_message="Scanned."
+    )
     assert store.finish_job_if_done(job_id) == expected
     job = store.get_job(job_id)
     assert job["error_code"] == code

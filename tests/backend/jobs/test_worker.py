@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import soundfile as sf
 
-from backend.core.errors import JobSourceMissing, DocumentTooLarge
+from backend.core.errors import DocumentTooLarge, JobSourceMissing
 from backend.core.settings import Settings
 from backend.core.speech import Audio, SynthesisParams
 from backend.engines.fake import FakeEngine
