@@ -50,15 +50,16 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
         return "fb2"
     if _HTML.match(text):
         return "html"
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    named = next((fmt for fmt, suffixes in SUFFIXES.items() if suffix in suffixes), None)
+    if named in ("pdf", "epub", "mobi", "fb2", "docx"):  # its bytes are not what its name says
+        raise DocumentUnreadable(
+            f"'{name}' is not a {named.upper()} file: its content is not one (it may be damaged "
+            "or cut short, or renamed)."
+        )
     if not _is_text(head):
         raise _unsupported(name)
-    suffix = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    for fmt in ("md", "html"):
-        if suffix in SUFFIXES[fmt]:
-            return fmt
-    if suffix and suffix not in SUFFIXES["txt"] and suffix in _ALL_SUFFIXES:
-        raise _unsupported(name)  # e.g. a ".pdf" that is text: not what its name says
-    return "txt"
+    return named if named in ("md", "html") else "txt"
 
 
 def source_name(fmt: str) -> str:
@@ -96,5 +97,3 @@ def _unsupported(name: str, what: str | None = None) -> DocumentUnsupported:
     kind = what or "not a kind of document a job reads"
     return DocumentUnsupported(f"'{name or 'The file'}' is {kind}. Accepted: {ACCEPTED}.")
 
-
-_ALL_SUFFIXES = {suffix for suffixes in SUFFIXES.values() for suffix in suffixes}

@@ -35,6 +35,9 @@ def test_preview_shows_the_first_three_selected_pages_and_says_more_follow(clien
     assert response.status_code == 200, response.text
     assert response.json() == {
         "filename": "book.pdf",
+        "source_format": "pdf",
+        "title": None,
+        "author": None,
         "page_count": 5,
         "selected_pages": 4,
         "encrypted": False,
@@ -102,15 +105,19 @@ def test_preview_of_an_encrypted_pdf_needs_its_password(client):
     )
 
 
-def test_a_file_that_is_not_a_pdf_is_422_document_unreadable(client):
+def test_a_file_of_no_accepted_kind_is_415_document_unsupported_listing_the_kinds(client):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
     assert_error(
-        preview(client, b"just some notes", filename="notes.txt"),
-        422,
+        preview(client, png, filename="photo.png"),
+        415,
         {
-            "error": "document_unreadable",
-            "message": "'notes.txt' is not a PDF file.",
-            "solution": "The file may be damaged; save or print it to PDF again and upload that.",
+            "error": "document_unsupported",
+            "message": "'photo.png' is not a kind of document a job reads. Accepted: PDF, EPUB, "
+            "MOBI, FB2, DOCX, Markdown (.md), HTML (.html, .xhtml) and plain text (.txt).",
+            "solution": "Upload a PDF, EPUB, MOBI, FB2, DOCX, Markdown (.md), HTML (.html) or "
+            "plain text (.txt) file, or paste the text instead.",
         },
+        says=("EPUB", "DOCX"),
     )
 
 

@@ -63,7 +63,9 @@ class PagedSource:
             self._allowed = pages
             self._cond.notify_all()
 
-    def __call__(self, data: bytes, password: str | None, pages: str | None, limits: PdfLimits):
+    def __call__(
+        self, data: bytes, password: str | None, pages: str | None, limits: PdfLimits, fmt: str
+    ):
         self.closed.clear()
         return self._pages()
 
