@@ -30,6 +30,8 @@ _DRM_SOLUTION = (
 _META_AUTHOR = re.compile(
     r"<meta\s+[^>]*name\s*=\s*[\"']author[\"'][^>]*content\s*=\s*[\"']([^\"']*)", re.I
 )
+_IMAGE = re.compile(r"<img\b[^>]*>", re.I)
+_IMAGE_BYTES = re.compile(rb"<img\b[^>]*>", re.I)
 _NAMES = {
     "pdf": "a PDF",
     "epub": "an EPUB",
@@ -97,7 +99,9 @@ def _mupdf_input(data: bytes, fmt: str) -> tuple[bytes, str]:
         from markdown_it import MarkdownIt  # only the reader child needs it
 
         body = MarkdownIt("commonmark", {"html": False}).render(decode_text(data))
-        return _page(body), "html"
+        return _page(_IMAGE.sub("", body)), "html"
+    if fmt == "html":  # its pictures are files beside it, not uploaded: MuPDF says "[image]"
+        return _IMAGE_BYTES.sub(b"", data), "html"
     if fmt == "txt":
         return _page(text_html(decode_text(data))), "html"
     if fmt == "docx":
