@@ -35,7 +35,9 @@ def test_text_is_markdown_or_html_by_its_name_and_plain_text_otherwise() -> None
 
 
 def test_legacy_encoded_text_is_still_text() -> None:
-    assert detect_format("Caf\u00e9 au lait, s'il vous pla\u00eet.".encode("cp1252"), "a.txt") == "txt"
+    assert (
+        detect_format("Caf\u00e9 au lait, s'il vous pla\u00eet.".encode("cp1252"), "a.txt") == "txt"
+    )
 
 
 def test_an_image_is_refused_with_every_accepted_kind_named() -> None:
