@@ -63,7 +63,10 @@ def open_book(data: bytes, password: str | None, fmt: str) -> pymupdf.Document:
     if doc.needs_pass:
         if not password:
             doc.close()
-            raise DocumentEncrypted("The PDF is protected by a password, and none was given.")
+            raise DocumentEncrypted(
+                "The PDF is protected by a password, and none was given.",
+                solution="Enter the PDF's password in the password field and start again.",
+            )
         if not doc.authenticate(password):
             doc.close()
             raise DocumentEncrypted(
@@ -84,6 +87,8 @@ def metadata(doc: pymupdf.Document, data: bytes, fmt: str) -> tuple[str | None, 
         return book_docx.properties(data)
     info = doc.metadata or {}
     title, author = info.get("title") or None, info.get("author") or None
+    if fmt == "pdf":  # a PDF's Title is as often "Microsoft Word - draft3.docx": its name wins
+        title = None
     if fmt == "html" and author is None:
         found = _META_AUTHOR.search(data[:65536].decode("utf-8", "replace"))
         author = html.unescape(found.group(1)).strip() or None if found else None

@@ -96,4 +96,3 @@ def _is_text(head: bytes) -> bool:
 def _unsupported(name: str, what: str | None = None) -> DocumentUnsupported:
     kind = what or "not a kind of document a job reads"
     return DocumentUnsupported(f"'{name or 'The file'}' is {kind}. Accepted: {ACCEPTED}.")
-

@@ -78,6 +78,12 @@ def not_ready(message: str) -> ApiError:
     return ApiError("not_ready", message, solution, 409)
 
 
+def from_app_error(error: Any) -> ApiError:
+    """The ApiError a real client raises for the server's AppError `error` (the fake reads
+    documents with the server's own detection and reader code, so the words are the same)."""
+    return ApiError(error.code, error.message, error.solution, error.status_code)
+
+
 def document_unreadable() -> ApiError:
     solution = "The file may be damaged; save or print it to PDF again and upload that."
     return ApiError("document_unreadable", "The file could not be read as a PDF.", solution, 422)

@@ -67,7 +67,7 @@ def test_a_corrupt_zip_and_an_empty_file_are_unreadable() -> None:
 
 
 def test_text_named_as_a_binary_format_is_unreadable_not_read_as_text() -> None:
-    with pytest.raises(DocumentUnreadable, match="'book.pdf' is not a PDF file"):
+    with pytest.raises(DocumentUnreadable, match=r"'book\.pdf' is not a PDF file"):
         detect_format(b"hello world", "book.pdf")
 
 
