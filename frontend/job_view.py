@@ -252,11 +252,18 @@ def _completed_scene(api: StudioApi, job: dict[str, Any], scene: dict[str, Any])
     index = scene["idx"]
     stamp = scene.get("finished_at") or ""
     has_image = scene.get("image_status") == "completed" and bool(scene.get("image_path"))
+    # Page images are a PDF's; a scene of an e-book or document shows its chapter's title.
+    reflowable = (job.get("source_format") or "pdf") != "pdf" and job["source_kind"] == "pdf"
     if has_image:
         image_column, body = st.columns([1, 2])
         image = _image(api, job["id"], index, stamp)
         if image:
             image_column.image(image, caption=f"Page {scene.get('page')}")
+    elif reflowable and scene.get("chapter"):
+        card, body = st.columns([1, 2])
+        with card.container(border=True, key=f"chapter_card_{index}"):
+            st.markdown(f"**{_escape(scene['chapter'])}**")
+            st.caption(job["title"])
     else:
         body = st.container()
     audio = _audio(api, job["id"], index, stamp)
@@ -311,3 +318,8 @@ def _snippet(text: str, limit: int = 120) -> str:
 def _file_stem(title: str) -> str:
     stem = "".join(c if c.isalnum() or c in "-_ " else "_" for c in title).strip()
     return stem.replace(" ", "_")[:60] or "narration"
+
+
+def _escape(text: str) -> str:
+    """Text shown as itself in Markdown (a chapter called "*Intro*" keeps its asterisks)."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)

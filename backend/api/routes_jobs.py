@@ -1,4 +1,5 @@
-"""Narration jobs (/jobs): a PDF or a long text becomes scenes spoken one by one.
+"""Narration jobs (/jobs): a document (PDF, EPUB, DOCX, ...) or a long text becomes scenes spoken
+one by one.
 
 POST /jobs answers 202 as soon as the first page is read, so the first scene plays while the rest
 are still being made. The store is SQLite: its calls never run on the event loop (plain `def`
@@ -21,10 +22,10 @@ from backend.api.deps import JobStoreDep, RunnerDep, SettingsDep, VoiceStoreDep
 from backend.api.schemas_jobs import JobDeleted, JobList, JobPublic, JobRetried
 from backend.core import atomic, models
 from backend.core.errors import (
+    DocumentUnreadable,
     InvalidRequest,
     JobNotFound,
     NotReady,
-    PdfUnreadable,
     SceneNotFound,
     TextTooLong,
     error_for,
@@ -34,6 +35,7 @@ from backend.core.speech import SynthesisParams
 from backend.engines.manager import ModelManager
 from backend.jobs.covers import narrator_of
 from backend.jobs.files import remove_if_orphan
+from backend.jobs.formats import detect_format, source_name
 from backend.jobs.outputs import OUTPUTS, output_file
 from backend.jobs.pdf import decrypted, open_info, parse_page_range
 from backend.jobs.store import JobStore
@@ -58,7 +60,9 @@ async def create_job(
     runner: RunnerDep,
     voices: VoiceStoreDep,
     settings: SettingsDep,
-    file: UploadFile | None = File(None, description="A PDF to narrate"),
+    file: UploadFile | None = File(
+        None, description="A document to narrate: PDF, EPUB, MOBI, FB2, DOCX, .md, .html or .txt"
+    ),
     text: str | None = Form(None, description="Or a text to narrate"),
     title: str | None = Form(None, max_length=200),
     voice: str | None = Form(None),
@@ -77,13 +81,16 @@ async def create_job(
         None, description="standard, or audiobook: mastered to pass GET /jobs/{id}/report"
     ),
 ) -> dict[str, Any]:
-    """Start narrating a PDF (`file`) or a text: 202 once the first page has given scenes.
+    """Start narrating a document (`file`) or a text: 202 once the first page has given scenes.
+
+    The kind of document is told from its bytes (see backend.jobs.formats); a book's title (when
+    `title` is not given) and author come from its metadata.
 
     The job keeps the model it starts with (each scene switches to it if another was loaded
     meanwhile). A text's language is detected when not given; a non-English one goes to the
     Multilingual model where it is installed."""
     if (file is None) == (text is None):
-        raise InvalidRequest("Send exactly one of 'file' (a PDF) or 'text'.")
+        raise InvalidRequest("Send exactly one of 'file' (a document) or 'text'.")
     manager = runner.manager
     caps = manager.capabilities_for(manager.model_key(model))
     ref = resolve_voice(voice, voices, caps, settings.voice_aliases)
@@ -115,15 +122,16 @@ async def create_job(
         return await run_in_threadpool(_create_text_job, runner, title, text, voice_id, params)
 
     data = await file.read()
-    if b"%PDF" not in data[:1024]:
-        raise PdfUnreadable(f"'{file.filename}' is not a PDF file.")
-    info = await run_in_threadpool(open_info, data, password)
+    fmt = detect_format(data, file.filename)
+    info = await run_in_threadpool(open_info, data, password, None, fmt)
     parse_page_range(pages, info["page_count"])  # a bad range is a 422 now, not a failed job
     if info["encrypted"]:  # keep an unlocked copy rather than the password
         data = await run_in_threadpool(decrypted, data, password or "")
-    name = (file.filename or "document.pdf").rsplit("/", 1)[-1]
-    title = title or name.removesuffix(".pdf")
-    job_id = await run_in_threadpool(_create_pdf_job, runner, title, data, voice_id, params, pages)
+    name = (file.filename or f"document.{fmt}").rsplit("/", 1)[-1]
+    title = title or info["title"] or name.rsplit(".", 1)[0] or name
+    job_id = await run_in_threadpool(
+        _create_pdf_job, runner, title, data, voice_id, params, pages, (fmt, info["author"])
+    )
     return await _first_page(job_id, runner, settings.first_page_timeout_seconds)
 
 
@@ -142,13 +150,17 @@ def _create_pdf_job(
     voice: str,
     params: dict[str, Any],
     pages: str | None,
+    book: tuple[str, str | None] = ("pdf", None),
 ) -> str:
-    """The job's row, then its file, then its path on the row; a failure in between leaves no
-    job behind (and a crash there fails the job at the next start: job_source_missing)."""
+    """The job's row (source_kind 'pdf' for every document: read by the reader child), then its
+    file, then its path, format and author on the row; a failure in between leaves no job behind
+    (and a crash there fails the job at the next start: job_source_missing)."""
+    fmt, author = book
     job_id = runner.store.create_job(title, "pdf", None, voice, params, pages)["id"]
-    source = runner.job_dir(job_id) / "source.pdf"
+    source = runner.job_dir(job_id) / source_name(fmt)
     try:
         _save(source, data)
+        runner.store.set_book(job_id, source_format=fmt, author=author)
         runner.store.set_source_path(job_id, str(source))
     except BaseException:
         runner.delete(job_id)
@@ -168,7 +180,7 @@ async def _first_page(job_id: str, runner: JobRunner, timeout: float) -> dict[st
         if job["extraction_status"] == "failed":
             await run_in_threadpool(runner.delete, job_id)  # nothing to narrate: nothing kept
             if not job["error_code"]:
-                raise PdfUnreadable(job["error_message"] or None)
+                raise DocumentUnreadable(job["error_message"] or None)
             raise error_for(job["error_code"], job["error_message"], job["error_solution"])
         await asyncio.sleep(0.05)
     return await run_in_threadpool(runner.store.get_job, job_id)

@@ -1,4 +1,4 @@
-"""POST /pdf/preview's answer: what a narration job would read from a PDF's first pages."""
+"""POST /pdf/preview's answer: what a narration job would read from a document's first pages."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ class PreviewPage(ResponseBody):
 
 class PdfPreview(ResponseBody):
     filename: str
-    page_count: int = Field(description="Pages in the document.")
+    source_format: str = Field(
+        "pdf", description="pdf, epub, mobi, fb2, docx, md, html or txt (told from its bytes)."
+    )
+    title: str | None = Field(None, description="From the book's metadata, where it has one.")
+    author: str | None = Field(None, description="From the book's metadata, where it has one.")
+    page_count: int = Field(
+        description="Pages in the document (a reflowable book: pages as MuPDF lays it out)."
+    )
     selected_pages: int = Field(description="Pages the range selects.")
     encrypted: bool
     chapters: list[Chapter] = Field(description="Chapters starting on a selected page.")

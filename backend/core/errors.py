@@ -248,33 +248,49 @@ class InvalidRequest(AppError):
     default_solution = "Check the fields against the API documentation at /docs."
 
 
-class PdfEncrypted(AppError):
+class DocumentEncrypted(AppError):
     status_code = 400
-    code = "pdf_encrypted"
-    default_message = "The PDF is protected by a password."
-    default_solution = "Enter the PDF's password in the password field and start again."
-
-
-class PdfNoText(AppError):
-    status_code = 422
-    code = "pdf_no_text"
-    default_message = "The PDF has no text layer (it looks scanned or made of images)."
+    code = "document_encrypted"
+    default_message = "The document is protected by a password or by DRM."
     default_solution = (
-        "Run OCR on it first (for example ocrmypdf), or paste the text instead of the PDF."
+        "For a PDF, enter its password in the password field and start again. An e-book locked "
+        "with DRM cannot be read: use a copy without DRM (for example one exported by its "
+        "publisher), or paste its text instead."
     )
 
 
-class PdfUnreadable(AppError):
+class DocumentNoText(AppError):
     status_code = 422
-    code = "pdf_unreadable"
-    default_message = "The file could not be read as a PDF."
-    default_solution = "The file may be damaged; save or print it to PDF again and upload that."
+    code = "document_no_text"
+    default_message = "The document has no text (it looks scanned or made of images)."
+    default_solution = (
+        "Run OCR on it first (for example ocrmypdf for a PDF), or paste the text instead."
+    )
 
 
-class PdfTooLarge(AppError):
+class DocumentUnreadable(AppError):
+    status_code = 422
+    code = "document_unreadable"
+    default_message = "The file could not be read as a document."
+    default_solution = (
+        "The file may be damaged; save or export it again (as PDF, EPUB or DOCX) and upload that."
+    )
+
+
+class DocumentTooLarge(AppError):
     status_code = 413
-    code = "pdf_too_large"
+    code = "document_too_large"
     default_solution = "Choose a page range (for example 1-50) and narrate the rest as another job."
+
+
+class DocumentUnsupported(AppError):
+    status_code = 415
+    code = "document_unsupported"
+    default_message = "That kind of file cannot be narrated."
+    default_solution = (
+        "Upload a PDF, EPUB, MOBI, FB2, DOCX, Markdown (.md), HTML (.html) or plain text (.txt) "
+        "file, or paste the text instead."
+    )
 
 
 class JobNotFound(AppError):
@@ -367,8 +383,8 @@ class JobSourceMissing(AppError):
     code = "job_source_missing"
     default_message = "The job's document is missing."
     default_solution = (
-        "The uploaded PDF was never saved, or was moved or deleted from the job's folder. Delete "
-        "this job and upload the PDF again."
+        "The uploaded document was never saved, or was moved or deleted from the job's folder. "
+        "Delete this job and upload the document again."
     )
 
 

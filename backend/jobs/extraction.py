@@ -1,5 +1,6 @@
-"""Extractor: one thread per PDF job reads its pages (in the isolated child of backend.jobs.pdf)
-and stores each page's scenes as it arrives, so scene 1 can be spoken after the first page.
+"""Extractor: one thread per document job reads its pages (in the isolated child of
+backend.jobs.pdf) and stores each page's scenes as it arrives, so scene 1 can be spoken after
+the first page; after that first page it saves the book's cover (cover.<ext>) beside the source.
 
 Every way an extraction ends is recorded through the store's transitions: completed, failed
 with a reason (including a source file that is missing or unreadable, or a crash of our own),
@@ -15,15 +16,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from backend.core.errors import AppError, JobSourceMissing, PdfTooLarge, PdfUnreadable
+from backend.core.errors import AppError, DocumentTooLarge, DocumentUnreadable, JobSourceMissing
 from backend.core.settings import Settings
-from backend.jobs.pdf import Page, PdfLimits, extract_pages
+from backend.jobs import files
+from backend.jobs.pdf import Page, PdfLimits, cover_image, extract_pages
 from backend.jobs.scenes import scenes_from_page
 from backend.jobs.store import JobStore
 
 log = logging.getLogger(__name__)
 
-PageSource = Callable[[bytes, str | None, str | None, PdfLimits], Iterator[Page]]
+# (data, password, pages, limits, fmt=...) -> pages, like extract_pages
+PageSource = Callable[..., Iterator[Page]]
 
 
 class _Stopped(Exception):
@@ -84,7 +87,7 @@ class Extractor:
             self._fail(job_id, exc)
         except Exception as exc:  # the store, the disk or our own code failed: never unsettled
             log.exception("Extraction of job %s failed", job_id)
-            self._fail(job_id, PdfUnreadable(f"Reading the document failed: {str(exc)[:200]}"))
+            self._fail(job_id, DocumentUnreadable(f"Reading the document failed: {str(exc)[:200]}"))
         finally:
             with self._lock:
                 self._threads.pop(job_id, None)
@@ -119,29 +122,52 @@ class Extractor:
         )
         self.store.set_extraction(job_id, "processing")
         chapters: list[dict[str, Any]] = list(job.get("chapters") or [])
-        with contextlib.closing(self.pages(data, None, job["pages"], limits)) as pages:
-            count = self._store_pages(job_id, pages, done, chapters)
+        fmt = job.get("source_format") or "pdf"
+        with contextlib.closing(self.pages(data, None, job["pages"], limits, fmt=fmt)) as pages:
+            count = self._store_pages(job, data, pages, done, chapters)
         self.store.set_chapters(job_id, chapters)
         self.store.set_extraction(job_id, "completed", total_pages=count)
 
     def _store_pages(
-        self, job_id: str, pages: Iterator[Page], done: int, chapters: list[dict[str, Any]]
+        self,
+        job: dict[str, Any],
+        data: bytes,
+        pages: Iterator[Page],
+        done: int,
+        chapters: list[dict[str, Any]],
     ) -> int:
         """Store each page's scenes as it arrives; returns how many pages were read."""
-        count = 0
+        job_id, count = job["id"], 0
         for page in pages:
             count += 1
             if self.stopping.is_set() or self._cancelled(job_id):
                 raise _Stopped()
+            _note_chapters(page, chapters)  # resumed pages too: the list is stored at the end
+            if count == 1 and not job.get("cover_path"):
+                self._save_cover(job, data)
             if page.number <= done:  # resumed: this page's scenes are already stored
                 continue
-            if page.chapter:
-                chapters.append({"title": page.chapter, "page": page.number})
             scenes = scenes_from_page(page, self.max_chars())
             if scenes:
                 self.store.add_scenes(job_id, scenes)
                 self.on_change()
         return count
+
+    def _save_cover(self, job: dict[str, Any], data: bytes) -> None:
+        """cover.<ext> beside the source: the book's own image, or a PDF's first page drawn. A
+        cover is a nicety: without one (or when drawing fails) the narration goes on."""
+        try:
+            found = cover_image(data, job.get("source_format") or "pdf")
+            if found is None:
+                return
+            image, suffix = found
+            path = Path(job["source_path"]).parent / f"cover.{suffix}"
+            files.write_bytes(path, image)
+            if not files.remove_if_orphan(path.parent, lambda: self.store.exists(job["id"])):
+                self.store.set_book(job["id"], cover_path=path)
+        except Exception as exc:
+            reason = exc.message if isinstance(exc, AppError) else str(exc) or type(exc).__name__
+            log.warning("No cover for job %s: %s", job["id"], reason)
 
     def _cancelled(self, job_id: str) -> bool:
         try:
@@ -151,7 +177,7 @@ class Extractor:
 
     def _fail(self, job_id: str, exc: AppError) -> None:
         try:
-            if isinstance(exc, PdfTooLarge | JobSourceMissing):
+            if isinstance(exc, DocumentTooLarge | JobSourceMissing):
                 # Past a limit the job is refused, not narrated up to it: the limits bound the
                 # work one upload can cause. Without its source nothing more can be read.
                 self.store.fail_job(job_id, exc.code, exc.message, exc.solution)
@@ -163,13 +189,26 @@ class Extractor:
             log.warning("Could not record the end of job %s's extraction: %s", job_id, again)
 
 
+def _note_chapters(page: Page, chapters: list[dict[str, Any]]) -> None:
+    """Add the chapters starting on `page` ({title, page}, in reading order) to `chapters`,
+    each once: a block whose chapter differs from the one before, or the page's chapter."""
+    titles = [block.chapter for block in page.blocks if block.chapter] or [page.chapter]
+    known = {(c["title"], c["page"]) for c in chapters}
+    last = chapters[-1]["title"] if chapters else None
+    for title in titles:
+        if title and title != last and (title, page.number) not in known:
+            chapters.append({"title": title, "page": page.number})
+            known.add((title, page.number))
+        last = title or last
+
+
 def _source_bytes(job: dict[str, Any]) -> bytes:
-    """The job's PDF; JobSourceMissing when its row never got a file or the file is gone."""
+    """The job's document; JobSourceMissing when its row never got a file or the file is gone."""
     if not job["source_path"]:
-        raise JobSourceMissing("The server stopped before the uploaded PDF was saved.")
+        raise JobSourceMissing("The server stopped before the uploaded document was saved.")
     try:
         return Path(job["source_path"]).read_bytes()
     except OSError as exc:
         raise JobSourceMissing(
-            f"The job's PDF could not be read ({exc.strerror or exc.__class__.__name__})."
+            f"The job's document could not be read ({exc.strerror or exc.__class__.__name__})."
         ) from None

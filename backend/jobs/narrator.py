@@ -188,7 +188,9 @@ class SceneNarrator:
     def _render_image(self, job: dict[str, Any], scene: dict[str, Any]) -> None:
         job_id, index = job["id"], scene["idx"]
         try:
-            if job["source_kind"] != "pdf" or scene["page"] is None:
+            # Scene images are a PDF's: a reflowable book's laid-out pages are no picture of it.
+            reflowable = (job.get("source_format") or "pdf") != "pdf"
+            if job["source_kind"] != "pdf" or scene["page"] is None or reflowable:
                 self.store.set_scene_image(job_id, index, "completed")
                 return
             png = render_region(

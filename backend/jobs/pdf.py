@@ -1,5 +1,6 @@
-"""PDF input for jobs: page ranges, a quick open check, page text streamed from a child process,
-and region previews.
+"""Document input for jobs (a PDF, or any format of backend.jobs.formats): page ranges, a quick
+open check with the book's metadata, page text streamed from a child process, region previews
+and covers. Reflowable books (EPUB, DOCX, ...) are laid out into pages by MuPDF in the child.
 
 Nothing here opens a PDF in the server process: MuPDF runs only in spawned children
 (pdf_child), under a deadline, a CPU-time and a memory limit, so a hostile PDF that hangs or
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from backend.core.errors import InvalidRequest, PdfUnreadable
+from backend.core.errors import DocumentUnreadable, InvalidRequest
 from backend.jobs import pdf_child, pdf_pool
 from backend.jobs.page_range import parse_page_range as parse_page_range
 from backend.jobs.pdf_child import chapter_starts as chapter_starts
@@ -37,6 +38,7 @@ class Block:
 
     text: str
     bbox: tuple[float, float, float, float]
+    chapter: str | None = None  # the title of the chapter it is in, where the child knows it
 
 
 @dataclass(frozen=True)
@@ -74,16 +76,35 @@ class PdfLimits:
         return pdf_pool.ChildLimits(memory, self.first_page_timeout)
 
 
-def open_info(data: bytes, password: str | None = None, limits: PdfLimits | None = None) -> dict:
-    """{"page_count", "encrypted", "outline": [(level, title, page)]} without reading any text.
-    Raises PdfEncrypted / PdfUnreadable like extract_pages."""
-    answer, _ = _ask({"op": "info"}, data, password, limits, "opening the PDF")
+def open_info(
+    data: bytes, password: str | None = None, limits: PdfLimits | None = None, fmt: str = "pdf"
+) -> dict:
+    """{"page_count", "encrypted", "outline": [(level, title, page)], "format", "title",
+    "author"} without reading any text (title and author from the book's metadata, or None).
+    Raises DocumentEncrypted / DocumentUnreadable like extract_pages."""
+    answer, _ = _ask({"op": "info"}, data, password, limits, _opening(fmt), fmt)
     outline = [(level, title, page) for level, title, page in answer["outline"]]
     return {
         "page_count": answer["page_count"],
         "encrypted": answer["encrypted"],
         "outline": outline,
+        "format": fmt,
+        "title": answer["title"],
+        "author": answer["author"],
     }
+
+
+def cover_image(
+    data: bytes, fmt: str = "pdf", limits: PdfLimits | None = None
+) -> tuple[bytes, str] | None:
+    """(image bytes, suffix) of the book's cover: an EPUB's or FB2's own image, a PDF's first
+    page drawn as PNG; None for a book without one. Raises like render_region."""
+    answer, blob = _ask({"op": "cover"}, data, None, limits, "making the cover", fmt)
+    return (blob, answer["suffix"]) if answer["suffix"] else None
+
+
+def _opening(fmt: str) -> str:
+    return "opening the PDF" if fmt == "pdf" else f"opening the {fmt.upper()} book"
 
 
 def decrypted(data: bytes, password: str, limits: PdfLimits | None = None) -> bytes:
@@ -104,7 +125,7 @@ def render_region(
     None) on 1-based `page_number`, scaled by `zoom` but to no more than `max_pixels`.
 
     A page that takes longer than the limits' `first_page_timeout` or more memory than their
-    `memory_mb` raises PdfUnreadable saying so, and so does a reader that dies; a page that did
+    `memory_mb` raises DocumentUnreadable saying so, and so does a reader that dies; a page that did
     that once raises the same error at once the next time."""
     if zoom <= 0 or max_pixels < 1:
         raise InvalidRequest("zoom must be above 0 and max_pixels at least 1.")
@@ -119,12 +140,17 @@ def render_region(
 
 
 def _ask(
-    request: dict, data: bytes, password: str | None, limits: PdfLimits | None, doing: str
+    request: dict,
+    data: bytes,
+    password: str | None,
+    limits: PdfLimits | None,
+    doing: str,
+    fmt: str = "pdf",
 ) -> tuple[dict, bytes]:
     if not data:
-        raise PdfUnreadable("The file is empty.")
+        raise DocumentUnreadable("The file is empty.")
     child = (limits or PdfLimits(first_page_timeout=pdf_pool.defaults().timeout_seconds)).child()
-    return pdf_pool.POOL.call(request, data, password, child, doing)
+    return pdf_pool.POOL.call({**request, "format": fmt}, data, password, child, doing)
 
 
 def extract_pages(
@@ -132,20 +158,23 @@ def extract_pages(
     password: str | None = None,
     pages: str | None = None,
     limits: PdfLimits = PdfLimits(),
+    fmt: str = "pdf",
 ) -> Iterator[Page]:
-    """Yield the selected pages' clean text as soon as the child has read each one.
+    """Yield the selected pages' clean text as soon as the child has read each one (`fmt`: one
+    of backend.jobs.formats.FORMATS; a reflowable book's pages are MuPDF's layout of it).
 
-    Raises (from the generator) PdfEncrypted, PdfUnreadable (broken file, child crash, or more
-    than the limits' seconds spent waiting), InvalidRequest (bad range), PdfTooLarge (too many
-    pages in the selection; too many characters, after the pages before it were yielded) and
-    PdfNoText (after the last page, when no page had any text). The time counted against the
+    Raises (from the generator) DocumentEncrypted, DocumentUnreadable (broken file, child crash,
+    or more than the limits' seconds spent waiting), InvalidRequest (bad range),
+    DocumentTooLarge (too many pages in the selection; too many characters, after the pages
+    before it were yielded) and
+    DocumentNoText (after the last page, when no page had any text). The time counted against the
     limits is time spent waiting for the child, not time the caller spends between pages.
     Closing the generator early stops the child.
     """
     memory_mb = limits.child().memory_mb
     context = multiprocessing.get_context("spawn")
     reader, writer = context.Pipe(duplex=False)
-    args = (writer, data, password, pages, limits, memory_mb)
+    args = (writer, data, password, pages, limits, memory_mb, fmt)
     target = pdf_child.extract_main
     child = context.Process(target=target, args=args, name="pdf-extract", daemon=True)
     try:
@@ -163,7 +192,7 @@ def extract_pages(
             waited += time.monotonic() - started
             if message is None:
                 logger.warning("PDF extraction stopped after waiting %.1f s", waited)
-                raise PdfUnreadable(
+                raise DocumentUnreadable(
                     f"Reading {what} took longer than {limit:g} seconds, so it was stopped.",
                     solution=_SLOW_SOLUTION,
                 )
@@ -174,7 +203,7 @@ def extract_pages(
             first = False
             yield Page(
                 number=message["number"],
-                blocks=[Block(text, tuple(bbox)) for text, bbox in message["blocks"]],
+                blocks=[Block(text, tuple(bbox), ch) for text, bbox, ch in message["blocks"]],
                 chapter=message["chapter"],
             )
     finally:

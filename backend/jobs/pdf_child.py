@@ -1,8 +1,9 @@
-"""The PDF reader child process: the only code that opens a PDF with MuPDF, under CPU and memory
-limits the kernel enforces. Messages to the parent are JSON (never pickles), plus raw bytes.
+"""The document reader child process: the only code that opens a PDF (or any other document a
+job reads, see book_open) with MuPDF, under CPU and memory limits the kernel enforces.
+Messages to the parent are JSON (never pickles), plus raw bytes.
 
-`extract_main` streams one extraction's pages; `serve_main` answers open, decrypt and render
-requests for as long as the parent keeps it (pdf_pool), keeping the last document open.
+`extract_main` streams one extraction's pages; `serve_main` answers open, decrypt, render and
+cover requests for as long as the parent keeps it (pdf_pool), keeping the last document open.
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ import pymupdf
 
 from backend.core.errors import (
     AppError,
+    DocumentNoText,
+    DocumentTooLarge,
+    DocumentUnreadable,
     InvalidRequest,
-    PdfEncrypted,
-    PdfNoText,
-    PdfTooLarge,
-    PdfUnreadable,
 )
-from backend.jobs import pdf_layout
+from backend.jobs import book_cover, book_open, pdf_layout
 from backend.jobs.page_range import parse_page_range
 
 if TYPE_CHECKING:
@@ -43,11 +43,12 @@ def extract_main(
     pages: str | None,
     limits: PdfLimits,
     memory_mb: int,
+    fmt: str = "pdf",
 ) -> None:
     """Entry point of an extraction child: every message is one JSON object on `conn`."""
     _start(limits.timeout_seconds, memory_mb)
     try:
-        for message in _extract(data, password, pages, limits):
+        for message in _extract(data, password, pages, limits, fmt):
             conn.send_bytes(json.dumps(message).encode())
         conn.send_bytes(b'{"kind": "done"}')
     except (BrokenPipeError, EOFError):
@@ -75,9 +76,13 @@ def serve_main(conn: Connection, memory_mb: int, idle_seconds: float) -> None:
                         held.doc.close()
                     held = None
                     data = conn.recv_bytes()
-                    held = _Held(request["key"], data, open_document(data, request["password"]))
+                    fmt = request.get("format", "pdf")
+                    doc = open_document(data, request["password"], fmt)
+                    held = _Held(request["key"], data, doc, fmt)
                 if held is None or held.key != request["key"]:
-                    raise PdfUnreadable("The PDF reader lost track of the document; try again.")
+                    raise DocumentUnreadable(
+                        "The PDF reader lost track of the document; try again."
+                    )
                 answer, blob = _answer(held, request)
             except Exception as exc:
                 answer, blob = error_message(exc), None
@@ -99,6 +104,7 @@ class _Held:
     key: str
     data: bytes
     doc: pymupdf.Document
+    fmt: str = "pdf"
 
 
 def error_message(exc: BaseException) -> dict[str, Any]:
@@ -106,7 +112,7 @@ def error_message(exc: BaseException) -> dict[str, Any]:
     if isinstance(exc, MemoryError) or any(words in str(exc).lower() for words in _MEMORY_WORDS):
         return {"kind": "error", "code": MEMORY_ERROR, "message": str(exc), "solution": ""}
     if not isinstance(exc, AppError):
-        exc = PdfUnreadable(f"The PDF could not be read ({type(exc).__name__}: {exc}).")
+        exc = DocumentUnreadable(f"The document could not be read ({type(exc).__name__}: {exc}).")
     return {"kind": "error", "code": exc.code, "message": exc.message, "solution": exc.solution}
 
 
@@ -114,7 +120,16 @@ def _answer(held: _Held, request: dict[str, Any]) -> tuple[dict, bytes | None]:
     op, doc = request["op"], held.doc
     if op == "info":
         info = {"page_count": doc.page_count, "encrypted": bool(doc.needs_pass)}
-        return {"kind": "ok", **info, "outline": outline(doc)}, None
+        title, author = book_open.metadata(doc, held.data, held.fmt)
+        book = {"format": held.fmt, "title": title, "author": author}
+        return {"kind": "ok", **info, **book, "outline": outline(doc)}, None
+    if op == "cover":
+        if held.fmt == "pdf":
+            return {"kind": "ok", "suffix": "png"}, _render(doc, 1, None, 1.0, 1_500_000)
+        found = book_cover.embedded_cover(held.data, held.fmt)
+        if found is None:
+            return {"kind": "ok", "suffix": None}, None
+        return {"kind": "ok", "suffix": found[1]}, found[0]
     if op == "decrypt":
         # A fresh copy: once needs_pass was read, PyMuPDF 1.28 writes undecryptable streams.
         with open_document(held.data, request["password"]) as fresh:
@@ -196,48 +211,85 @@ def _limit_memory(megabytes: int) -> None:
 
 
 def _extract(
-    data: bytes, password: str | None, pages: str | None, limits: PdfLimits
+    data: bytes, password: str | None, pages: str | None, limits: PdfLimits, fmt: str = "pdf"
 ) -> Iterator[dict]:
-    """The extraction's work: page messages in order; raises AppErrors."""
-    with open_document(data, password) as doc:
+    """The extraction's work: page messages in order; raises AppErrors. Each block carries the
+    title of the chapter it is in (see block_chapters), so a scene never has to guess."""
+    with open_document(data, password, fmt) as doc:
         selection = parse_page_range(pages, doc.page_count)
         if len(selection) > limits.max_pages:
-            raise PdfTooLarge(
+            raise DocumentTooLarge(
                 f"The selection has {len(selection)} pages (the document has "
                 f"{doc.page_count}); the limit is {limits.max_pages} pages per job."
             )
         _count_chars(doc, selection, limits)
         entries = outline(doc)
-        chapters = chapter_starts(entries)
+        starts = chapter_starts(entries)
         titles = {pdf_layout.title_key(title) for _, title, _ in entries} - {""}
+        chapters = chapter_entries(entries)
+        current = next((t for n, t in reversed(chapters) if n < selection[0]), None)
         total = 0
-        for number, blocks in pdf_layout.clean_pages(doc, selection, titles):
+        # A reflowable book has no running heads: MuPDF laid out its pages without any.
+        clean = pdf_layout.clean_pages(doc, selection, titles, edges=fmt == "pdf")
+        for number, blocks in clean:
             total += sum(len(text) for text, _ in blocks)
             if total > limits.max_chars:
-                raise PdfTooLarge(
+                raise DocumentTooLarge(
                     f"The selection has more than {limits.max_chars} characters of text "
                     f"(reached on page {number})."
                 )
-            chapter = chapters.get(number)
-            yield {"kind": "page", "number": number, "blocks": blocks, "chapter": chapter}
+            starting = [title for n, title in chapters if n == number]
+            marked, current = block_chapters(blocks, starting, current)
+            chapter = starts.get(number)
+            yield {"kind": "page", "number": number, "blocks": marked, "chapter": chapter}
         if total == 0:
-            raise PdfNoText()
+            raise DocumentNoText()
+
+
+def block_chapters(
+    blocks: list[tuple[str, tuple]], starting: list[str], current: str | None
+) -> tuple[list[list], str | None]:
+    """[text, bbox, chapter] per block, and the chapter the page ends in.
+
+    A chapter starting on the page starts at the block that reads its title (several can start
+    on one page, as in a short HTML book); when no block reads any of them (a PDF whose
+    heading is set differently from its outline), the first starts at the top of the page."""
+    keys = [pdf_layout.title_key(title) for title in starting]
+    matched = any(pdf_layout.title_key(text) in keys for text, _ in blocks)
+    pending = list(zip(keys, starting, strict=True))
+    if pending and not matched:
+        current, pending = starting[0], []
+    marked = []
+    for text, bbox in blocks:
+        key = pdf_layout.title_key(text)
+        found = next((i for i, (k, _) in enumerate(pending) if k and k == key), None)
+        if found is not None:
+            current, pending = pending[found][1], pending[found + 1 :]
+        marked.append([text, list(bbox), current])
+    return marked, current
 
 
 def _count_chars(doc: pymupdf.Document, selection: list[int], limits: PdfLimits) -> None:
-    """PdfTooLarge when the selection's raw text is over the limit. The count stops quietly
+    """DocumentTooLarge when the selection's raw text is over the limit. The count stops quietly
     after `count_seconds`; the page-by-page check in _extract still holds after that."""
     deadline = time.monotonic() + limits.count_seconds
     total = 0
     for number in selection:
         total += len(doc[number - 1].get_text("text"))
         if total > limits.max_chars:
-            raise PdfTooLarge(
+            raise DocumentTooLarge(
                 f"The selection has more than {limits.max_chars} characters of text "
                 f"(reached on page {number} of {doc.page_count})."
             )
         if time.monotonic() > deadline:
             return
+
+
+def chapter_entries(outline: list[tuple[int, str, int]]) -> list[tuple[int, str]]:
+    """(page, title) of every chapter in reading order: the outline's entries of level 1-2 (all
+    of them when it has none of those levels)."""
+    top = [(page, title) for level, title, page in outline if level <= 2 and title]
+    return top or [(page, title) for _, title, page in outline if title]
 
 
 def chapter_starts(outline: list[tuple[int, str, int]]) -> dict[int, str]:
@@ -261,25 +313,7 @@ def outline(doc: pymupdf.Document) -> list[tuple[int, str, int]]:
     ]
 
 
-def open_document(data: bytes, password: str | None) -> pymupdf.Document:
-    """The authenticated document with at least one page, or PdfUnreadable / PdfEncrypted."""
-    if not data:
-        raise PdfUnreadable("The file is empty.")
-    try:
-        doc = pymupdf.open(stream=data, filetype="pdf")
-    except (RuntimeError, ValueError) as exc:
-        raise PdfUnreadable(f"The file could not be read as a PDF ({exc}).") from exc
-    if doc.needs_pass:
-        if not password:
-            doc.close()
-            raise PdfEncrypted("The PDF is protected by a password, and none was given.")
-        if not doc.authenticate(password):
-            doc.close()
-            raise PdfEncrypted(
-                "The PDF is protected by a password, and the password given is not correct.",
-                solution="Check the PDF's password (it is case-sensitive) and start again.",
-            )
-    if doc.page_count == 0:
-        doc.close()
-        raise PdfUnreadable("The PDF has no pages; the file is probably damaged.")
-    return doc
+def open_document(data: bytes, password: str | None, fmt: str = "pdf") -> pymupdf.Document:
+    """The authenticated document with at least one page, or DocumentUnreadable /
+    DocumentEncrypted (a password PDF, a DRM'd e-book): see book_open.open_book."""
+    return book_open.open_book(data, password, fmt)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pymupdf
 
-from backend.core.errors import PdfNoText
+from backend.core.errors import DocumentNoText
 
 BBox = tuple[float, float, float, float]
 
@@ -92,10 +92,12 @@ class ParsedPage:
 
 
 def clean_pages(
-    doc: pymupdf.Document, selection: list[int], outline_titles: set[str]
+    doc: pymupdf.Document, selection: list[int], outline_titles: set[str], edges: bool = True
 ) -> Iterator[tuple[int, list[tuple[str, BBox]]]]:
     """(page number, clean blocks) for each 1-based page in `selection`, in order. Raises
-    PdfNoText early when the sample taken for running heads was the whole selection and empty."""
+    DocumentNoText early when the sample taken for running heads was the whole selection and
+    empty. `edges=False` keeps every line at the pages' edges (a laid-out e-book has no running
+    heads, and its repeated "Chapter N" headings must stay)."""
     parsed: dict[int, ParsedPage] = {}
     deadline = time.monotonic() + SAMPLE_SECONDS
     for number in selection[:: max(1, math.ceil(len(selection) / SAMPLE_PAGES))]:
@@ -103,11 +105,11 @@ def clean_pages(
         if time.monotonic() > deadline:
             break
     if len(parsed) == len(selection) and not any(page.blocks for page in parsed.values()):
-        raise PdfNoText()
-    repeated = running_heads(list(parsed.values()))
+        raise DocumentNoText()
+    repeated = running_heads(list(parsed.values())) if edges else set()
     for number in selection:
         page = parsed.pop(number, None) or _parse(doc, number)
-        yield number, page_blocks(page, repeated, outline_titles)
+        yield number, page_blocks(page, repeated, outline_titles if edges else None)
 
 
 def _parse(doc: pymupdf.Document, number: int) -> ParsedPage:
@@ -303,11 +305,13 @@ def join_lines(lines: list[str]) -> str:
 
 
 def page_blocks(
-    page: ParsedPage, repeated: set[tuple[str, str]], outline_titles: set[str]
+    page: ParsedPage, repeated: set[tuple[str, str]], outline_titles: set[str] | None
 ) -> list[tuple[str, BBox]]:
-    """The page's clean blocks in reading order as (text, bbox on the page as displayed)."""
+    """The page's clean blocks in reading order as (text, bbox on the page as displayed); with
+    `outline_titles` None, nothing is stripped from the page's edges."""
     result: list[tuple[str, BBox]] = []
-    for block in reading_order(strip_edges(page, repeated, outline_titles)):
+    kept = page.blocks if outline_titles is None else strip_edges(page, repeated, outline_titles)
+    for block in reading_order(kept):
         text = join_lines([line.text for line in block.lines])
         if not text:
             continue

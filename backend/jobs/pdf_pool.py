@@ -22,11 +22,11 @@ from typing import Any
 
 from backend.core.errors import (
     AppError,
+    DocumentEncrypted,
+    DocumentNoText,
+    DocumentTooLarge,
+    DocumentUnreadable,
     InvalidRequest,
-    PdfEncrypted,
-    PdfNoText,
-    PdfTooLarge,
-    PdfUnreadable,
 )
 from backend.jobs import pdf_child
 
@@ -41,7 +41,14 @@ SLOW_SOLUTION = (
     "or choose a smaller page range."
 )
 ERRORS: dict[str, type[AppError]] = {
-    cls.code: cls for cls in (PdfEncrypted, PdfNoText, PdfTooLarge, PdfUnreadable, InvalidRequest)
+    cls.code: cls
+    for cls in (
+        DocumentEncrypted,
+        DocumentNoText,
+        DocumentTooLarge,
+        DocumentUnreadable,
+        InvalidRequest,
+    )
 }
 
 
@@ -67,20 +74,20 @@ def defaults() -> ChildLimits:
     return _defaults
 
 
-def failure(exitcode: int | None, doing: str) -> PdfUnreadable:
+def failure(exitcode: int | None, doing: str) -> DocumentUnreadable:
     """The error for a child that ended while `doing` ("reading the PDF", "drawing page 3")."""
     if hasattr(signal, "SIGXCPU") and exitcode == -signal.SIGXCPU:  # over _limit_cpu
-        return PdfUnreadable(
+        return DocumentUnreadable(
             f"{_sentence(doing)} used too much processor time, so it was stopped.",
             solution=SLOW_SOLUTION,
         )
     if exitcode == -signal.SIGKILL:
-        return PdfUnreadable(
+        return DocumentUnreadable(
             f"The PDF reader stopped unexpectedly (it was killed, exit code {exitcode}) while "
             f"{doing}; the system may have run out of memory.",
             solution=SLOW_SOLUTION,
         )
-    return PdfUnreadable(
+    return DocumentUnreadable(
         f"The PDF reader stopped unexpectedly (exit code {exitcode}) while {doing}.",
         solution=SLOW_SOLUTION,
     )
@@ -93,13 +100,13 @@ def _sentence(doing: str) -> str:
 def app_error(message: dict[str, Any], doing: str, memory_mb: int) -> AppError:
     """The AppError for a child's error message."""
     if message["code"] == pdf_child.MEMORY_ERROR:
-        return PdfUnreadable(
+        return DocumentUnreadable(
             f"{_sentence(doing)} needed more than the {memory_mb} MB of memory the PDF reader "
             "may use, so it was stopped.",
             solution="The page may hold an enormous image; save or print it to PDF again. If the "
             "PDF is genuine, raise CHATTERBOX_PDF_MEMORY_MB.",
         )
-    return ERRORS.get(message["code"], PdfUnreadable)(message["message"], message["solution"])
+    return ERRORS.get(message["code"], DocumentUnreadable)(message["message"], message["solution"])
 
 
 def stop(child: BaseProcess) -> None:
@@ -192,7 +199,7 @@ class ReaderPool:
                 raise self._broken[page]
         request = {**request, "password": password, "cpu_seconds": limits.timeout_seconds}
         if not self._slots.acquire(timeout=limits.timeout_seconds):
-            raise PdfUnreadable(
+            raise DocumentUnreadable(
                 f"Every PDF reader was busy for {limits.timeout_seconds:g} seconds.",
                 solution="Try again in a moment.",
             )
@@ -203,7 +210,7 @@ class ReaderPool:
                     answer, blob = reader.ask(request, key, data, limits.timeout_seconds)
                 except _TimedOut:
                     reader.close()
-                    error = PdfUnreadable(
+                    error = DocumentUnreadable(
                         f"{_sentence(doing)} took longer than {limits.timeout_seconds:g} "
                         "seconds, so it was stopped.",
                         solution=SLOW_SOLUTION,
@@ -247,7 +254,7 @@ class ReaderPool:
         try:
             return _Reader(memory_mb)
         except OSError as exc:  # no process could be started: out of memory or process slots
-            raise PdfUnreadable(
+            raise DocumentUnreadable(
                 f"The PDF reader could not be started ({exc}).",
                 solution="The server is short of memory or processes; try again in a moment.",
             ) from exc

@@ -19,22 +19,26 @@ def _union(a: BBox | None, b: BBox) -> BBox:
 def scenes_from_page(page: Page, max_chars: int) -> list[dict[str, Any]]:
     """Pack the page's sentence chunks into scenes of at most max_chars, in reading order.
 
-    A scene never crosses a page (so its image is one region of one page); short blocks such as
-    headings are folded into the following text. Each scene's bbox covers the blocks it reads.
+    A scene never crosses a page (so its image is one region of one page) nor a chapter (so a
+    chapter marker falls on a scene's start); short blocks such as headings are folded into the
+    following text. Each scene's bbox covers the blocks it reads, and its chapter is that of its
+    blocks (the page's chapter where the reader did not mark them).
     """
-    pieces: list[tuple[str, BBox]] = [
-        (chunk, block.bbox) for block in page.blocks for chunk in split_text(block.text, max_chars)
+    pieces: list[tuple[str, BBox, str | None]] = [
+        (chunk, block.bbox, block.chapter or page.chapter)
+        for block in page.blocks
+        for chunk in split_text(block.text, max_chars)
     ]
     scenes: list[dict[str, Any]] = []
-    text, bbox = "", None
-    for chunk, chunk_box in pieces:
-        if text and len(text) + 1 + len(chunk) > max_chars:
-            scenes.append(_scene(text, bbox, page))
+    text, bbox, chapter = "", None, None
+    for chunk, chunk_box, chunk_chapter in pieces:
+        if text and (len(text) + 1 + len(chunk) > max_chars or chunk_chapter != chapter):
+            scenes.append(_scene(text, bbox, page.number, chapter))
             text, bbox = "", None
         text = f"{text} {chunk}" if text else chunk
-        bbox = _union(bbox, chunk_box)
+        bbox, chapter = _union(bbox, chunk_box), chunk_chapter
     if text:
-        scenes.append(_scene(text, bbox, page))
+        scenes.append(_scene(text, bbox, page.number, chapter))
     return scenes
 
 
@@ -45,13 +49,8 @@ def scenes_from_text(text: str, max_chars: int) -> list[dict[str, Any]]:
     ]
 
 
-def _scene(text: str, bbox: BBox | None, page: Page) -> dict[str, Any]:
-    return {
-        "text": text,
-        "page": page.number,
-        "bbox": list(bbox) if bbox else None,
-        "chapter": page.chapter,
-    }
+def _scene(text: str, bbox: BBox | None, page: int, chapter: str | None) -> dict[str, Any]:
+    return {"text": text, "page": page, "bbox": list(bbox) if bbox else None, "chapter": chapter}
 
 
 __all__ = ["Block", "scenes_from_page", "scenes_from_text"]

@@ -1,4 +1,5 @@
-"""Narrate: a PDF or a text becomes a narration job; the open job is shown from the URL's ?job=."""
+"""Narrate: a document (PDF, EPUB, DOCX, ...) or a text becomes a narration job; the open job is
+shown from the URL's ?job=."""
 
 from __future__ import annotations
 
@@ -24,7 +25,10 @@ def page() -> None:
     job_id = open_job()
     if job_id and job_view.render(job_id):
         return
-    st.caption("Turn a PDF or a text into narration. Scene 1 plays while the rest is being made.")
+    st.caption(
+        "Turn a PDF, an e-book, a document or a text into narration. Scene 1 plays while the rest "
+        "is being made."
+    )
     try:
         voices = client().voices()
     except ApiError as error:
@@ -57,11 +61,18 @@ def page() -> None:
         _start({**(request or {}), "model": model, "language": language}, voice, params)
 
 
+# What the server reads (backend.jobs.formats.SUFFIXES; the studio never imports the backend).
+DOCUMENT_SUFFIXES = (
+    "pdf", "epub", "mobi", "azw", "azw3", "prc", "fb2", "docx",
+    "md", "markdown", "html", "htm", "xhtml", "txt", "text",
+)  # fmt: skip
+
+
 def _pdf_source() -> dict[str, Any] | None:
     limit = limits()
     upload = st.file_uploader(
-        "PDF document",
-        type=["pdf"],
+        "Document (PDF, EPUB, MOBI, FB2, DOCX, Markdown, HTML or text)",
+        type=list(DOCUMENT_SUFFIXES),
         key="narrate_pdf",
         max_upload_size=max(1, int(limit["max_upload_mb"])),
         help=f"Up to {limit['max_upload_mb']} MB, the server's limit.",
@@ -70,7 +81,8 @@ def _pdf_source() -> dict[str, Any] | None:
         "Pages (optional)",
         key="narrate_pages",
         placeholder="All pages — or e.g. 1-10, 12",
-        help="Page numbers as printed by your PDF reader, counting from 1.",
+        help="Page numbers as printed by your PDF reader, counting from 1. An e-book or document "
+        "is laid out into pages first; the preview shows how many.",
     ).strip()
     if upload is None:
         return None
@@ -85,7 +97,7 @@ def _pdf_source() -> dict[str, Any] | None:
         password = st.text_input("PDF password", type="password", key="narrate_password") or None
     preview = _preview(digest, upload.name, data, pages or None, password)
     if isinstance(preview, ApiError):
-        if preview.code == "pdf_encrypted" and st.session_state.get("_pdf_locked") != digest:
+        if preview.code == "document_encrypted" and st.session_state.get("_pdf_locked") != digest:
             st.session_state["_pdf_locked"] = digest
             st.rerun()
         show_error(preview)
@@ -100,7 +112,7 @@ def _preview(digest: str, name: str, data: bytes, pages: str | None, password: s
     cache = st.session_state.setdefault("_pdf_previews", {})
     if key not in cache:
         try:
-            with st.spinner("Reading the PDF…"):
+            with st.spinner("Reading the document…"):
                 cache[key] = client().preview_pdf(name, data, pages, password)
         except ApiError as error:
             return error  # not cached: a restarted server or a new password may succeed
@@ -110,6 +122,12 @@ def _preview(digest: str, name: str, data: bytes, pages: str | None, password: s
 def _show_preview(preview: dict[str, Any]) -> None:
     selected, count = preview["selected_pages"], preview["page_count"]
     st.caption(f"{selected} of {count} pages selected.")
+    book = [preview.get("title"), preview.get("author") and f"by {preview['author']}"]
+    if any(book):
+        st.caption(" ".join(part for part in book if part))
+    if preview.get("chapters"):
+        titles = [chapter["title"] for chapter in preview["chapters"]]
+        st.caption(f"{len(titles)} chapters: " + " · ".join(titles[:12]))
     with st.expander("Extracted text (what will be read)", expanded=True):
         for page in preview["pages"]:
             st.markdown(f"**Page {page['number']}**")

@@ -16,6 +16,7 @@ import numpy as np
 import pymupdf
 import soundfile as sf
 
+from tests.helpers import books
 from tests.helpers.audio import clip_bytes, wav_header
 from tests.helpers.pdfs import memory_bomb_pdf, slow_drawing_pdf
 
@@ -156,7 +157,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: pdf_pages(3, "Text.")[:400]),
         422,
-        "pdf_unreadable",
+        "document_unreadable",
     ),
     BadInput(
         "encrypted PDF",
@@ -164,7 +165,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: shared_pdf("libreoffice-writer-password.pdf")),
         400,
-        "pdf_encrypted",
+        "document_encrypted",
     ),
     BadInput(
         "image-only PDF",
@@ -172,7 +173,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: shared_pdf("imagemagick-images.pdf")),
         422,
-        "pdf_no_text",
+        "document_no_text",
     ),
     BadInput(
         "zero-page PDF",
@@ -180,7 +181,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: shared_pdf("unreadablemetadata.pdf")),
         422,
-        "pdf_unreadable",
+        "document_unreadable",
     ),
     BadInput(
         "10,000-page PDF",
@@ -188,7 +189,7 @@ CORPUS = [
         "/jobs",
         job_pdf(lambda: pdf_pages(10_000, "Page.")),
         413,
-        "pdf_too_large",
+        "document_too_large",
     ),
     BadInput(
         "small PDF expanding to millions of characters",
@@ -196,7 +197,47 @@ CORPUS = [
         "/jobs",
         job_pdf(expanding_pdf),
         413,
-        "pdf_too_large",
+        "document_too_large",
+    ),
+    BadInput(
+        "DRM-locked EPUB",
+        "POST",
+        "/jobs",
+        upload("file", "locked.epub", books.drm_epub),
+        400,
+        "document_encrypted",
+    ),
+    BadInput(
+        "DRM-locked MOBI",
+        "POST",
+        "/jobs",
+        upload("file", "locked.mobi", lambda: books.make_mobi(drm=True)),
+        400,
+        "document_encrypted",
+    ),
+    BadInput(
+        "EPUB cut in half",
+        "POST",
+        "/jobs",
+        upload("file", "broken.epub", books.corrupt_zip),
+        422,
+        "document_unreadable",
+    ),
+    BadInput(
+        "EPUB without words",
+        "POST",
+        "/jobs",
+        upload("file", "empty.epub", lambda: books.make_epub([("", []), ("", [])])),
+        422,
+        "document_no_text",
+    ),
+    BadInput(
+        "a picture as a book",
+        "POST",
+        "/jobs",
+        upload("file", "photo.png", lambda: b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8),
+        415,
+        "document_unsupported",
     ),
     BadInput("oversized JSON", "POST", "/tts", tts("word " * 400_000), 413, "upload_too_large"),
     BadInput("empty text", "POST", "/tts", tts(""), 422, "text_empty"),

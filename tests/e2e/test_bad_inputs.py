@@ -112,7 +112,7 @@ def test_the_expanding_pdf_is_small_and_nothing_of_it_is_kept(piper_server):
         piper_server.url + "/jobs", files={"file": ("book.pdf", data)}, timeout=30
     )
 
-    assert (response.status_code, response.json()["error"]) == (413, "pdf_too_large")
+    assert (response.status_code, response.json()["error"]) == (413, "document_too_large")
     assert "characters of text" in response.json()["message"]
     assert requests.get(piper_server.url + "/jobs", timeout=5).json()["jobs"] == jobs_before
     assert_still_serving(piper_server)

@@ -108,9 +108,10 @@ class FakeApi:
         completed: int = 0,
         processing: int = 0,
         source_kind: str = "pdf",
+        source_format: str | None = None,
     ) -> str:
         """A job some way through: the first `completed` scenes done, the next `processing` running."""
-        job = fake_jobs.seeded_job(title, scenes, completed, processing, source_kind)
+        job = fake_jobs.seeded_job(title, scenes, completed, processing, source_kind, source_format)
         self.records[job["id"]] = job
         return job["id"]
 
@@ -267,7 +268,9 @@ class FakeApi:
         self._enter("create_job", **sent, password=password, params=params, model=model,
                     language=language)  # fmt: skip
         if (text is None) == (pdf is None):
-            raise server_errors.invalid_request("Send exactly one of 'file' (a PDF) or 'text'.")
+            raise server_errors.invalid_request(
+                "Send exactly one of 'file' (a document) or 'text'."
+            )
         key = self.models.key_of(model, self.engine)
         voice_id = self._resolve_voice(voice, self._can_clone(key))
         ready = self.models.prepare(

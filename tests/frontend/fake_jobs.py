@@ -73,6 +73,9 @@ def new_job(
         "model": None,
         "sample_rate": 24000,
         "max_chars": 300,
+        "source_format": None,
+        "author": None,
+        "cover_path": None,
         "scenes": [],
     }
     for idx, (page, text) in enumerate(texts, start=1):
@@ -189,7 +192,7 @@ def complete_scene(job: dict[str, Any], idx: int, duration: float = 2.9) -> None
         started_at=stamp(idx * SCENE_SECONDS),
         finished_at=stamp((idx + 1) * SCENE_SECONDS),
     )
-    if job["source_kind"] == "pdf":
+    if job["source_kind"] == "pdf" and job.get("source_format", "pdf") in (None, "pdf"):
         scene.update(image_status="completed", image_path=f"jobs/{job['id']}/pages/{idx:04d}.png")
     else:  # the server settles a text scene's image step too, with no image
         scene.update(image_status="completed")
@@ -262,7 +265,8 @@ def pdf_job(
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """POST /jobs with a PDF: the selected pages' sentences, each scene knowing its page."""
-    with fake_pdf.open_pdf(data, password) as doc:
+    opened, book = fake_pdf.open_document(name, data, password)
+    with opened as doc:
         selection = fake_pdf.page_range(pages, doc.page_count)
         texts: list[tuple[int | None, str]] = [
             (number, sentence)
@@ -270,8 +274,8 @@ def pdf_job(
             for sentence in sentences(page_text)
         ]
         count = doc.page_count
-    title = title or name.rsplit("/", 1)[-1].removesuffix(".pdf")
-    return new_job(
+    title = title or book["title"] or name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    job = new_job(
         title=title,
         source_kind="pdf",
         voice=voice,
@@ -280,10 +284,21 @@ def pdf_job(
         texts=texts,
         total_pages=count,
     )
+    job.update(source_format=book["source_format"], author=book["author"])
+    return job
 
 
-def seeded_job(title: str, scenes: int, completed: int, processing: int, source_kind: str):
-    """A job some way through: the first `completed` scenes done, the next `processing` running."""
+def seeded_job(
+    title: str,
+    scenes: int,
+    completed: int,
+    processing: int,
+    source_kind: str,
+    source_format: str | None = None,
+):
+    """A job some way through: the first `completed` scenes done, the next `processing` running.
+    A document job of a reflowable `source_format` (epub, docx, ...) has its scenes in chapters
+    ("Chapter 1" for scenes 1-2, ...) and, as on the server, no page images."""
     pdf = source_kind == "pdf"
     texts = [
         (n if pdf else None, f"Scene {n} reads this sentence aloud.") for n in range(1, scenes + 1)
@@ -297,6 +312,10 @@ def seeded_job(title: str, scenes: int, completed: int, processing: int, source_
         texts=texts,
         total_pages=scenes if pdf else None,
     )
+    job["source_format"] = (source_format or "pdf") if pdf else None
+    if pdf and job["source_format"] != "pdf":
+        for scene in job["scenes"]:
+            scene["chapter"] = f"Chapter {(scene['idx'] + 1) // 2}"
     for idx in range(1, completed + 1):
         complete_scene(job, idx)
     for idx in range(completed + 1, completed + processing + 1):

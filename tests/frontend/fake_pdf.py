@@ -1,4 +1,5 @@
-"""PDFs read the way the server reads them: password, page range, text of each page."""
+"""Documents read the way the server reads them: their kind (the server's own detection), a PDF's
+password, the page range, the text of each page, a book's title and author."""
 
 from __future__ import annotations
 
@@ -6,17 +7,35 @@ from typing import Any
 
 import pymupdf
 
+from backend.core.errors import AppError
+from backend.jobs import book_open, pdf_child
+from backend.jobs.formats import detect_format
 from tests.frontend import server_errors
 
 PREVIEW_PAGES = 3
 
 
+def open_document(
+    filename: str, data: bytes, password: str | None
+) -> tuple[pymupdf.Document, dict[str, Any]]:
+    """The document and {"source_format", "title", "author"}, or the server's error."""
+    try:
+        fmt = detect_format(data, filename)
+        if fmt == "pdf":
+            return open_pdf(data, password), {"source_format": "pdf", "title": None, "author": None}
+        doc = book_open.open_book(data, None, fmt)
+        title, author = book_open.metadata(doc, data, fmt)
+    except AppError as error:
+        raise server_errors.from_app_error(error) from None
+    return doc, {"source_format": fmt, "title": title, "author": author}
+
+
 def open_pdf(data: bytes, password: str | None) -> pymupdf.Document:
     if b"%PDF" not in data[:1024]:
-        raise server_errors.pdf_unreadable()
+        raise server_errors.document_unreadable()
     doc = pymupdf.open(stream=data, filetype="pdf")
     if doc.needs_pass and not (password and doc.authenticate(password)):
-        raise server_errors.pdf_encrypted(password_given=bool(password))
+        raise server_errors.document_encrypted(password_given=bool(password))
     return doc
 
 
@@ -46,15 +65,21 @@ def page_texts(doc: pymupdf.Document, selection: list[int]) -> list[tuple[int, s
 
 def preview(filename: str, data: bytes, pages: str | None, password: str | None) -> dict[str, Any]:
     """POST /pdf/preview: the first selected pages' text."""
-    with open_pdf(data, password) as doc:
+    opened, book = open_document(filename, data, password)
+    with opened as doc:
         selection = page_range(pages, doc.page_count)
         shown = page_texts(doc, selection[:PREVIEW_PAGES])
         return {
             "filename": filename.rsplit("/", 1)[-1],
+            **book,
             "page_count": doc.page_count,
             "selected_pages": len(selection),
             "encrypted": bool(doc.needs_pass),
-            "chapters": [],
+            "chapters": [
+                {"title": title, "page": number}
+                for number, title in pdf_child.chapter_entries(pdf_child.outline(doc))
+                if number in selection
+            ],
             "pages": [{"number": number, "text": text} for number, text in shown],
             "truncated": len(selection) > len(shown),
         }

@@ -79,21 +79,27 @@ def not_ready(message: str) -> ApiError:
     return ApiError("not_ready", message, solution, 409)
 
 
-def pdf_unreadable() -> ApiError:
+def from_app_error(error: Any) -> ApiError:
+    """The ApiError a real client raises for the server's AppError `error` (the fake reads
+    documents with the server's own detection and reader code, so the words are the same)."""
+    return ApiError(error.code, error.message, error.solution, error.status_code)
+
+
+def document_unreadable() -> ApiError:
     solution = "The file may be damaged; save or print it to PDF again and upload that."
-    return ApiError("pdf_unreadable", "The file could not be read as a PDF.", solution, 422)
+    return ApiError("document_unreadable", "The file could not be read as a PDF.", solution, 422)
 
 
-def pdf_encrypted(password_given: bool) -> ApiError:
+def document_encrypted(password_given: bool) -> ApiError:
     if password_given:
         return ApiError(
-            "pdf_encrypted",
+            "document_encrypted",
             "The PDF is protected by a password, and the password given is not correct.",
             "Check the PDF's password (it is case-sensitive) and start again.",
             400,
         )
     return ApiError(
-        "pdf_encrypted",
+        "document_encrypted",
         "The PDF is protected by a password, and none was given.",
         "Enter the PDF's password in the password field and start again.",
         400,

@@ -170,7 +170,7 @@ def test_a_locked_pdf_needs_its_password(api: ApiClient):
     locked = text_pdf(2, password="secret")
     with pytest.raises(ApiError) as caught:
         api.preview_pdf("locked.pdf", locked)
-    assert caught.value.code == "pdf_encrypted"
+    assert caught.value.code == "document_encrypted"
     assert api.preview_pdf("locked.pdf", locked, password="secret")["encrypted"] is True
 
 

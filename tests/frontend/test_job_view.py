@@ -118,6 +118,21 @@ def test_a_text_scene_has_no_image(fake: FakeApi, open_app: OpenApp):
     assert not fake.calls_to("scene_image")
 
 
+@pytest.mark.parametrize("fmt", ["epub", "docx", "md"])
+def test_an_ebook_scene_shows_its_chapter_title_instead_of_a_page_image(
+    fake: FakeApi, open_app: OpenApp, fmt
+):
+    job_id = fake.add_job("The Quiet River", scenes=4, completed=3, source_format=fmt)
+
+    at = open_app(job=job_id)
+
+    assert not at.exception
+    assert not at.image and not fake.calls_to("scene_image")
+    assert len(at.get("audio")) == 3
+    shown = values(at.markdown)
+    assert shown.count("**Chapter 1**") == 2 and shown.count("**Chapter 2**") == 1
+
+
 def test_cancel_asks_the_server_to_stop_and_offers_retry(fake: FakeApi, open_app: OpenApp):
     job_id = fake.add_job(scenes=5, completed=2, processing=1)
     at = open_app(job=job_id)
@@ -207,7 +222,10 @@ def test_a_job_that_failed_before_any_scene_does_not_claim_to_be_reading(
     job_id = fake.add_job(scenes=0)
     message = "The PDF has no text layer (it looks scanned or made of images)."
     fake.records[job_id].update(
-        status="failed", extraction_status="failed", error_code="pdf_no_text", error_message=message
+        status="failed",
+        extraction_status="failed",
+        error_code="document_no_text",
+        error_message=message,
     )
 
     at = open_app(job=job_id)

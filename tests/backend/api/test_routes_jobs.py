@@ -9,7 +9,7 @@ from pathlib import Path
 
 import soundfile as sf
 
-from backend.core.errors import PdfNoText
+from backend.core.errors import DocumentNoText
 from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine
 from backend.engines.piper import PiperEngine
@@ -213,14 +213,14 @@ def test_job_errors_are_clear(client):
     )
     assert both.json()["error"] == "invalid_request"
     assert client.post("/jobs", data={"text": "   "}).json()["error"] == "text_empty"
-    assert post_pdf(client, b"hello world").json()["error"] == "pdf_unreadable"
+    assert post_pdf(client, b"hello world").json()["error"] == "document_unreadable"
     locked = post_pdf(client, text_pdf(password="secret"))
-    assert locked.status_code == 400 and locked.json()["error"] == "pdf_encrypted"
+    assert locked.status_code == 400 and locked.json()["error"] == "document_encrypted"
     wrong = post_pdf(client, text_pdf(password="secret"), password="nope")
-    assert wrong.status_code == 400 and wrong.json()["error"] == "pdf_encrypted"
+    assert wrong.status_code == 400 and wrong.json()["error"] == "document_encrypted"
     scanned = post_pdf(client, image_only_pdf())
-    assert scanned.status_code == 422 and scanned.json()["error"] == "pdf_no_text"
-    assert scanned.json()["solution"] == PdfNoText.default_solution  # as the store recorded it
+    assert scanned.status_code == 422 and scanned.json()["error"] == "document_no_text"
+    assert scanned.json()["solution"] == DocumentNoText.default_solution  # as the store recorded it
     bad_range = post_pdf(client, text_pdf(pages=3), pages="5-9")
     assert bad_range.status_code == 422 and bad_range.json()["error"] == "invalid_request"
     voice = client.post("/jobs", data={"text": "Hello.", "voice": "nobody"})

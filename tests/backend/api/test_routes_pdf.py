@@ -35,6 +35,9 @@ def test_preview_shows_the_first_three_selected_pages_and_says_more_follow(clien
     assert response.status_code == 200, response.text
     assert response.json() == {
         "filename": "book.pdf",
+        "source_format": "pdf",
+        "title": None,
+        "author": None,
         "page_count": 5,
         "selected_pages": 4,
         "encrypted": False,
@@ -86,7 +89,7 @@ def test_preview_of_an_encrypted_pdf_needs_its_password(client):
         preview(client, locked),
         400,
         {
-            "error": "pdf_encrypted",
+            "error": "document_encrypted",
             "message": "The PDF is protected by a password, and none was given.",
             "solution": "Enter the PDF's password in the password field and start again.",
         },
@@ -95,22 +98,26 @@ def test_preview_of_an_encrypted_pdf_needs_its_password(client):
         preview(client, locked, password="nope"),
         400,
         {
-            "error": "pdf_encrypted",
+            "error": "document_encrypted",
             "message": "The PDF is protected by a password, and the password given is not correct.",
             "solution": "Check the PDF's password (it is case-sensitive) and start again.",
         },
     )
 
 
-def test_a_file_that_is_not_a_pdf_is_422_pdf_unreadable(client):
+def test_a_file_of_no_accepted_kind_is_415_document_unsupported_listing_the_kinds(client):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
     assert_error(
-        preview(client, b"just some notes", filename="notes.txt"),
-        422,
+        preview(client, png, filename="photo.png"),
+        415,
         {
-            "error": "pdf_unreadable",
-            "message": "'notes.txt' is not a PDF file.",
-            "solution": "The file may be damaged; save or print it to PDF again and upload that.",
+            "error": "document_unsupported",
+            "message": "'photo.png' is not a kind of document a job reads. Accepted: PDF, EPUB, "
+            "MOBI, FB2, DOCX, Markdown (.md), HTML (.html, .xhtml) and plain text (.txt).",
+            "solution": "Upload a PDF, EPUB, MOBI, FB2, DOCX, Markdown (.md), HTML (.html) or "
+            "plain text (.txt) file, or paste the text instead.",
         },
+        says=("EPUB", "DOCX"),
     )
 
 
@@ -127,13 +134,13 @@ def test_a_page_range_outside_the_document_is_422_invalid_request(client):
     )
 
 
-def test_a_selection_over_the_page_limit_is_413_pdf_too_large(make_client):
+def test_a_selection_over_the_page_limit_is_413_document_too_large(make_client):
     client = make_client(max_pdf_pages=2)
     assert_error(
         preview(client, text_pdf(pages=3)),
         413,
         {
-            "error": "pdf_too_large",
+            "error": "document_too_large",
             "message": "The selection has 3 pages (the document has 3); the limit is 2 pages "
             "per job.",
             "solution": "Choose a page range (for example 1-50) and narrate the rest as another "
@@ -143,12 +150,12 @@ def test_a_selection_over_the_page_limit_is_413_pdf_too_large(make_client):
     assert preview(client, text_pdf(pages=3), pages="2-3").status_code == 200
 
 
-def test_a_pdf_without_text_is_422_pdf_no_text_as_for_a_job(client):
+def test_a_pdf_without_text_is_422_document_no_text_as_for_a_job(client):
     assert_error(
         preview(client, image_only_pdf()),
         422,
         {
-            "error": "pdf_no_text",
+            "error": "document_no_text",
             "message": "The PDF has no text layer (it looks scanned or made of images).",
             "solution": "Run OCR on it first (for example ocrmypdf), or paste the text instead "
             "of the PDF.",
@@ -156,13 +163,13 @@ def test_a_pdf_without_text_is_422_pdf_no_text_as_for_a_job(client):
     )
 
 
-def test_previewed_pages_without_text_are_422_pdf_no_text_and_suggest_a_later_range(client):
+def test_previewed_pages_without_text_are_422_document_no_text_and_suggest_a_later_range(client):
     data = pdf_from_pages(["", "", "", "The text starts on page four."])
     assert_error(
         preview(client, data),
         422,
         {
-            "error": "pdf_no_text",
+            "error": "document_no_text",
             "message": "The first 3 selected pages have no text layer (they look scanned or made "
             "of images).",
             "solution": "If the text starts later, choose a page range that starts there; "

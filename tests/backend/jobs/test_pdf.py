@@ -21,11 +21,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.core.errors import (
+    DocumentEncrypted,
+    DocumentNoText,
+    DocumentTooLarge,
+    DocumentUnreadable,
     InvalidRequest,
-    PdfEncrypted,
-    PdfNoText,
-    PdfTooLarge,
-    PdfUnreadable,
 )
 from backend.jobs.pdf import (
     Page,
@@ -156,17 +156,17 @@ def test_open_info_gives_page_count_and_outline_without_reading_text() -> None:
 
 def test_an_encrypted_pdf_without_its_password_says_none_was_given() -> None:
     data = corpus("libreoffice-writer-password.pdf")
-    with pytest.raises(PdfEncrypted, match="none was given"):
+    with pytest.raises(DocumentEncrypted, match="none was given"):
         open_info(data)
-    with pytest.raises(PdfEncrypted, match="none was given"):
+    with pytest.raises(DocumentEncrypted, match="none was given"):
         read(data)
 
 
 def test_an_encrypted_pdf_with_a_wrong_password_says_the_password_is_wrong() -> None:
     data = corpus("libreoffice-writer-password.pdf")
-    with pytest.raises(PdfEncrypted, match="password given is not correct"):
+    with pytest.raises(DocumentEncrypted, match="password given is not correct"):
         open_info(data, "wrong")
-    with pytest.raises(PdfEncrypted, match="password given is not correct"):
+    with pytest.raises(DocumentEncrypted, match="password given is not correct"):
         read(data, password="wrong")
 
 
@@ -187,27 +187,27 @@ def test_an_encrypted_pdf_with_its_password_gives_its_text() -> None:
     ids=["empty", "random bytes", "header only"],
 )
 def test_what_is_not_a_pdf_is_unreadable(data: bytes, message: str) -> None:
-    with pytest.raises(PdfUnreadable, match=message):
+    with pytest.raises(DocumentUnreadable, match=message):
         open_info(data)
-    with pytest.raises(PdfUnreadable, match=message):
+    with pytest.raises(DocumentUnreadable, match=message):
         read(data)
 
 
 def test_a_pdf_that_opens_with_zero_pages_is_unreadable() -> None:
     data = corpus("unreadablemetadata.pdf")
-    with pytest.raises(PdfUnreadable, match="no pages"):
+    with pytest.raises(DocumentUnreadable, match="no pages"):
         open_info(data)
-    with pytest.raises(PdfUnreadable, match="no pages"):
+    with pytest.raises(DocumentUnreadable, match="no pages"):
         read(data)
 
 
 def test_a_pdf_of_images_only_has_no_text() -> None:
-    with pytest.raises(PdfNoText):
+    with pytest.raises(DocumentNoText):
         read(corpus("imagemagick-images.pdf"))
 
 
 def test_a_generated_pdf_of_blank_pages_has_no_text() -> None:
-    with pytest.raises(PdfNoText):
+    with pytest.raises(DocumentNoText):
         read(make_pdf(*[lambda page: None] * 3))
 
 
@@ -215,7 +215,7 @@ def test_errors_from_the_child_keep_their_message_and_solution() -> None:
     with pytest.raises(InvalidRequest, match="The document has 4 pages") as caught:
         read(corpus("pdflatex-4-pages.pdf"), pages="2-x")
     assert caught.value.solution.startswith("Write pages like 1-3,5,9-")
-    with pytest.raises(PdfEncrypted) as caught:
+    with pytest.raises(DocumentEncrypted) as caught:
         read(corpus("libreoffice-writer-password.pdf"), password="wrong")
     assert caught.value.solution.startswith("Check the PDF's password")
 
@@ -480,7 +480,7 @@ def test_only_the_selected_pages_are_yielded() -> None:
 def test_too_many_pages_is_too_large_but_a_page_range_within_the_limit_works(
     huge_pdf: bytes,
 ) -> None:
-    with pytest.raises(PdfTooLarge) as caught:
+    with pytest.raises(DocumentTooLarge) as caught:
         read(huge_pdf, limits=PdfLimits(max_pages=2000))
     assert "3000 pages" in caught.value.message
     assert "limit is 2000 pages" in caught.value.message
@@ -492,7 +492,7 @@ def test_too_many_pages_is_too_large_but_a_page_range_within_the_limit_works(
 def test_too_much_text_is_too_large_before_the_first_page() -> None:
     data = make_pdf(*[textbox(LOREM * 3)] * 3)
     received: list[Page] = []
-    with pytest.raises(PdfTooLarge, match=r"more than 800 characters .* page 2 of 3"):
+    with pytest.raises(DocumentTooLarge, match=r"more than 800 characters .* page 2 of 3"):
         for page in extract_pages(data, limits=PdfLimits(max_chars=800)):
             received.append(page)
     assert received == []
@@ -502,7 +502,7 @@ def test_too_much_text_is_too_large_before_the_first_page() -> None:
 def test_when_counting_runs_out_of_time_the_page_by_page_limit_still_holds() -> None:
     data = make_pdf(*[textbox(LOREM * 3)] * 3)
     received: list[Page] = []
-    with pytest.raises(PdfTooLarge, match="more than 800 characters"):
+    with pytest.raises(DocumentTooLarge, match="more than 800 characters"):
         limits = PdfLimits(max_chars=800, count_seconds=0)  # counts page 1, then gives up
         for page in extract_pages(data, limits=limits):
             received.append(page)
@@ -530,14 +530,14 @@ def test_page_one_of_a_hundred_pages_arrives_well_under_two_seconds() -> None:
 
 
 def test_an_extraction_over_its_time_limit_is_stopped_as_unreadable(huge_pdf: bytes) -> None:
-    with pytest.raises(PdfUnreadable, match=r"the PDF took longer than 0\.05 seconds"):
+    with pytest.raises(DocumentUnreadable, match=r"the PDF took longer than 0\.05 seconds"):
         read(huge_pdf, limits=PdfLimits(timeout_seconds=0.05, max_pages=5000))
     assert extraction_children() == []
 
 
 def test_a_first_page_over_its_time_limit_is_stopped_as_unreadable(huge_pdf: bytes) -> None:
     limits = PdfLimits(first_page_timeout=0.001, max_pages=5000)
-    with pytest.raises(PdfUnreadable, match=r"first page of the PDF took longer than 0\.001"):
+    with pytest.raises(DocumentUnreadable, match=r"first page of the PDF took longer than 0\.001"):
         read(huge_pdf, limits=limits)
     assert extraction_children() == []
 
@@ -565,7 +565,7 @@ def test_a_child_that_dies_mid_document_is_reported_as_unreadable(huge_pdf: byte
     next(pages)
     [child] = extraction_children()
     os.kill(child.pid, signal.SIGKILL)
-    with pytest.raises(PdfUnreadable, match="stopped unexpectedly"):
+    with pytest.raises(DocumentUnreadable, match="stopped unexpectedly"):
         for _ in pages:
             pass
     assert extraction_children() == []
@@ -609,7 +609,7 @@ def test_a_render_over_the_pixel_budget_is_scaled_down() -> None:
 
 def test_rendering_an_encrypted_pdf_needs_its_password() -> None:
     data = corpus("libreoffice-writer-password.pdf")
-    with pytest.raises(PdfEncrypted):
+    with pytest.raises(DocumentEncrypted):
         render_region(data, None, 1, None)
     assert png_size(render_region(data, "openpassword", 1, None, zoom=0.5))[0] > 0
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
-from backend.core.errors import PdfUnreadable
+from backend.core.errors import DocumentUnreadable
 from backend.jobs import pdf_pool
 from backend.jobs.pdf import PdfLimits, decrypted, extract_pages, open_info, render_region
 from tests.helpers.pdfs import memory_bomb_pdf, slow_drawing_pdf, text_pdf
@@ -44,9 +44,9 @@ def first_block(data: bytes) -> tuple[float, float, float, float]:
     return page.blocks[0].bbox
 
 
-def timed_render(data: bytes, bbox) -> tuple[PdfUnreadable, float]:
+def timed_render(data: bytes, bbox) -> tuple[DocumentUnreadable, float]:
     started = time.monotonic()
-    with pytest.raises(PdfUnreadable) as caught:
+    with pytest.raises(DocumentUnreadable) as caught:
         render_region(data, None, 1, bbox, limits=LIMITS)
     return caught.value, time.monotonic() - started
 
@@ -129,7 +129,7 @@ def test_a_reader_killed_mid_drawing_fails_that_image_and_the_next_one_draws(cap
 
     assert not drawer.is_alive()
     [error] = outcome
-    assert isinstance(error, PdfUnreadable)
+    assert isinstance(error, DocumentUnreadable)
     assert "stopped unexpectedly (it was killed, exit code -9)" in error.message
     assert "drawing page 1" in error.message
     assert readers() == []

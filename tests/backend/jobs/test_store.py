@@ -267,11 +267,11 @@ def test_images_final_audio_chapters_and_extraction_are_recorded(store: JobStore
 
     other = new_job(store, source_kind="pdf")
     store.set_extraction(other, "processing")
-    store.set_extraction(other, "failed", 12, "pdf_encrypted", "Locked.", "Give the password.")
+    store.set_extraction(other, "failed", 12, "document_encrypted", "Locked.", "Give the password.")
     job = store.get_job(other)
     assert (job["total_pages"], job["error_code"], job["error_message"]) == (
         12,
-        "pdf_encrypted",
+        "document_encrypted",
         "Locked.",
     )
     assert job["error_solution"] == "Give the password."
@@ -491,9 +491,9 @@ def settle(store: JobStore, job_id: str, outcomes: str) -> None:
         ("completed", "ccc", "completed", None),
         ("completed", "cfcf", "failed", "scenes_failed"),
         ("completed", "", "failed", "no_scenes"),
-        ("failed", "", "failed", "pdf_no_text"),
-        ("failed", "cc", "failed", "pdf_no_text"),
-        ("failed", "cp", None, "pdf_no_text"),
+        ("failed", "", "failed", "document_no_text"),
+        ("failed", "cc", "failed", "document_no_text"),
+        ("failed", "cp", None, "document_no_text"),
     ],
 )
 def test_finish_job_if_done_settles_only_when_nothing_is_left(
@@ -501,7 +501,9 @@ def test_finish_job_if_done_settles_only_when_nothing_is_left(
 ) -> None:
     job_id = new_job(store)
     settle(store, job_id, outcomes)
-    store.set_extraction(job_id, extraction, error_code="pdf_no_text", error_message="Scanned.")
+    store.set_extraction(
+        job_id, extraction, error_code="document_no_text", error_message="Scanned."
+    )
     assert store.finish_job_if_done(job_id) == expected
     job = store.get_job(job_id)
     assert job["error_code"] == code

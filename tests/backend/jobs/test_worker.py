@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import soundfile as sf
 
-from backend.core.errors import JobSourceMissing, PdfTooLarge
+from backend.core.errors import DocumentTooLarge, JobSourceMissing
 from backend.core.settings import Settings
 from backend.core.speech import Audio, SynthesisParams
 from backend.engines.fake import FakeEngine
@@ -63,7 +63,9 @@ class PagedSource:
             self._allowed = pages
             self._cond.notify_all()
 
-    def __call__(self, data: bytes, password: str | None, pages: str | None, limits: PdfLimits):
+    def __call__(
+        self, data: bytes, password: str | None, pages: str | None, limits: PdfLimits, fmt: str
+    ):
         self.closed.clear()
         return self._pages()
 
@@ -228,7 +230,7 @@ def test_an_extraction_error_is_recorded_with_its_solution_in_the_store(rigs) ->
     class TooLarge(PagedSource):
         def _pages(self) -> Iterator[Page]:
             yield from super()._pages()
-            raise PdfTooLarge("The selection has more than 1 page.")
+            raise DocumentTooLarge("The selection has more than 1 page.")
 
     pages = TooLarge(1)
     pages.allow(1)
@@ -238,8 +240,8 @@ def test_an_extraction_error_is_recorded_with_its_solution_in_the_store(rigs) ->
     rig.runner.submit_pdf(job_id)
     failed = rig.settled(job_id)
     assert (failed["status"], failed["extraction_status"]) == ("failed", "failed")
-    assert failed["error_code"] == "pdf_too_large"
-    assert failed["error_solution"] == PdfTooLarge.default_solution
+    assert failed["error_code"] == "document_too_large"
+    assert failed["error_solution"] == DocumentTooLarge.default_solution
 
 
 # ---- shutdown --------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from frontend.api_client import ApiError
 from tests.frontend.conftest import OpenApp
 from tests.frontend.elements import labelled, text_of, values
 from tests.frontend.fake_api import FakeApi
+from tests.helpers import books
 from tests.helpers.pdfs import text_pdf
 
 TEXT = "The river runs past the mill. Children play on the bank. Evening turns the water gold."
@@ -210,7 +211,7 @@ def test_a_pdf_over_the_upload_limit_is_refused_before_sending(fake: FakeApi, op
 def test_a_file_that_is_not_a_pdf_shows_the_servers_message(fake: FakeApi, open_app: OpenApp):
     at = _upload_pdf(open_app(), b"GIF89a not a document", "photo.pdf")
 
-    assert "The file could not be read as a PDF." in text_of(at.error)
+    assert "'photo.pdf' is not a PDF file" in text_of(at.error)
     assert labelled(at.main.button, "Generate narration").disabled
 
 
@@ -280,3 +281,26 @@ def test_the_audiobook_mastering_choice_is_sent_with_the_job(fake: FakeApi, open
 
     [sent] = fake.calls_to("create_job")
     assert sent["params"]["mastering"] == "audiobook"
+
+
+def test_an_epub_is_previewed_with_its_title_author_and_chapters(fake: FakeApi, open_app: OpenApp):
+    at = open_app()
+    epub = books.make_epub()
+    at = at.file_uploader(key="narrate_pdf").set_value(("river.epub", epub, "application/epub+zip"))
+    at = at.run()
+
+    assert not at.exception
+    captions = values(at.caption)
+    assert f"{books.TITLE} by {books.AUTHOR}" in captions
+    assert "3 chapters: The Mill · The Bridge · The Evening" in captions
+    assert "The river runs past the old mill." in " ".join(values(at.text))
+    assert fake.calls_to("preview_pdf")[0]["filename"] == "river.epub"
+
+
+def test_an_unsupported_file_shows_what_is_accepted(fake: FakeApi, open_app: OpenApp):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    at = open_app().file_uploader(key="narrate_pdf").set_value(("photo.txt", png, "text/plain"))
+    at = at.run()
+
+    assert not at.exception
+    assert any("Accepted: PDF, EPUB" in error for error in values(at.error))
