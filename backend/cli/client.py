@@ -14,7 +14,6 @@ from backend.core import atomic
 QUICK = (5.0, 30.0)  # connect, read (seconds)
 # An upload waits for its first page to be read; a download may wait for a long encode.
 SLOW = (10.0, 3600.0)
-PLAIN_TEXT = (".txt",)  # sent as the job's text; every other file is uploaded as it is
 # Errors that every book of a run would meet the same way: the run stops at the first.
 REQUEST_WIDE = frozenset(
     {
@@ -61,12 +60,9 @@ class Client:
             raise
 
     def create_job(self, source: Path, form: dict[str, str]) -> dict[str, Any]:
-        """POST /jobs with the book (a plain text as `text`, anything else as `file`)."""
+        """POST /jobs with the book uploaded as it is (the server reads every format, plain
+        text included, through its document reader)."""
         fields = dict(form)
-        if source.suffix.lower() in PLAIN_TEXT:
-            fields["text"] = read_text(source)
-            fields.setdefault("title", source.stem)
-            return self._send("POST", "/jobs", data=fields, timeout=SLOW).json()
         with source.open("rb") as handle:
             files = {"file": (source.name, handle)}
             return self._send("POST", "/jobs", data=fields, files=files, timeout=SLOW).json()
@@ -144,14 +140,3 @@ def error_of(response: requests.Response) -> NarrateError:
         str(body.get("solution") or ""),
         fatal=code in REQUEST_WIDE,
     )
-
-
-def read_text(source: Path) -> str:
-    try:
-        return source.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise NarrateError(
-            "text_not_utf8",
-            f"'{source}' is not UTF-8 text.",
-            "Save it as UTF-8 (any editor's 'Save as' offers it) and run the command again.",
-        ) from None

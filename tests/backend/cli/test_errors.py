@@ -50,7 +50,7 @@ def test_a_document_the_server_cannot_read_shows_its_error(server, clean_environ
     book.write_bytes(b"this is no PDF at all")
     assert narrate(book, "--server", server.url, "--format", "wav") == 1
     err = capsys.readouterr().err
-    assert "error: broken.pdf: 'broken.pdf' is not a PDF file." in err
+    assert "error: broken.pdf: 'broken.pdf' is not a PDF file: its content is not one" in err
     assert "Traceback" not in err
 
 
