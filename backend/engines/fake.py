@@ -2,8 +2,9 @@
 that let a test order its steps (`started`, `hanging`, `release`) instead of sleeping.
 
 Each voice speaks a sine tone at its own frequency, so a test can tell from the audio which voice
-was used; the length grows with the text, and each sentence's mark covers its share of it. The speaker check hears the same tone: audio matches a
-voice when its dominant frequency is that voice's.
+was used; the length grows with the text, and each sentence's mark covers its share of it. The
+speaker check hears the same tone: audio matches a voice when its dominant frequency is that
+voice's.
 """
 
 from __future__ import annotations

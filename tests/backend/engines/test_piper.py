@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from dataclasses import astuple
 
 import numpy as np
@@ -169,3 +170,26 @@ def test_a_missing_or_broken_model_path_is_environment_not_setup_with_the_fix(tm
     assert caught.value.status_code == 503
     assert str(model) in caught.value.message
     assert "MODEL_PATH" in caught.value.solution and ".onnx.json" in caught.value.solution
+
+
+def test_piper_marks_each_sentence_where_its_sound_lies_also_after_a_rate_stretch(engine):
+    text = "The lamp was lit at dusk. Nobody came to the door! Was the house empty?"
+    for rate in (1.0, 1.6):
+        audio = engine.synthesize(text, "builtin", SynthesisParams(rate=rate))
+        marks = audio.marks
+        assert [m.text for m in marks] == [
+            "The lamp was lit at dusk.",
+            "Nobody came to the door!",
+            "Was the house empty?",
+        ]
+        assert marks[0].start == 0.0 and abs(marks[-1].end - audio.seconds) < 1e-6
+        for before, after in itertools.pairwise(marks):
+            # the pause between two sentences is silence, and the next one begins with sound
+            gap = audio.samples[
+                int(before.end * audio.sample_rate) : int(after.start * audio.sample_rate)
+            ]
+            assert after.start > before.end and np.max(np.abs(gap), initial=0) < 0.02
+            head = audio.samples[
+                int(after.start * audio.sample_rate) : int((after.start + 0.3) * audio.sample_rate)
+            ]
+            assert np.max(np.abs(head)) > 0.05
