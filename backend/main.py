@@ -23,6 +23,7 @@ from backend.api import (
     routes_openai,
     routes_pdf,
     routes_scenes,
+    routes_subtitles,
     routes_tts,
     routes_voices,
 )
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         routes_conversion,
         routes_jobs,
         routes_pdf,
+        routes_subtitles,
     )
     for module in (*routes, routes_openai):
         app.include_router(module.router)
