@@ -24,6 +24,7 @@ TIERS = {
     "scripts/test_setup_env.py::test_real_piper_setup_makes_a_working_venv_and_a_second_run_changes_nothing": "integration",
     "e2e/test_jobs_piper.py": "integration",  # a 20-page book, kill -9 mid-job: 3 minutes
     "e2e/test_shutdown.py": "integration",
+    "e2e/test_cues_piper.py": "integration",  # three Piper narrations, one with Whisper: 1 minute
     "e2e/test_engine_host.py": "integration",
     "e2e/test_crash_points.py": "integration",
     "e2e/test_piper_http.py::test_health_answers_fast_while_a_long_synthesis_runs": "perf",

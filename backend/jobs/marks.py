@@ -2,14 +2,16 @@
 
 Three sources, best first: the engine's own marks (Piper speaks sentence by sentence, so its
 boundaries are exact); Whisper's word times where the quality check ran (the sentences' words
-found among the words heard); else an estimate from the sound, each boundary at the pause nearest
-to where it would fall if every character took the same time. Whisper's words, where they exist,
+found among the words heard, each boundary then moved to the pause it falls in or nearest it);
+else an estimate from the sound, each boundary at the pause nearest to where it would fall if
+every character took the same time. Whisper's words, where they exist,
 are also kept per sentence (the `level=word` subtitles).
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ FRAME_SECONDS = 0.01
 QUIET_BELOW_PEAK_DB = -35.0  # a frame this far under the loudest one counts as a pause
 MIN_PAUSE_SECONDS = 0.06
 SEARCH_SECONDS = 0.8  # how far from the proportional position a pause may be taken
+LONG_PAUSE_WORTH = 2.0  # seconds of distance forgiven per second of pause
 
 
 def scene_marks(text: str, audio: Audio, heard: tuple[WordMark, ...] | None) -> list[dict]:
@@ -32,7 +35,11 @@ def scene_marks(text: str, audio: Audio, heard: tuple[WordMark, ...] | None) -> 
     if audio.marks is not None:
         marks = list(audio.marks)
     elif heard:
-        marks = from_words(sentences, heard, audio.seconds)
+        # Whisper's word times are a few tenths of a second loose: they choose the pause each
+        # boundary is, and the pause gives the exact time.
+        timed = from_words(sentences, heard, audio.seconds)
+        guesses = [(a.end + b.start) / 2 for a, b in itertools.pairwise(timed)]
+        marks = from_sound(sentences, audio, guesses)
     else:
         marks = from_sound(sentences, audio)
     if heard:
@@ -60,8 +67,12 @@ def from_words(sentences: list[str], heard: tuple[WordMark, ...], seconds: float
     return _fill_gaps(sentences, times, seconds)
 
 
-def from_sound(sentences: list[str], audio: Audio) -> list[Mark]:
-    """Sentence times estimated from the sound alone (module docstring)."""
+def from_sound(
+    sentences: list[str], audio: Audio, guesses: list[float] | None = None
+) -> list[Mark]:
+    """Sentence times from the sound: each boundary at a pause, the pauses chosen nearest to the
+    boundaries' `guesses` (seconds, one per boundary: Whisper's), else to where the boundaries
+    would fall if every character took the same time (module docstring)."""
     if not sentences:
         return []
     quiet = _quiet_frames(audio)
@@ -69,9 +80,10 @@ def from_sound(sentences: list[str], audio: Audio) -> list[Mark]:
     if not len(voiced):
         return _proportional(sentences, 0.0, audio.seconds)
     first, last = voiced[0] * FRAME_SECONDS, (voiced[-1] + 1) * FRAME_SECONDS
-    lengths = np.cumsum([len(sentence) for sentence in sentences], dtype=float)
-    targets = [first + share * (last - first) for share in lengths[:-1] / lengths[-1]]
-    bounds = _nearest_pauses(targets, _pauses(quiet))
+    if guesses is None:
+        lengths = np.cumsum([len(sentence) for sentence in sentences], dtype=float)
+        guesses = [first + share * (last - first) for share in lengths[:-1] / lengths[-1]]
+    bounds = _nearest_pauses(guesses, _pauses(quiet))
     starts = [first, *(b[1] for b in bounds)]
     ends = [*(b[0] for b in bounds), min(last, audio.seconds)]
     return [Mark(s, max(s, e), t) for s, e, t in zip(starts, ends, sentences, strict=True)]
@@ -81,7 +93,8 @@ def _nearest_pauses(
     targets: list[float], pauses: list[tuple[float, float]]
 ) -> list[tuple[float, float]]:
     """For each boundary (its proportional position, in order) a pause, each pause used once and
-    in order, so that the summed distances are least; a boundary with no pause within
+    in order, so that the summed distances, less LONG_PAUSE_WORTH times the pauses' lengths,
+    are least; a boundary with no pause within
     SEARCH_SECONDS stays at its position (a zero-length pause there)."""
     miss = SEARCH_SECONDS
     inf = float("inf")
@@ -92,9 +105,11 @@ def _nearest_pauses(
         for j in range(1, cols):
             start, end = pauses[j - 1]
             distance = abs((start + end) / 2 - targets[i - 1])
+            # A sentence ends in a longer pause than a comma: a long pause is worth a detour.
+            taken = distance - LONG_PAUSE_WORTH * min(end - start, 0.5)
             cost[i][j] = min(
                 cost[i][j - 1],
-                cost[i - 1][j - 1] + distance if distance <= SEARCH_SECONDS else inf,
+                cost[i - 1][j - 1] + taken if distance <= SEARCH_SECONDS else inf,
                 cost[i - 1][j] + miss,
             )
     bounds: list[tuple[float, float]] = []
