@@ -15,6 +15,7 @@ from typing import Any
 
 from backend.core import atomic
 from backend.jobs.assembly import encode_mp3
+from backend.jobs.readalong import build_epub
 
 Builder = Callable[[dict[str, Any], Path, Path], None]
 
@@ -35,6 +36,9 @@ def _mp3(job: dict[str, Any], wav: Path, out: Path) -> None:
 OUTPUTS: dict[str, Output] = {
     "wav": Output("audio/wav", "wav", None),
     "mp3": Output("audio/mpeg", "mp3", _mp3),
+    "epub": Output(
+        "application/epub+zip", "epub", build_epub
+    ),  # read-along, backend.jobs.readalong
 }
 
 
