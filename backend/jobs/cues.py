@@ -19,13 +19,22 @@ Level = Literal["sentence", "word"]
 @dataclass(frozen=True)
 class Cue:
     """One sentence (or word) of the narration: seconds from the start of the assembled audio;
-    `scene` is the idx of the scene it belongs to, `sentence` its number within that scene."""
+    `scene` is the idx of the scene it belongs to, `sentence` its number within that scene,
+    `word` (word level) its number within the sentence."""
 
     start: float
     end: float
     text: str
     scene: int
     sentence: int
+    word: int | None = None
+
+    @property
+    def key(self) -> str:
+        """Its name, unique in the narration: "s3-0" (scene 3, sentence 0), "s3-0-2" (word 2);
+        the WebVTT cue identifier and the read-along EPUB's span id."""
+        base = f"s{self.scene}-{self.sentence}"
+        return base if self.word is None else f"{base}-{self.word}"
 
 
 def cues(job: dict[str, Any], level: Level = "sentence") -> list[Cue]:
@@ -49,11 +58,11 @@ def cues(job: dict[str, Any], level: Level = "sentence") -> list[Cue]:
         offset = scene["start_seconds"]
         for number, mark in enumerate(scene["marks"]):
             units = (mark.get("words") or []) if level == "word" else [mark]
-            for unit in units:
+            for word, unit in enumerate(units):
                 text = unit["word"] if level == "word" else unit["text"]
-                found.append(
-                    Cue(offset + unit["start"], offset + unit["end"], text, scene["idx"], number)
-                )
+                at = (offset + unit["start"], offset + unit["end"])
+                place = (scene["idx"], number, word if level == "word" else None)
+                found.append(Cue(*at, text, *place))
     if level == "word" and not found:
         raise TimesUnavailable()
     return _no_overlap(found)
@@ -66,7 +75,9 @@ def _no_overlap(found: list[Cue]) -> list[Cue]:
         if number + 1 < len(found):
             end = min(end, found[number + 1].start)
         start = round(cue.start, 3)
-        tidy.append(Cue(start, max(start, round(end, 3)), cue.text, cue.scene, cue.sentence))
+        tidy.append(
+            Cue(start, max(start, round(end, 3)), cue.text, cue.scene, cue.sentence, cue.word)
+        )
     return tidy
 
 
@@ -82,10 +93,16 @@ def to_srt(found: list[Cue]) -> str:
 
 
 def to_vtt(found: list[Cue]) -> str:
-    """WebVTT text (through webvtt-py); the cue text is escaped (&, <, > are markup there)."""
+    """WebVTT text (through webvtt-py): each cue named by its key, its text escaped (&, <, >
+    are markup there)."""
     document = webvtt.WebVTT(
         captions=[
-            webvtt.Caption(_stamp(cue.start), _stamp(cue.end), html.escape(cue.text, quote=False))
+            webvtt.Caption(
+                _stamp(cue.start),
+                _stamp(cue.end),
+                html.escape(cue.text, quote=False),
+                identifier=cue.key,
+            )
             for cue in found
         ]
     )

@@ -151,7 +151,7 @@ def _chapter(title: str, chapter: list[Cue], language: str) -> str:
     paragraphs = []
     for _, sentences in itertools.groupby(chapter, key=lambda cue: cue.scene):
         spans = " ".join(
-            f'<span id="{_id(cue)}">{escape(cue.text, quote=False)}</span>' for cue in sentences
+            f'<span id="{cue.key}">{escape(cue.text, quote=False)}</span>' for cue in sentences
         )
         paragraphs.append(f"<p>{spans}</p>")
     return _xhtml(title, language, f"<h1>{escape(title)}</h1>\n    " + _lines(paragraphs, 4))
@@ -159,7 +159,7 @@ def _chapter(title: str, chapter: list[Cue], language: str) -> str:
 
 def _overlay(name: str, chapter: list[Cue]) -> str:
     pars = [
-        f'<par id="p-{_id(cue)}"><text src="{name}.xhtml#{_id(cue)}"/>'
+        f'<par id="p-{cue.key}"><text src="{name}.xhtml#{cue.key}"/>'
         f'<audio src="{AUDIO}" clipBegin="{cue.start:.3f}s" clipEnd="{cue.end:.3f}s"/></par>'
         for cue in chapter
         if cue.end > cue.start  # a sentence that took no time (a lone tag) has no clip
@@ -202,10 +202,6 @@ def _xhtml(title: str, language: str, body: str) -> str:
   </body>
 </html>
 """  # noqa: E501
-
-
-def _id(cue: Cue) -> str:
-    return f"s{cue.scene}-{cue.sentence}"
 
 
 def _lines(items: list[str], indent: int) -> str:

@@ -64,6 +64,11 @@ def test_vtt_is_valid_webvtt_with_the_same_cues(client):
     parsed = webvtt.from_buffer(io.StringIO(vtt.text))
     srt_cues = list(srt.parse(client.get(f"/jobs/{job['id']}/subtitles?format=srt").text))
     assert [c.text for c in parsed] == [c.content for c in srt_cues]
+    scenes = [scene["idx"] for scene in job["scenes"] for _ in scene["marks"]]
+    numbers = [n for scene in job["scenes"] for n, _ in enumerate(scene["marks"])]
+    assert [c.identifier for c in parsed] == [
+        f"s{s}-{n}" for s, n in zip(scenes, numbers, strict=True)
+    ]
     assert [c.start for c in parsed] == [
         srt.timedelta_to_srt_timestamp(c.start).replace(",", ".") for c in srt_cues
     ]
