@@ -200,6 +200,10 @@ class ApiClient:
         path = f"/jobs/{job_id}/audio"
         return self._send("GET", path, slow=True, params={"format": fmt}).content
 
+    def job_subtitles(self, job_id: str, fmt: str = "vtt", level: str = "sentence") -> bytes:
+        params = {"format": fmt, "level": level}
+        return self._send("GET", f"/jobs/{job_id}/subtitles", params=params).content
+
     # -- plumbing --------------------------------------------------------------------------
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._send(method, path, **kwargs).json()

@@ -6,6 +6,8 @@ import itertools
 from collections import defaultdict
 from typing import Any
 
+from backend.core.errors import AppError
+from backend.jobs import cues
 from frontend.api_client import ApiError, unreachable
 from frontend.api_protocol import (
     CurrentClearedBody,
@@ -322,6 +324,17 @@ class FakeApi:
             done = f"{counts['completed']} of {counts['total']} scenes are done."
             raise server_errors.not_ready(f"The narration is {job['status']}: {done}")
         return media.tone(1.0, media.kind(fmt))
+
+    def job_subtitles(self, job_id: str, fmt: str = "vtt", level: str = "sentence") -> bytes:
+        """The server's own cue writer (backend.jobs.cues) over the fake job's marks and starts,
+        so the fake's subtitles are the server's, errors included."""
+        self._enter("job_subtitles", job_id=job_id, fmt=fmt, level=level)
+        job = self._job(job_id)
+        try:
+            found = cues.cues(job | {"progress": fake_jobs.progress(job)}, level)  # type: ignore[arg-type]
+        except AppError as error:
+            raise ApiError(error.code, error.message, error.solution, error.status_code) from None
+        return (cues.to_srt(found) if fmt == "srt" else cues.to_vtt(found)).encode()
 
     # -- plumbing ------------------------------------------------------------------------------
     def _enter(self, method: str, **args: Any) -> None:
