@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
+from frontend import readalong
 from frontend.api_client import ApiError
 from frontend.api_protocol import StudioApi
 from frontend.notices import act, show_error
@@ -153,6 +154,7 @@ def _downloads(api: StudioApi, job: dict[str, Any]) -> None:
             on_click="ignore",
             width="stretch",
         )
+    readalong.render(api, job)
 
 
 def _scenes(api: StudioApi, job: dict[str, Any]) -> None:
