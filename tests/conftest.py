@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 TIERS = {
     "chatterbox/": "chatterbox",
     "e2e/test_studio_browser.py": "browser",
+    "e2e/test_readalong_browser.py": "browser",
     "scripts/test_compose.py": "integration",  # needs the docker client and its compose plugin
     "scripts/test_setup_env.py::test_real_piper_setup_makes_a_working_venv_and_a_second_run_changes_nothing": "integration",
     "e2e/test_jobs_piper.py": "integration",  # a 20-page book, kill -9 mid-job: 3 minutes
