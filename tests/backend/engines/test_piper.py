@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import astuple
 
 import numpy as np
 import pytest
@@ -97,7 +96,8 @@ def test_piper_unload_drops_the_voice_and_load_is_idempotent():
 
 
 def spoken(engine: PiperEngine, handle: str, text: str = "Which voice is this?") -> float:
-    return speech_seconds(*astuple(engine.synthesize(text, handle, SynthesisParams())))
+    audio = engine.synthesize(text, handle, SynthesisParams())
+    return speech_seconds(audio.samples, audio.sample_rate)
 
 
 def test_a_voices_folder_adds_named_voices_each_spoken_with_its_own_config(tmp_path):
