@@ -25,6 +25,7 @@ from backend.api import (
     routes_pdf,
     routes_report,
     routes_scenes,
+    routes_subtitles,
     routes_tts,
     routes_voices,
 )
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         routes_report,
         routes_covers,
         routes_pdf,
+        routes_subtitles,
     )
     for module in (*routes, routes_openai):
         app.include_router(module.router)

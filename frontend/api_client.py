@@ -216,6 +216,10 @@ class ApiClient:
     def job_cover(self, job_id: str) -> bytes:
         return self._send("GET", f"/jobs/{job_id}/cover").content
 
+    def job_subtitles(self, job_id: str, fmt: str = "vtt", level: str = "sentence") -> bytes:
+        params = {"format": fmt, "level": level}
+        return self._send("GET", f"/jobs/{job_id}/subtitles", params=params).content
+
     # -- plumbing --------------------------------------------------------------------------
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._send(method, path, **kwargs).json()

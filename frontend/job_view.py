@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
-from frontend import job_cover, languages
+from frontend import job_cover, languages, readalong
 from frontend.api_client import ApiError
 from frontend.api_protocol import StudioApi
 from frontend.notices import act, show_error
@@ -166,6 +166,7 @@ def _downloads(api: StudioApi, job: dict[str, Any]) -> None:
             width="stretch",
         )
     _report(api, job)
+    readalong.render(api, job)
     job_cover.render(api, job)
 
 

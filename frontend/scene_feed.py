@@ -22,14 +22,17 @@ class SceneFeed:
     """The scenes of job `job_id`, by idx. Not thread-safe: one per browser session.
 
     The server changes a settled scene only by first unsettling it (a retry sends failed scenes
-    back to pending). So a poll asks for the scenes after the last of the leading settled ones,
-    one short page, and reads on only when that page does not reach past the changing part, when
-    the job has scenes the feed does not hold, or when a settled scene it holds has gone stale.
+    back to pending), or when it assembles the narration (each scene gets its `start_seconds`;
+    the job its `final_audio_path`), which the feed sees on the job and reads again. So a poll
+    asks for the scenes after the last of the leading settled ones, one short page, and reads on
+    only when that page does not reach past the changing part, when the job has scenes the feed
+    does not hold, or when a settled scene it holds has gone stale.
     """
 
     def __init__(self, job_id: str):
         self.job_id = job_id
         self.scenes: dict[int, dict[str, Any]] = {}
+        self._assembled: str | None = None  # the job's final_audio_path when last read
 
     def poll(self, api: StudioApi) -> dict[str, Any]:
         """The job as GET /jobs/{id} shows it (its `scenes` from this feed), brought up to date.
@@ -73,9 +76,12 @@ class SceneFeed:
 
         The server's first unsettled scene lies at or below the cursor (it was retried), or the
         server counts fewer failed scenes than the feed holds (some were retried and have moved
-        on since).
+        on since), or the narration was assembled (or assembled again) since the last read.
         """
         points = []
+        previous, self._assembled = self._assembled, body["job"].get("final_audio_path")
+        if self._assembled != previous and after > 0:
+            points.append(0)
         unsettled = body["unsettled_from"]
         if unsettled is not None and unsettled <= after:
             points.append(unsettled - 1)

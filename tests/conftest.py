@@ -20,12 +20,14 @@ HERE = Path(__file__).resolve().parent
 TIERS = {
     "chatterbox/": "chatterbox",
     "e2e/test_studio_browser.py": "browser",
+    "e2e/test_readalong_browser.py": "browser",
     "scripts/test_compose.py": "integration",  # needs the docker client and its compose plugin
     "scripts/test_setup_env.py::test_real_piper_setup_makes_a_working_venv_and_a_second_run_changes_nothing": "integration",
     "e2e/test_jobs_piper.py": "integration",  # a 20-page book, kill -9 mid-job: 3 minutes
     "e2e/test_audiobooks_piper.py": "integration",  # a 3-chapter book to M4B and MP3: 30 s
     "e2e/test_studio_audiobook.py": "browser",
     "e2e/test_shutdown.py": "integration",
+    "e2e/test_cues_piper.py": "integration",  # three Piper narrations, one with Whisper: 1 minute
     "e2e/test_engine_host.py": "integration",
     "e2e/test_crash_points.py": "integration",
     # Real Piper in a server the command starts, stopped by Ctrl+C mid-book and started again.

@@ -250,9 +250,8 @@ def job_audio(
     if remove_if_orphan(path.parent, lambda: store.exists(job_id)):
         raise JobNotFound()  # deleted while it was being made
     output = OUTPUTS[format]
-    return FileResponse(
-        path, media_type=output.media_type, filename=f"{_safe(job['title'])}.{output.suffix}"
-    )
+    name = f"{download_name(job['title'])}.{output.suffix}"
+    return FileResponse(path, media_type=output.media_type, filename=name)
 
 
 @router.post("/{job_id}/cancel", **JOB)
@@ -291,7 +290,8 @@ def _title_of(text: str) -> str:
     return first or "Narration"
 
 
-def _safe(title: str) -> str:
+def download_name(title: str) -> str:
+    """A job's title made safe as a download's file name (without its suffix)."""
     return "".join(c if c.isalnum() or c in "-_ " else "_" for c in title).strip() or "narration"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backend.core.speech import Audio
+from backend.core.speech import Audio, Mark
 
 
 def join(parts: list[Audio], crossfade_ms: float, pause_ms: float) -> Audio:
@@ -12,7 +12,8 @@ def join(parts: list[Audio], crossfade_ms: float, pause_ms: float) -> Audio:
 
     Each part fades out over its last `crossfade_ms` and the next fades in over its first, so a
     boundary never jumps (a jump is heard as a click). The outer start and end are left as they
-    are. Length is the sum of the parts plus one pause per boundary. A single part is returned
+    are. Length is the sum of the parts plus one pause per boundary. The parts' marks move to
+    their places in the whole (None when any part has none). A single part is returned
     unchanged; inputs are never modified. Raises ValueError for no parts, parts at different
     sample rates, or a negative duration.
     """
@@ -29,12 +30,20 @@ def join(parts: list[Audio], crossfade_ms: float, pause_ms: float) -> Audio:
 
     pause = np.zeros(round(rate * pause_ms / 1000), dtype=np.float32)
     pieces: list[np.ndarray] = []
+    marks: list[Mark] | None = []
+    position = 0
     last = len(parts) - 1
     for index, part in enumerate(parts):
         if index > 0:
             pieces.append(pause)
+            position += len(pause)
         pieces.append(fade_edges(part, crossfade_ms, fade_in=index > 0, fade_out=index < last))
-    return Audio(samples=np.concatenate(pieces), sample_rate=rate)
+        if marks is not None and part.marks is not None:
+            marks.extend(mark.moved(position / rate) for mark in part.marks)
+        else:
+            marks = None
+        position += len(part.samples)
+    return Audio(np.concatenate(pieces), rate, tuple(marks) if marks is not None else None)
 
 
 def fade_edges(

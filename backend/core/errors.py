@@ -334,6 +334,17 @@ class NotReady(AppError):
     default_solution = "Wait until the job (or scene) is completed; GET /jobs/{id} shows progress."
 
 
+class TimesUnavailable(AppError):
+    status_code = 409
+    code = "times_unavailable"
+    default_message = "This narration has no word times."
+    default_solution = (
+        "Word times come from the Whisper quality check: install it (pip install -e "
+        '".[quality]"), leave CHATTERBOX_QUALITY_CHECK at auto or on, and narrate the text again '
+        "as a new job; or ask for level=sentence, which every narration has."
+    )
+
+
 class HostNotAllowed(AppError):
     status_code = 421
     code = "host_not_allowed"

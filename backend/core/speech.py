@@ -78,12 +78,45 @@ class SynthesisParams:
     language: str | None = None
 
 
+@dataclass(frozen=True)
+class WordMark:
+    """One word's place in an Audio, in seconds from its first sample."""
+
+    start: float
+    end: float
+    word: str
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One sentence's place in an Audio, in seconds from its first sample, with its words' places
+    where something timed them (Whisper); `words` is empty otherwise."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[WordMark, ...] = ()
+
+    def moved(self, offset: float, scale: float = 1.0) -> Mark:
+        """This mark with every time t becoming offset + t * scale (a pause before, a stretch)."""
+        words = tuple(
+            WordMark(offset + w.start * scale, offset + w.end * scale, w.word) for w in self.words
+        )
+        return Mark(offset + self.start * scale, offset + self.end * scale, self.text, words)
+
+
 @dataclass
 class Audio:
-    """Mono float32 samples in [-1, 1] at `sample_rate` Hz."""
+    """Mono float32 samples in [-1, 1] at `sample_rate` Hz.
+
+    `marks`: where each sentence of the spoken text lies in the samples, in order, when the
+    engine knows (Piper speaks sentence by sentence); None when it does not (a whole chunk
+    spoken at once). Whatever moves samples in time after synthesis moves the marks with them.
+    """
 
     samples: np.ndarray
     sample_rate: int
+    marks: tuple[Mark, ...] | None = None
 
     @property
     def seconds(self) -> float:

@@ -2,8 +2,9 @@
 that let a test order its steps (`started`, `hanging`, `release`) instead of sleeping.
 
 Each voice speaks a sine tone at its own frequency, so a test can tell from the audio which voice
-was used; the length grows with the text. The speaker check hears the same tone: audio matches a
-voice when its dominant frequency is that voice's.
+was used; the length grows with the text, and each sentence's mark covers its share of it. The
+speaker check hears the same tone: audio matches a voice when its dominant frequency is that
+voice's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from backend.core.errors import (
     VoiceCloningUnavailable,
     VoiceConversionUnavailable,
 )
-from backend.core.speech import Audio, Capabilities, EngineMemory, SynthesisParams, VoiceRef
+from backend.core.speech import (
+    Audio,
+    Capabilities,
+    EngineMemory,
+    Mark,
+    SynthesisParams,
+    VoiceRef,
+)
+from backend.text.chunking import split_sentences
 
 SECONDS_PER_CHAR = 0.01
 BUILTIN_HZ = 220.0
@@ -65,6 +74,7 @@ class FakeEngine:
         min_reference_seconds: float = 0.0,
         ignored_params: tuple[str, ...] = (),
         can_convert_voice: bool = True,
+        timed: bool = True,
     ):
         # A fake member of the Chatterbox family: its model key, tags, languages and limits.
         self.name = name
@@ -101,6 +111,7 @@ class FakeEngine:
         # replaces the score, None keeps the tone comparison. Lets a test force a low score.
         self.similarity_when = similarity_when
         self.similarities: list[float | None] = []  # every score returned, in order
+        self.timed = timed  # True: audio carries sentence marks, as Piper's; False: as Chatterbox's
         self._loaded = False
         self.loads = 0
         self.runtime_imports = 0
@@ -173,10 +184,24 @@ class FakeEngine:
             seconds = max(0.05, len(text) * SECONDS_PER_CHAR / params.rate)
             t = np.arange(int(seconds * self._rate), dtype=np.float32) / self._rate
             tone = 0.5 * np.sin(2 * np.pi * voice_frequency(handle) * t)
-            return Audio(tone.astype(np.float32), self._rate)
+            return Audio(tone.astype(np.float32), self._rate, self._marks(text, len(t)))
         finally:
             with self._count_lock:
                 self.active -= 1
+
+    def _marks(self, text: str, length: int) -> tuple[Mark, ...] | None:
+        """Sentence marks as a real engine reports them: each sentence's share of the tone in
+        proportion to its characters (None with `timed` off: an engine that cannot tell)."""
+        if not self.timed:
+            return None
+        sentences = split_sentences(text)
+        total = sum(len(sentence) for sentence in sentences) or 1
+        marks, done = [], 0
+        for sentence in sentences:
+            start = done * length // total
+            done += len(sentence)
+            marks.append(Mark(start / self._rate, done * length // total / self._rate, sentence))
+        return tuple(marks)
 
     def convert_voice(self, audio: Audio, handle: Any) -> Audio:
         """The recording's length, in the tone of voice `handle`."""

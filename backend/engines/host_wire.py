@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from backend.core.errors import AppError
-from backend.core.speech import Audio
+from backend.core.speech import Audio, Mark
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class WireAudio:
 
     buffer: bytes
     sample_rate: int
+    marks: tuple[Mark, ...] | None = None  # plain frozen dataclasses: they pickle as they are
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class HostCallFailed(RuntimeError):
 def to_wire(value: Any) -> Any:
     if isinstance(value, Audio):
         samples = np.ascontiguousarray(value.samples, dtype=np.float32)
-        return WireAudio(samples.tobytes(), int(value.sample_rate))
+        return WireAudio(samples.tobytes(), int(value.sample_rate), value.marks)
     if isinstance(value, tuple):
         return tuple(to_wire(item) for item in value)
     return value
@@ -61,7 +62,8 @@ def to_wire(value: Any) -> Any:
 
 def from_wire(value: Any) -> Any:
     if isinstance(value, WireAudio):
-        return Audio(np.frombuffer(value.buffer, dtype=np.float32).copy(), value.sample_rate)
+        samples = np.frombuffer(value.buffer, dtype=np.float32).copy()
+        return Audio(samples, value.sample_rate, value.marks)
     if isinstance(value, tuple):
         return tuple(from_wire(item) for item in value)
     return value

@@ -30,9 +30,11 @@ from backend.core.speech import (
     Capabilities,
     EngineMemory,
     EngineVoice,
+    Mark,
     SynthesisParams,
     VoiceRef,
 )
+from backend.text.chunking import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +177,8 @@ class PiperEngine:
         )
 
     def synthesize(self, text: str, handle: Any, params: SynthesisParams) -> Audio:
+        """Each sentence (backend.text.chunking.split_sentences) is spoken on its own, so the
+        audio carries exact marks: where each sentence starts and ends, after the stretch."""
         from piper import SynthesisConfig
 
         voice = self._voice(handle)
@@ -183,16 +187,32 @@ class PiperEngine:
         config = SynthesisConfig(volume=0.9)
         pause = np.zeros(int(rate * SENTENCE_PAUSE_SECONDS), dtype=np.float32)
         pieces: list[np.ndarray] = []
-        for chunk in voice.synthesize(text, config):
-            if pieces:
-                pieces.append(pause)
-            pieces.append(chunk.audio_float_array)
+        spans: list[tuple[int, int, str]] = []  # sample offsets at the voice's own rate
+        position = 0
+        for sentence in split_sentences(text):
+            start: int | None = None
+            for chunk in voice.synthesize(sentence, config):  # espeak may cut it further
+                if pieces:
+                    pieces.append(pause)
+                    position += len(pause)
+                start = position if start is None else start
+                pieces.append(chunk.audio_float_array)
+                position += len(chunk.audio_float_array)
+            if start is not None:  # punctuation alone speaks nothing
+                spans.append((start, position, sentence))
         samples = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+        natural = len(samples)
         if rate != self.sample_rate and len(samples):
             samples = soxr.resample(samples, rate, self.sample_rate)
         if params.rate != 1.0:
             samples = time_stretch(samples.astype(np.float32), self.sample_rate, params.rate)
-        return Audio(samples.astype(np.float32, copy=False), self.sample_rate)
+        # Resampling keeps times; the stretch scales them, by what it really produced.
+        scale = (len(samples) / self.sample_rate) / (natural / rate) if natural else 1.0
+        marks = tuple(
+            Mark(start / rate * scale, end / rate * scale, sentence)
+            for start, end, sentence in spans
+        )
+        return Audio(samples.astype(np.float32, copy=False), self.sample_rate, marks)
 
     def speaker_similarity(self, audio: Audio, handle: Any) -> None:
         """Piper has no voice encoder, and speaks only its own voices: nothing to judge."""

@@ -51,20 +51,23 @@ def assemble(
     pause_ms: float,
     rate: int | None = None,
     mastering: str = "standard",
-) -> tuple[float, list[dict[str, Any]]]:
+) -> tuple[float, list[dict[str, Any]], dict[int, float]]:
     """Write the scenes' audio (dicts with audio_path, chapter, idx) in order to a WAV file at
     `rate` (default: the first scene's), resampling any scene spoken at another rate (a job
     resumed under another engine), so nothing plays off-speed. The file is fsynced before it
     takes its name.
 
-    Returns the duration in seconds and the chapter markers [{title, start_seconds, scene}].
+    Returns the duration in seconds, the chapter markers [{title, start_seconds, scene}] and
+    where each scene starts (idx -> seconds), all positions in the file as written (counted in
+    samples, so an hour of pauses does not drift).
     mastering="audiobook" masters the file before it takes its name (backend.jobs.mastering:
-    room tone, RMS, gate, true-peak limit), the markers moved with it.
+    room tone, RMS, gate, true-peak limit), the markers and scene starts moved with it.
     """
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = atomic.temp_beside(out_path)
     chapters: list[dict[str, Any]] = []
-    position = 0.0
+    starts: dict[int, float] = {}
+    written = 0  # samples
     output: sf.SoundFile | None = None
     try:
         for number, scene in enumerate(scenes):
@@ -75,8 +78,11 @@ def assemble(
             if output is None:
                 output = sf.SoundFile(tmp, "w", rate, 1, "PCM_16", format="WAV")
             elif number:
-                output.write(np.zeros(round(rate * pause_ms / 1000), dtype=np.float32))
-                position += pause_ms / 1000
+                pause = np.zeros(round(rate * pause_ms / 1000), dtype=np.float32)
+                output.write(pause)
+                written += len(pause)
+            position = written / rate
+            starts[scene["idx"]] = round(position, 3)
             if scene.get("chapter") and (not chapters or chapters[-1]["title"] != scene["chapter"]):
                 chapters.append(
                     {
@@ -87,7 +93,7 @@ def assemble(
                 )
             part = normalise_loudness(Audio(samples, rate))
             output.write(fade_edges(part, crossfade_ms, number > 0, number < len(scenes) - 1))
-            position += part.seconds
+            written += len(part.samples)
     except BaseException:
         if output is not None:
             output.close()
@@ -95,14 +101,16 @@ def assemble(
         raise
     if output is not None:
         output.close()
+    seconds = written / rate if rate else 0.0
     if mastering == "audiobook" and output is not None:
         try:
-            position, chapters, _shift = master_in_place(tmp, chapters)
+            seconds, chapters, shift = master_in_place(tmp, chapters)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        starts = {idx: round(shift(start), 3) for idx, start in starts.items()}
     atomic.publish(tmp, out_path)
-    return position, chapters
+    return seconds, chapters, starts
 
 
 def encode_mp3(wav_path: Path, out: Path) -> None:

@@ -26,6 +26,7 @@ from backend.core.speech import Audio, Capabilities, SynthesisParams
 from backend.engines.base import Engine
 from backend.engines.manager import ModelManager
 from backend.jobs import files
+from backend.jobs.marks import scene_marks
 from backend.jobs.pdf import render_region
 from backend.jobs.store import JobStore
 from backend.jobs.takes import Take, TakeJudge
@@ -64,12 +65,14 @@ class SceneNarrator:
         job_id, index = job["id"], scene["idx"]
         try:
             ref = self._voice_ref(job["voice"])
-            take, takes, engine_seconds = self._takes(scene["text"], ref, job["params"])
+            take, takes, engine_seconds, spoken = self._takes(scene["text"], ref, job["params"])
             audio = take.audio
+            marks = scene_marks(spoken, audio, take.heard)
             path = self.job_dir(job_id) / "scenes" / _file_name(scene, "wav")
             files.write_wav(path, audio.samples, audio.sample_rate)
             if self._orphaned(job_id):
                 return
+            self.store.set_scene_marks(job_id, index, marks)  # before: completed means timed
             self.store.complete_scene(
                 job_id,
                 index,
@@ -121,12 +124,14 @@ class SceneNarrator:
         """The job was deleted while its file was being made: take the folder away again."""
         return files.remove_if_orphan(self.job_dir(job_id), lambda: self.store.exists(job_id))
 
-    def _takes(self, text: str, ref: Voice, job_params: dict[str, Any]) -> tuple[Take, int, float]:
+    def _takes(
+        self, text: str, ref: Voice, job_params: dict[str, Any]
+    ) -> tuple[Take, int, float, str]:
         """Speak the scene; while the latest take fails a check (Whisper hears too many wrong
         words, or it does not sound like the voice), re-take it with a new seed, up to
         quality_retakes times (none once the server is stopping). Returns the best take
-        (backend.jobs.takes), how many takes were made, and the seconds they took on the model
-        thread."""
+        (backend.jobs.takes), how many takes were made, the seconds they took on the model
+        thread, and the text as spoken (tags removed, numbers spelt out)."""
         settings = dict(job_params)
         model = settings.pop("model", None)  # the job's model (older jobs: the loaded one)
         settings.pop("mastering", None)  # applied when the narration is assembled
@@ -151,7 +156,7 @@ class SceneNarrator:
             if self.judge.passes(take) or self.stopping.is_set():
                 break
         assert kept is not None
-        return kept, number, engine_seconds
+        return kept, number, engine_seconds, text
 
     def _converts(self, caps: Capabilities, take: Take) -> bool:
         """Whether to re-voice this take instead of re-taking it (speaker_repair=convert)."""
@@ -174,6 +179,8 @@ class SceneNarrator:
         audio, seconds, similarity = self.manager.call(
             convert, timeout=self.settings.scene_timeout_seconds, model=model
         )
+        if audio.marks is None and take.audio.marks is not None:  # same words, same timing
+            audio = replace(audio, marks=take.audio.marks)
         converted = replace(take, audio=audio, similarity=similarity, converted=True)
         log.info("Re-voiced take %d: similarity %s -> %s", take.number, take.similarity, similarity)
         return converted, seconds

@@ -17,6 +17,7 @@ from typing import Any
 from backend.core import atomic
 from backend.jobs.m4b import build_m4b
 from backend.jobs.mp3_tags import build_mp3
+from backend.jobs.readalong import build_epub
 
 Builder = Callable[[dict[str, Any], Path, Path], None]
 
@@ -34,6 +35,7 @@ OUTPUTS: dict[str, Output] = {
     "wav": Output("audio/wav", "wav", None),
     "mp3": Output("audio/mpeg", "mp3", build_mp3),  # ID3 chapters, cover and tags
     "m4b": Output("audio/mp4", "m4b", build_m4b),  # AAC audiobook: chapters, cover and tags
+    "epub": Output("application/epub+zip", "epub", build_epub),  # read-along EPUB 3
 }
 
 

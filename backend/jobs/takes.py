@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from backend.core.settings import Settings
-from backend.core.speech import Audio
-from backend.jobs.quality import QualityChecker
+from backend.core.speech import Audio, WordMark
+from backend.jobs.quality import QualityChecker, error_rate
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class Take:
     wer: float | None = None
     similarity: float | None = None
     converted: bool = False  # re-voiced into the job's voice (speaker_repair=convert)
+    heard: tuple[WordMark, ...] | None = None  # Whisper's timed words, where the check ran
 
 
 class TakeJudge:
@@ -54,8 +55,12 @@ class TakeJudge:
         if similarity is None and self.speaker_check == "on" and not self._warned:
             self._warned = True  # once: the engine will not learn to judge between scenes
             log.warning("CHATTERBOX_SPEAKER_CHECK=on, but this engine cannot judge the speaker")
-        wer = self.checker.word_error_rate(audio, text) if self.checker is not None else None
-        return Take(audio, number, wer, similarity if self.wants_similarity else None)
+        if self.checker is None:
+            return Take(audio, number, None, similarity if self.wants_similarity else None)
+        heard = self.checker.hear(audio)
+        wer = error_rate(heard.text, text)
+        similarity = similarity if self.wants_similarity else None
+        return Take(audio, number, wer, similarity, heard=heard.words)
 
     def failures(self, take: Take) -> int:
         """How many checks the take fails (0, 1 or 2)."""

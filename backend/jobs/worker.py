@@ -231,7 +231,7 @@ class JobRunner:
         if ready:
             path = self.job_dir(job_id) / "narration.wav"
             try:
-                seconds, chapters = assemble(
+                seconds, chapters, starts = assemble(
                     job["scenes"],
                     path,
                     self.settings.crossfade_ms,
@@ -247,6 +247,7 @@ class JobRunner:
                 return
             log.info("Job %s assembled: %.1f s of narration", job_id, seconds)
             self.store.set_chapters(job_id, chapters)
+            self.store.set_scene_starts(job_id, starts)
             self.store.set_final_audio(job_id, str(path))
         finished = self.store.finish_job_if_done(job_id)
         if finished is not None or job["status"] in ("cancelled", "failed", "completed"):

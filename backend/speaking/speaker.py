@@ -96,11 +96,15 @@ class Speaker:
         return self.settings.pause_ms / params.rate
 
     def _piece(self, part: Audio, index: int, last: int, pause_ms: float) -> Audio:
-        """`part` as `join` places it: faded at inner edges, after a pause unless it is first."""
+        """`part` as `join` places it: faded at inner edges, after a pause unless it is first;
+        its marks count from the piece's own first sample."""
         if last == 0:
             return part
         samples = fade_edges(part, self.settings.crossfade_ms, index > 0, index < last)
+        marks = part.marks
         if index > 0:
             pause = np.zeros(round(part.sample_rate * pause_ms / 1000), np.float32)
             samples = np.concatenate([pause, samples])
-        return Audio(samples, part.sample_rate)
+            offset = len(pause) / part.sample_rate
+            marks = tuple(m.moved(offset) for m in marks) if marks is not None else None
+        return Audio(samples, part.sample_rate, marks)

@@ -52,6 +52,17 @@ def split_text(text: str, max_chars: int, first_alone: bool = False) -> list[str
     return _pack(units, max_chars)
 
 
+def split_sentences(text: str) -> list[str]:
+    """The sentences of `text`, whitespace-normalised, as `split_text` finds them (pysbd, one
+    paragraph at a time, tags glued to their sentence), never packed or cut: " ".join of the
+    result equals the whitespace-normalised text. Blank text gives []."""
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    found: list[str] = []
+    for paragraph in _PARAGRAPH_BREAK.split(text):
+        found.extend(_glue_tags(_sentences(" ".join(paragraph.split()), segmenter)))
+    return [sentence for sentence in found if sentence]
+
+
 def _sentences(text: str, segmenter: pysbd.Segmenter) -> list[str]:
     """Cut single-spaced `text` at pysbd's sentence ends, only where a space follows.
 

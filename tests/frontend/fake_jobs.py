@@ -25,6 +25,7 @@ PARAMS = {
     "seed": None,
     "mastering": "standard",  # the server's default (CHATTERBOX_MASTERING)
 }
+PAUSE_SECONDS = 0.75  # between scenes in the assembled narration
 _created = itertools.count()  # each new job a minute after the last: GET /jobs is newest first
 
 
@@ -106,6 +107,8 @@ def _scene(job_id: str, idx: int, page: int | None, text: str) -> dict[str, Any]
         "quality": None,
         "speaker_similarity": None,
         "image_error": None,
+        "marks": None,
+        "start_seconds": None,
     }
 
 
@@ -191,6 +194,7 @@ def complete_scene(job: dict[str, Any], idx: int, duration: float = 2.9) -> None
         attempts=max(1, scene["attempts"]),
         started_at=stamp(idx * SCENE_SECONDS),
         finished_at=stamp((idx + 1) * SCENE_SECONDS),
+        marks=_marks(scene["text"], duration),
     )
     if job["source_kind"] == "pdf" and job.get("source_format", "pdf") in (None, "pdf"):
         scene.update(image_status="completed", image_path=f"jobs/{job['id']}/pages/{idx:04d}.png")
@@ -241,7 +245,23 @@ def settle(job: dict[str, Any]) -> None:
         job.update(status="failed", error_code="scenes_failed", error_message=message)
     else:
         job.update(status="completed", final_audio_path=f"jobs/{job['id']}/narration.wav")
+        at = 0.0  # the assembly's scene starts: one after another, a pause between
+        for scene in job["scenes"]:
+            scene["start_seconds"] = round(at, 3)
+            at += scene["duration_seconds"] + PAUSE_SECONDS
     job.update(finished_at=end, updated_at=end)
+
+
+def _marks(text: str, duration: float) -> list[dict[str, Any]]:
+    """A spoken scene's sentence times, as the server stores them: each sentence its share of
+    the scene's audio by its characters."""
+    parts = sentences(text)
+    total, done, marks = sum(len(part) for part in parts) or 1, 0, []
+    for part in parts:
+        start = round(duration * done / total, 3)
+        done += len(part)
+        marks.append({"start": start, "end": round(duration * done / total, 3), "text": part})
+    return marks
 
 
 def text_job(text: str, title: str | None, voice: str, params: dict[str, Any]) -> dict[str, Any]:

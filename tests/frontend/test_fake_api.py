@@ -11,11 +11,14 @@ tests drift from it.
 from __future__ import annotations
 
 import inspect
+import io
+import re
 import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import webvtt
 
 from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine
@@ -253,6 +256,30 @@ def test_a_pdf_preview_answers_as_the_servers_model_says_with_its_pages(both):
     assert [page["number"] for page in fake["pages"]] == [page["number"] for page in real["pages"]]
     for key in ("page_count", "selected_pages", "encrypted", "truncated"):
         assert fake[key] == real[key], key
+
+
+def test_subtitles_of_a_finished_job_have_the_servers_cues_and_refusals(both):
+    text = "The river runs past the mill. Children play on the bank! Is it evening yet?"
+    answers = []
+    for api in both:
+        job_id = api.create_job(text=text, params=PARAMS)["id"]
+        if isinstance(api, FakeApi):
+            api.finish_job(job_id)
+        else:
+            wait_for(lambda api=api, job_id=job_id: api.job(job_id)["status"] == "completed")
+        vtt = webvtt.from_buffer(io.StringIO(api.job_subtitles(job_id).decode()))
+        with pytest.raises(ApiError) as caught:
+            api.job_subtitles(job_id, "srt", "word")
+        answers.append(
+            ([(c.identifier, c.text) for c in vtt], caught.value.code, caught.value.status)
+        )
+        assert api.job_subtitles(job_id, "srt").decode().startswith("1\n00:00:00,000 --> ")
+
+    # (the fake makes one scene a sentence, the server packs them: the names differ in scene)
+    (real_cues, *real_refusal), (fake_cues, *fake_refusal) = answers
+    assert [text for _, text in fake_cues] == [text for _, text in real_cues]
+    assert all(re.fullmatch(r"s\d+-\d+", name) for name, _ in real_cues + fake_cues)
+    assert fake_refusal == real_refusal == ["times_unavailable", 409]
 
 
 def _a_job(api) -> str:

@@ -173,3 +173,15 @@ def test_whatever_the_server_does_between_polls_the_feed_agrees_with_get_job(fak
             if done:
                 chance.choice(done).update(image_status="processing")  # drawn again
         assert feed.poll(fake) == fake.job(job_id)
+
+
+def test_the_assembly_times_every_scene_and_the_feed_reads_them_again(fake: FakeApi):
+    job_id = fake.add_job(scenes=30, completed=29, processing=1)
+    feed = SceneFeed(job_id)
+    feed.poll(fake)
+    fake.finish_job(job_id)  # the last scene spoken, the narration assembled: every scene timed
+
+    job = feed.poll(fake)
+
+    assert all(scene["start_seconds"] is not None for scene in job["scenes"])
+    assert job == fake.job(job_id)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from backend.audio.assemble import join
-from backend.core.speech import Audio
+from backend.core.speech import Audio, Mark
 
 SR = 24000
 
@@ -87,3 +87,21 @@ def test_negative_durations_raise_value_error() -> None:
         join([sine(0.1), sine(0.1)], crossfade_ms=-1, pause_ms=100)
     with pytest.raises(ValueError):
         join([sine(0.1), sine(0.1)], crossfade_ms=10, pause_ms=-5)
+
+
+def test_joined_marks_move_to_where_each_part_lies_in_the_whole() -> None:
+    first, second = sine(1.0), sine(0.5)
+    first.marks = (Mark(0.0, 0.4, "A."), Mark(0.5, 1.0, "B."))
+    second.marks = (Mark(0.0, 0.5, "C."),)
+    joined = join([first, second], crossfade_ms=10, pause_ms=250)
+    assert [(m.text, m.start, m.end) for m in joined.marks] == [
+        ("A.", 0.0, 0.4),
+        ("B.", 0.5, 1.0),
+        ("C.", 1.25, 1.75),
+    ]
+
+
+def test_a_part_without_marks_leaves_the_whole_without_marks() -> None:
+    first = sine(1.0)
+    first.marks = (Mark(0.0, 1.0, "A."),)
+    assert join([first, sine(0.5)], crossfade_ms=10, pause_ms=250).marks is None

@@ -75,3 +75,16 @@ def test_events_tell_a_test_when_a_call_started_and_when_it_waits_for_release():
     engine.release.set()
     held.join(5)
     assert not held.is_alive() and engine.active == 0
+
+
+def test_the_fake_engine_marks_each_sentence_in_proportion_to_its_characters_unless_untimed():
+    from backend.core.speech import SynthesisParams
+
+    timed = FakeEngine()
+    timed.load()
+    audio = timed.synthesize("One two three. Four five six.", None, SynthesisParams())
+    assert [m.text for m in audio.marks] == ["One two three.", "Four five six."]
+    assert audio.marks[0].start == 0.0 and abs(audio.marks[-1].end - audio.seconds) < 1e-3
+    untimed = FakeEngine(timed=False)
+    untimed.load()
+    assert untimed.synthesize("One. Two.", None, SynthesisParams()).marks is None

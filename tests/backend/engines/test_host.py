@@ -222,3 +222,9 @@ def test_closing_kills_a_host_whose_call_still_runs_after_the_grace(hosted):
     assert gone(pid)
     with pytest.raises(EngineFault, match="the server is stopping"):
         call.result(timeout=10)
+
+
+def test_a_hosted_engines_sentence_marks_come_back_across_the_pipe(hosted):
+    audio = hosted().call(lambda engine: speak(engine, "One sentence. And another one."))
+    assert [mark.text for mark in audio.marks] == ["One sentence.", "And another one."]
+    assert abs(audio.marks[-1].end - audio.seconds) < 1e-3

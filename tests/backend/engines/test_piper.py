@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import astuple
+import itertools
 
 import numpy as np
 import pytest
@@ -96,7 +96,8 @@ def test_piper_unload_drops_the_voice_and_load_is_idempotent():
 
 
 def spoken(engine: PiperEngine, handle: str, text: str = "Which voice is this?") -> float:
-    return speech_seconds(*astuple(engine.synthesize(text, handle, SynthesisParams())))
+    audio = engine.synthesize(text, handle, SynthesisParams())
+    return speech_seconds(audio.samples, audio.sample_rate)
 
 
 def test_a_voices_folder_adds_named_voices_each_spoken_with_its_own_config(tmp_path):
@@ -169,3 +170,26 @@ def test_a_missing_or_broken_model_path_is_environment_not_setup_with_the_fix(tm
     assert caught.value.status_code == 503
     assert str(model) in caught.value.message
     assert "MODEL_PATH" in caught.value.solution and ".onnx.json" in caught.value.solution
+
+
+def test_piper_marks_each_sentence_where_its_sound_lies_also_after_a_rate_stretch(engine):
+    text = "The lamp was lit at dusk. Nobody came to the door! Was the house empty?"
+    for rate in (1.0, 1.6):
+        audio = engine.synthesize(text, "builtin", SynthesisParams(rate=rate))
+        marks = audio.marks
+        assert [m.text for m in marks] == [
+            "The lamp was lit at dusk.",
+            "Nobody came to the door!",
+            "Was the house empty?",
+        ]
+        assert marks[0].start == 0.0 and abs(marks[-1].end - audio.seconds) < 1e-6
+        for before, after in itertools.pairwise(marks):
+            # the pause between two sentences is silence, and the next one begins with sound
+            gap = audio.samples[
+                int(before.end * audio.sample_rate) : int(after.start * audio.sample_rate)
+            ]
+            assert after.start > before.end and np.max(np.abs(gap), initial=0) < 0.02
+            head = audio.samples[
+                int(after.start * audio.sample_rate) : int((after.start + 0.3) * audio.sample_rate)
+            ]
+            assert np.max(np.abs(head)) > 0.05

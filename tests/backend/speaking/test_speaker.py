@@ -95,3 +95,26 @@ def test_the_pause_between_chunks_scales_with_the_rate(make_speaker):
     for rate in (0.5, 2.0):
         assert whole[rate] * rate / whole[1.0] == pytest.approx(1.0, abs=0.01)
         assert asyncio.run(streamed(params[rate])) == pytest.approx(whole[rate], abs=0.01)
+
+
+def test_every_sentence_keeps_its_mark_in_the_whole_and_in_each_streamed_piece(make_speaker):
+    speaker = make_speaker()
+
+    whole = asyncio.run(speaker.speak(TEXT, None, SynthesisParams()))
+    pieces = asyncio.run(collect(speaker))
+
+    sentences = ["First things first."] + [f"Sentence {n} of the text is here." for n in range(8)]
+    assert [mark.text for mark in whole.marks] == sentences
+    # A piece's marks count from its own first sample; laid end to end they are where join puts
+    # the marks of the same chunks (each after the pause before its chunk).
+    chunks = split_text(TEXT, 80, first_alone=True)
+    parts = [speaker.manager.engine.synthesize(chunk, None, SynthesisParams()) for chunk in chunks]
+    joined = join(parts, speaker.settings.crossfade_ms, speaker.settings.pause_ms)
+    offset, laid = 0.0, []
+    for piece in pieces:
+        laid.extend(mark.moved(offset) for mark in piece.marks)
+        offset += piece.seconds
+    assert [(m.text, round(m.start, 6), round(m.end, 6)) for m in laid] == [
+        (m.text, round(m.start, 6), round(m.end, 6)) for m in joined.marks
+    ]
+    assert [m.text for m in laid] == sentences
