@@ -24,6 +24,7 @@ TIERS = {
     "scripts/test_compose.py": "integration",  # needs the docker client and its compose plugin
     "scripts/test_setup_env.py::test_real_piper_setup_makes_a_working_venv_and_a_second_run_changes_nothing": "integration",
     "e2e/test_jobs_piper.py": "integration",  # a 20-page book, kill -9 mid-job: 3 minutes
+    "e2e/test_books_to_audiobooks.py": "integration",  # four books, each to every output: 2 min
     "e2e/test_audiobooks_piper.py": "integration",  # a 3-chapter book to M4B and MP3: 30 s
     "e2e/test_studio_audiobook.py": "browser",
     "e2e/test_shutdown.py": "integration",

@@ -8,6 +8,7 @@ from backend.jobs.pdf import Block, Page
 from backend.text.chunking import split_text
 
 BBox = tuple[float, float, float, float]
+SENTENCE_ENDS = (".", "!", "?", "\u2026", ":", ";", '"', "'", "\u201d", "\u2019", ")")
 
 
 def _union(a: BBox | None, b: BBox) -> BBox:
@@ -27,7 +28,7 @@ def scenes_from_page(page: Page, max_chars: int) -> list[dict[str, Any]]:
     pieces: list[tuple[str, BBox, str | None]] = [
         (chunk, block.bbox, block.chapter or page.chapter)
         for block in page.blocks
-        for chunk in split_text(block.text, max_chars)
+        for chunk in split_text(_as_sentence(block, page), max_chars)
     ]
     scenes: list[dict[str, Any]] = []
     text, bbox, chapter = "", None, None
@@ -40,6 +41,17 @@ def scenes_from_page(page: Page, max_chars: int) -> list[dict[str, Any]]:
     if text:
         scenes.append(_scene(text, bbox, page.number, chapter))
     return scenes
+
+
+def _as_sentence(block: Block, page: Page) -> str:
+    """A block that is its chapter's title ends as a sentence: folded into the text after it,
+    a heading without a full stop would run into the first sentence ("The Mill The river
+    runs..."), spoken without a pause and timed as one sentence in the subtitles."""
+    text = block.text.strip()
+    title = (block.chapter or page.chapter or "").strip()
+    if title and text == title and not text.endswith(SENTENCE_ENDS):
+        return f"{text}."
+    return block.text
 
 
 def scenes_from_text(text: str, max_chars: int) -> list[dict[str, Any]]:
