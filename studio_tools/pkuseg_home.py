@@ -22,7 +22,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-MODEL_NAME = "spacy_ontonotes"  # what pkuseg() loads by default
+from backend.core import models
+
+MODEL_NAME = models.PKUSEG_MODEL  # what pkuseg() loads by default
 SENTENCES = (
     "你好 世界 。",
     "我 是 中國 人 。",
@@ -39,7 +41,7 @@ def default_home() -> Path:
 
 
 def is_complete(home: Path) -> bool:
-    return (Path(home) / f"{MODEL_NAME}.zip").is_file()  # written last
+    return models.segmenter_present(home)  # the same test as the server's
 
 
 def ensure(home: Path | None = None, seed: int = 0) -> Path:

@@ -6,7 +6,8 @@ them along), so they sit below all of them and import nothing of the project.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,12 @@ class SynthesisParams:
     temperature: float = 0.8
     seed: int | None = None
     language: str | None = None
+
+    @classmethod
+    def of(cls, stored: Mapping[str, Any]) -> SynthesisParams:
+        """The knobs among `stored` (a job's params, which also keep its model, mastering and
+        other settings that are not synthesis knobs); the rest is left out."""
+        return cls(**{f.name: stored[f.name] for f in fields(cls) if f.name in stored})
 
 
 @dataclass(frozen=True)

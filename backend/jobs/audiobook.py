@@ -13,8 +13,7 @@ import soundfile as sf
 from PIL import Image
 
 GENRE = "Audiobook"
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-JPEG_MAGIC = b"\xff\xd8\xff"
+KEPT = ("PNG", "JPEG")  # what players take as they are
 
 
 @dataclass(frozen=True)
@@ -80,11 +79,9 @@ def read_cover(path: str | Path | None) -> Cover | None:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         return None
-    if data.startswith(PNG_MAGIC):
-        return Cover(data, "image/png")
-    if data.startswith(JPEG_MAGIC):
-        return Cover(data, "image/jpeg")
     with Image.open(io.BytesIO(data)) as image:
+        if image.format in KEPT:
+            return Cover(data, Image.MIME[image.format])
         buffer = io.BytesIO()
         keeps = image.mode in ("RGB", "RGBA", "L", "LA", "P")
         (image if keeps else image.convert("RGB")).save(buffer, "PNG")

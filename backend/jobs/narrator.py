@@ -132,10 +132,8 @@ class SceneNarrator:
         quality_retakes times (none once the server is stopping). Returns the best take
         (backend.jobs.takes), how many takes were made, the seconds they took on the model
         thread, and the text as spoken (tags removed, numbers spelt out)."""
-        settings = dict(job_params)
-        model = settings.pop("model", None)  # the job's model (older jobs: the loaded one)
-        settings.pop("mastering", None)  # applied when the narration is assembled
-        ready = prepare(self.manager, text, SynthesisParams(**settings), model, strict=False)
+        model = job_params.get("model")  # the job's model (older jobs: the loaded one)
+        ready = prepare(self.manager, text, SynthesisParams.of(job_params), model, strict=False)
         text, params = ready.text, ready.params
         engine_seconds = 0.0
         kept: Take | None = None

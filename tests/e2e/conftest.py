@@ -1,16 +1,22 @@
-"""A real server: uvicorn in a child process on a free loopback port."""
+"""A real server: uvicorn in a child process on a free loopback port; and for the browser tests,
+the server speaking with Piper, the real studio pointed at it, and a headless chromium."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
+
+from tests.helpers.wait import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,6 +77,19 @@ class LiveServer:
     def stop(self) -> None:
         stop_process(self.process, self.log)
 
+    def narrated(self, filename: str, data: bytes, timeout: float = 180) -> dict:
+        """POST /jobs with the file (202), then the job once it has ended (completed or failed:
+        the caller asserts which)."""
+        response = requests.post(self.url + "/jobs", files={"file": (filename, data)}, timeout=60)
+        assert response.status_code == 202, response.text
+        url = f"{self.url}/jobs/{response.json()['id']}"
+
+        def ended() -> dict | None:
+            job = requests.get(url, timeout=10).json()
+            return job if job["status"] in ("completed", "failed") else None
+
+        return wait_for(ended, timeout=timeout, interval=0.2)
+
 
 def wait_for_answer(
     process: subprocess.Popen, url: str, statuses: tuple[int, ...], timeout: float
@@ -95,14 +114,61 @@ def stop_process(process: subprocess.Popen, log) -> None:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()  # reaped: no zombie, and no ResourceWarning in a later test
     log.close()
 
 
-@pytest.fixture(scope="module")
-def piper_server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("piper-server"), CHATTERBOX_ENGINE="piper")
+@contextlib.contextmanager
+def running(server: Any) -> Iterator[Any]:
+    """A LiveServer or StudioServer from ready to stopped (stopped also when it never got
+    ready)."""
     try:
         server.wait_ready()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def piper_server(tmp_path_factory):
+    server = LiveServer(tmp_path_factory.mktemp("piper-server"), CHATTERBOX_ENGINE="piper")
+    with running(server):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def backend(tmp_path_factory):
+    """The server for the browser tests: Piper, no Whisper check (they watch the studio)."""
+    server = LiveServer(
+        tmp_path_factory.mktemp("studio-backend"),
+        CHATTERBOX_ENGINE="piper",
+        CHATTERBOX_QUALITY_CHECK="off",
+    )
+    with running(server):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def studio(backend: LiveServer, tmp_path_factory):
+    from tests.e2e.studio import StudioServer  # it imports this module
+
+    server = StudioServer(backend.url, tmp_path_factory.mktemp("studio-frontend"))
+    with running(server):
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless, through Playwright (imported only where a test asks)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.studio import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()

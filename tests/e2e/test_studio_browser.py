@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 import soundfile as sf
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import LiveServer
-from tests.e2e.studio import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, StudioServer
+from tests.e2e.studio import ARTIFACTS, StudioServer
 from tests.helpers.pdfs import pdf_from_pages
 from tests.helpers.wait import wait_for
 
@@ -37,42 +36,6 @@ def long_page(number: int) -> str:
     """About 1,600 characters: several scenes per page, so the job runs long enough to watch."""
     body = " ".join(SENTENCES[(number + i) % len(SENTENCES)] for i in range(25))
     return f"Page {number} begins here. {body}"
-
-
-@pytest.fixture(scope="module")
-def backend(tmp_path_factory) -> Iterator[LiveServer]:
-    server = LiveServer(
-        tmp_path_factory.mktemp("studio-backend"),
-        CHATTERBOX_ENGINE="piper",
-        CHATTERBOX_QUALITY_CHECK="off",
-    )
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def studio(backend: LiveServer, tmp_path_factory) -> Iterator[StudioServer]:
-    server = StudioServer(backend.url, tmp_path_factory.mktemp("studio-frontend"))
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def shot(page: Page, name: str, at: str | None = None) -> None:

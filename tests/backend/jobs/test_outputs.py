@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import soundfile as sf
 
@@ -12,24 +14,32 @@ from tests.backend.jobs.test_assembly import tone
 from tests.helpers.audiobooks import chapters_of, container_of, png_bytes
 
 
-def test_concurrent_mp3_exports_of_one_narration_each_get_a_whole_file(tmp_path) -> None:
-    wav = tone(tmp_path / "narration.wav", 20.0, 24000)
-    mp3 = wav.with_suffix(".mp3")
-    start = threading.Barrier(6)
+def at_once(count: int, call: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
+    """`call` from `count` threads released together: what they returned, and every failure
+    (not only the first)."""
+    start = threading.Barrier(count)
+    results: list[Any] = []
     errors: list[BaseException] = []
 
-    def export() -> None:
+    def run() -> None:
         start.wait()
         try:
-            output_file({"final_audio_path": str(wav)}, "mp3")
-        except BaseException as exc:  # the test reports every failure, not only the first
+            results.append(call())
+        except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=export) for _ in range(6)]
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(60)
+    return results, errors
+
+
+def test_concurrent_mp3_exports_of_one_narration_each_get_a_whole_file(tmp_path) -> None:
+    wav = tone(tmp_path / "narration.wav", 20.0, 24000)
+    mp3 = wav.with_suffix(".mp3")
+    _, errors = at_once(6, lambda: output_file({"final_audio_path": str(wav)}, "mp3"))
     assert errors == []
     assert abs(sf.info(mp3).duration - 20.0) < 0.1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["narration.mp3", "narration.wav"]
@@ -53,22 +63,7 @@ def test_concurrent_m4b_exports_each_get_a_whole_chaptered_file_made_once(tmp_pa
     wav = tone(tmp_path / "narration.wav", 8.0, 24000)
     markers = [{"title": "One", "start_seconds": 0.0}, {"title": "Two", "start_seconds": 4.0}]
     job = {"final_audio_path": str(wav), "title": "Book", "chapters": markers}
-    start = threading.Barrier(5)
-    errors: list[BaseException] = []
-    results: list = []
-
-    def export() -> None:
-        start.wait()
-        try:
-            results.append(output_file(job, "m4b"))
-        except BaseException as exc:  # the test reports every failure, not only the first
-            errors.append(exc)
-
-    threads = [threading.Thread(target=export) for _ in range(5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    results, errors = at_once(5, lambda: output_file(job, "m4b"))
     assert errors == [] and set(results) == {wav.with_suffix(".m4b")}
     assert chapters_of(results[0]) == [("One", 0.0), ("Two", 4.0)]
     assert abs(container_of(results[0])["seconds"] - 8.0) < 0.1

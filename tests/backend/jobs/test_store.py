@@ -774,12 +774,10 @@ TestJobStoreModel.settings = settings(max_examples=40, stateful_step_count=25, d
 # ---- version 3: what a job was split for, error solutions, image errors ---------------------
 
 
-def test_a_version_2_database_gains_the_engine_record_and_image_error_and_keeps_its_jobs(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "jobs.sqlite3"
-    with sqlite3.connect(path) as old:  # as a server from before jobs recorded their engine
-        for statements in MIGRATIONS[:2]:
+def old_database(path: Path, version: int) -> Path:
+    """A database as a server of schema `version` left it: one PDF job with one scene."""
+    with sqlite3.connect(path) as old:
+        for statements in MIGRATIONS[:version]:
             for statement in statements:
                 old.execute(statement)
         old.execute(
@@ -787,10 +785,16 @@ def test_a_version_2_database_gains_the_engine_record_and_image_error_and_keeps_
             " VALUES ('j1', 'Old', 'pdf', '2025-01-01', '2025-01-01')"
         )
         old.execute("INSERT INTO scenes (job_id, idx, text) VALUES ('j1', 1, 'Said before.')")
-        old.execute("PRAGMA user_version = 2")
+        old.execute(f"PRAGMA user_version = {version}")
     old.close()
+    return path
 
-    store = JobStore(path)
+
+def test_a_version_2_database_gains_the_engine_record_and_image_error_and_keeps_its_jobs(
+    tmp_path: Path,
+) -> None:
+    # as a server from before jobs recorded their engine
+    store = JobStore(old_database(tmp_path / "jobs.sqlite3", 2))
     job = store.get_job("j1")
     assert (job["engine"], job["model"], job["sample_rate"], job["max_chars"]) == (None,) * 4
     assert job["error_solution"] is None and job["scenes"][0]["image_error"] is None
@@ -812,20 +816,7 @@ def test_a_version_2_database_gains_the_engine_record_and_image_error_and_keeps_
 def test_a_version_3_database_gains_the_book_fields_and_scene_times_and_keeps_its_jobs(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "jobs.sqlite3"
-    with sqlite3.connect(path) as old:
-        for statements in MIGRATIONS[:3]:
-            for statement in statements:
-                old.execute(statement)
-        old.execute(
-            "INSERT INTO jobs (id, title, source_kind, created_at, updated_at)"
-            " VALUES ('j1', 'Old', 'pdf', '2025-01-01', '2025-01-01')"
-        )
-        old.execute("INSERT INTO scenes (job_id, idx, text) VALUES ('j1', 1, 'Said before.')")
-        old.execute("PRAGMA user_version = 3")
-    old.close()
-
-    store = JobStore(path)
+    store = JobStore(old_database(tmp_path / "jobs.sqlite3", 3))
     job = store.get_job("j1")
     assert (job["source_format"], job["author"], job["cover_path"]) == (None, None, None)
     assert (job["scenes"][0]["marks"], job["scenes"][0]["start_seconds"]) == (None, None)
