@@ -1,27 +1,59 @@
-"""A job's cover image: an uploaded PNG or JPEG, checked by decoding it whole with Pillow, kept in
-the job's folder (so it goes with the job) and named on the job's row; and the narrator's name
-that the audiobook tags carry beside it."""
+"""A job's cover image: the book's own (an EPUB's or FB2's image, a PDF's first page drawn), or an
+uploaded PNG or JPEG, checked by decoding it whole with Pillow; kept in the job's folder (so it
+goes with the job) and named on the job's row; and the narrator's name that the audiobook tags
+carry beside it."""
 
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
-from backend.core.errors import CoverUnreadable, UnknownVoiceId, UploadTooLarge
+from backend.core.errors import AppError, CoverUnreadable, UnknownVoiceId, UploadTooLarge
+from backend.jobs import files
 from backend.jobs.files import write_bytes
+from backend.jobs.pdf import PdfLimits, cover_image
+from backend.jobs.store import JobStore
 from backend.voices.resolve import BUILTIN
 from backend.voices.store import VoiceStore
+
+log = logging.getLogger(__name__)
 
 FORMATS = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg")}
 MAX_PIXELS = 50_000_000  # far above any cover (3000 x 3000 is 9 million); decoding stays small
 UPLOADED = "cover-upload"  # the user's cover; a document's own cover has another name
+BOOK_COVER_SECONDS = 10.0  # the most a book's cover may take to draw: it is a nicety
 TOO_LARGE_SOLUTION = (
     "Scale the image down (1400-3000 pixels square suits audiobook players) or save it as a "
     "JPEG; or raise CHATTERBOX_MAX_COVER_MB and restart the server."
 )
+
+
+def save_book_cover(store: JobStore, job: dict[str, Any], seconds: float) -> None:
+    """cover.<ext> beside a document job's source, for the audiobook downloads: the book's own
+    image, or a PDF's first page drawn, in at most `seconds`. Called once its scenes are spoken,
+    before the narration is assembled, so drawing a page never holds up a scene. A job that
+    has a cover (an upload) keeps it; without one, or when drawing fails, the narration goes on.
+    """
+    if job["source_kind"] != "pdf" or job.get("cover_path") or not job.get("source_path"):
+        return
+    source = Path(job["source_path"])
+    try:
+        limits = PdfLimits(first_page_timeout=seconds)
+        found = cover_image(source.read_bytes(), job.get("source_format") or "pdf", limits)
+        if found is None:
+            return
+        image, suffix = found
+        path = source.parent / f"cover.{suffix}"
+        files.write_bytes(path, image)
+        if not files.remove_if_orphan(path.parent, lambda: store.exists(job["id"])):
+            store.set_book(job["id"], cover_path=path)
+    except Exception as exc:  # whatever stopped it, the narration goes on
+        reason = exc.message if isinstance(exc, AppError) else str(exc) or type(exc).__name__
+        log.warning("No cover for job %s: %s", job["id"], reason)
 
 
 def check_cover(data: bytes, max_bytes: int) -> str:

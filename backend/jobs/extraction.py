@@ -1,6 +1,6 @@
 """Extractor: one thread per document job reads its pages (in the isolated child of
 backend.jobs.pdf) and stores each page's scenes as it arrives, so scene 1 can be spoken after
-the first page; after that first page it saves the book's cover (cover.<ext>) beside the source.
+the first page.
 
 Every way an extraction ends is recorded through the store's transitions: completed, failed
 with a reason (including a source file that is missing or unreadable, or a crash of our own),
@@ -18,8 +18,7 @@ from typing import Any
 
 from backend.core.errors import AppError, DocumentTooLarge, DocumentUnreadable, JobSourceMissing
 from backend.core.settings import Settings
-from backend.jobs import files
-from backend.jobs.pdf import Page, PdfLimits, cover_image, extract_pages
+from backend.jobs.pdf import Page, PdfLimits, extract_pages
 from backend.jobs.scenes import scenes_from_page
 from backend.jobs.store import JobStore
 
@@ -124,27 +123,20 @@ class Extractor:
         chapters: list[dict[str, Any]] = list(job.get("chapters") or [])
         fmt = job.get("source_format") or "pdf"
         with contextlib.closing(self.pages(data, None, job["pages"], limits, fmt=fmt)) as pages:
-            count = self._store_pages(job, data, pages, done, chapters)
+            count = self._store_pages(job_id, pages, done, chapters)
         self.store.set_chapters(job_id, chapters)
         self.store.set_extraction(job_id, "completed", total_pages=count)
 
     def _store_pages(
-        self,
-        job: dict[str, Any],
-        data: bytes,
-        pages: Iterator[Page],
-        done: int,
-        chapters: list[dict[str, Any]],
+        self, job_id: str, pages: Iterator[Page], done: int, chapters: list[dict[str, Any]]
     ) -> int:
         """Store each page's scenes as it arrives; returns how many pages were read."""
-        job_id, count = job["id"], 0
+        count = 0
         for page in pages:
             count += 1
             if self.stopping.is_set() or self._cancelled(job_id):
                 raise _Stopped()
             _note_chapters(page, chapters)  # resumed pages too: the list is stored at the end
-            if count == 1 and not job.get("cover_path"):
-                self._save_cover(job, data)
             if page.number <= done:  # resumed: this page's scenes are already stored
                 continue
             scenes = scenes_from_page(page, self.max_chars())
@@ -152,22 +144,6 @@ class Extractor:
                 self.store.add_scenes(job_id, scenes)
                 self.on_change()
         return count
-
-    def _save_cover(self, job: dict[str, Any], data: bytes) -> None:
-        """cover.<ext> beside the source: the book's own image, or a PDF's first page drawn. A
-        cover is a nicety: without one (or when drawing fails) the narration goes on."""
-        try:
-            found = cover_image(data, job.get("source_format") or "pdf")
-            if found is None:
-                return
-            image, suffix = found
-            path = Path(job["source_path"]).parent / f"cover.{suffix}"
-            files.write_bytes(path, image)
-            if not files.remove_if_orphan(path.parent, lambda: self.store.exists(job["id"])):
-                self.store.set_book(job["id"], cover_path=path)
-        except Exception as exc:
-            reason = exc.message if isinstance(exc, AppError) else str(exc) or type(exc).__name__
-            log.warning("No cover for job %s: %s", job["id"], reason)
 
     def _cancelled(self, job_id: str) -> bool:
         try:

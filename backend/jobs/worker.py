@@ -21,7 +21,7 @@ from pathlib import Path
 from backend.core.errors import AppError
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
-from backend.jobs import files, lifecycle
+from backend.jobs import covers, files, lifecycle
 from backend.jobs.assembly import assemble
 from backend.jobs.extraction import Extractor, PageSource
 from backend.jobs.narrator import SceneNarrator
@@ -229,6 +229,8 @@ class JobRunner:
             and not job["final_audio_path"]
         )
         if ready:
+            deadline = min(self.settings.first_page_timeout_seconds, covers.BOOK_COVER_SECONDS)
+            covers.save_book_cover(self.store, job, deadline)
             path = self.job_dir(job_id) / "narration.wav"
             try:
                 seconds, chapters, starts = assemble(

@@ -110,4 +110,4 @@ def test_a_crash_between_a_pdf_jobs_row_and_its_file_fails_it_with_a_reason(tmp_
     finally:
         server.stop()
     assert failed["error_code"] == "job_source_missing"
-    assert "upload the PDF again" in failed["error_solution"]
+    assert "upload the document again" in failed["error_solution"]
