@@ -96,6 +96,12 @@ def narrate(tmp_path, engine, **settings) -> tuple[list[srt.Subtitle], np.ndarra
         cues = requests.get(f"{url}/jobs/{job['id']}/subtitles?format=srt", timeout=10)
         audio = requests.get(f"{url}/jobs/{job['id']}/audio", timeout=30)
         epub = requests.get(f"{url}/jobs/{job['id']}/audio?format=epub", timeout=60)
+        words = requests.get(f"{url}/jobs/{job['id']}/subtitles?format=srt&level=word", timeout=10)
+    if settings.get("quality_check") == "on":  # Whisper heard every scene: its words are cues
+        heard = [cue.content for cue in srt.parse(words.text)]
+        assert len(heard) >= 0.9 * len(TEXT.split()), heard
+    else:
+        assert words.status_code == 409 and words.json()["error"] == "times_unavailable"
     samples, rate = sf.read(io.BytesIO(audio.content), dtype="float32")
     return list(srt.parse(cues.text)), samples, rate, epub.content
 

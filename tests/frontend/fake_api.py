@@ -6,8 +6,6 @@ import itertools
 from collections import defaultdict
 from typing import Any
 
-from backend.core.errors import AppError
-from backend.jobs import cues
 from frontend.api_client import ApiError, unreachable
 from frontend.api_protocol import (
     CurrentClearedBody,
@@ -374,15 +372,8 @@ class FakeApi:
         return self.covers[job_id]
 
     def job_subtitles(self, job_id: str, fmt: str = "vtt", level: str = "sentence") -> bytes:
-        """The server's own cue writer (backend.jobs.cues) over the fake job's marks and starts,
-        so the fake's subtitles are the server's, errors included."""
         self._enter("job_subtitles", job_id=job_id, fmt=fmt, level=level)
-        job = self._job(job_id)
-        try:
-            found = cues.cues(job | {"progress": fake_jobs.progress(job)}, level)  # type: ignore[arg-type]
-        except AppError as error:
-            raise ApiError(error.code, error.message, error.solution, error.status_code) from None
-        return (cues.to_srt(found) if fmt == "srt" else cues.to_vtt(found)).encode()
+        return fake_jobs.subtitles(self._job(job_id), fmt, level)
 
     # -- plumbing ------------------------------------------------------------------------------
     def _enter(self, method: str, **args: Any) -> None:

@@ -12,6 +12,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backend.core.errors import AppError
+from backend.jobs import cues
+from frontend.api_client import ApiError
 from tests.frontend import fake_pdf, server_errors
 
 START = datetime(2026, 11, 21, 7, 11, 53, tzinfo=UTC)
@@ -342,3 +345,13 @@ def seeded_job(
         start_scene(job, idx)
     settle(job)
     return job
+
+
+def subtitles(job: dict[str, Any], fmt: str, level: str) -> bytes:
+    """GET /jobs/{id}/subtitles: the server's own cue writer (backend.jobs.cues) over the fake
+    job's marks and starts, so the fake's subtitles are the server's, errors included."""
+    try:
+        found = cues.cues(job | {"progress": progress(job)}, level)  # type: ignore[arg-type]
+    except AppError as error:
+        raise ApiError(error.code, error.message, error.solution, error.status_code) from None
+    return (cues.to_srt(found) if fmt == "srt" else cues.to_vtt(found)).encode()

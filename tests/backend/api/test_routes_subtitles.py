@@ -91,3 +91,15 @@ def test_an_unknown_format_or_level_is_a_422_and_an_unknown_job_a_404(client):
     assert client.get(f"/jobs/{job['id']}/subtitles?format=ass").status_code == 422
     assert client.get(f"/jobs/{job['id']}/subtitles?level=syllable").status_code == 422
     assert_error(client.get("/jobs/nope/subtitles"), 404, error("job_not_found"))
+
+
+def test_an_engine_that_reports_no_marks_still_gets_every_sentence_timed(make_client):
+    client = make_client(FakeEngine(timed=False))  # as Chatterbox: a whole chunk, no marks
+    job = finished(client)
+    for scene in job["scenes"]:
+        marks = scene["marks"]
+        assert " ".join(mark["text"] for mark in marks) == scene["text"]
+        assert marks[0]["start"] == 0.0 and marks[-1]["end"] <= scene["duration_seconds"]
+        assert all(a["end"] <= b["start"] for a, b in itertools.pairwise(marks))
+    cues = list(srt.parse(client.get(f"/jobs/{job['id']}/subtitles?format=srt").text))
+    assert " ".join(cue.content for cue in cues) == STORY
