@@ -13,7 +13,6 @@ from frontend.api_protocol import (
     HealthBody,
     JobBody,
     JobDeletedBody,
-    JobReportBody,
     JobRetriedBody,
     JobSummaries,
     ModelStatusBody,
@@ -29,17 +28,17 @@ from tests.frontend import (
     fake_jobs,
     fake_models,
     fake_pdf,
-    fake_report,
     fake_voices,
     media,
     server_errors,
 )
+from tests.frontend.fake_downloads import FakeDownloads
 from tests.frontend.fake_memory import LIMITS, MEMORY, unloaded
 
 _instances = itertools.count(1)
 
 
-class FakeApi:
+class FakeApi(FakeDownloads):
     """StudioApi (ApiClient's protocol) with the server in memory: same signatures, and answers
     that conform to the server's response models (test_fake_api.py checks both).
 
@@ -317,63 +316,6 @@ class FakeApi:
         self._enter("delete_job", job_id=job_id)
         del self.records[self._job(job_id)["id"]]
         return {"deleted": job_id}
-
-    def scene_audio(self, job_id: str, index: int) -> bytes:
-        self._enter("scene_audio", job_id=job_id, index=index)
-        scene = fake_jobs.scene_of(self._job(job_id), index)
-        if scene["audio_status"] != "completed":
-            raise server_errors.not_ready(f"Scene {index} is {scene['audio_status']}.")
-        return media.tone(0.5)
-
-    def scene_image(self, job_id: str, index: int) -> bytes:
-        self._enter("scene_image", job_id=job_id, index=index)
-        scene = fake_jobs.scene_of(self._job(job_id), index)
-        if scene["image_status"] != "completed" or not scene["image_path"]:
-            raise server_errors.not_ready(f"The image of scene {index} is {scene['image_status']}.")
-        return media.png()
-
-    def job_audio(self, job_id: str, fmt: str = "mp3") -> bytes:
-        self._enter("job_audio", job_id=job_id, fmt=fmt)
-        job = self._job(job_id)
-        if job["status"] != "completed":
-            counts = fake_jobs.progress(job)
-            done = f"{counts['completed']} of {counts['total']} scenes are done."
-            raise server_errors.not_ready(f"The narration is {job['status']}: {done}")
-        if fmt == "m4b":
-            markers = [c for c in job.get("chapters", []) if "start_seconds" in c]
-            chapters = tuple((c["title"], c["start_seconds"]) for c in markers)
-            return media.m4b(job["title"], chapters)
-        return media.tone(1.0, media.kind(fmt))
-
-    def job_report(self, job_id: str) -> JobReportBody:
-        self._enter("job_report", job_id=job_id)
-        job = self._job(job_id)
-        if job["status"] != "completed":
-            raise server_errors.not_ready(
-                f"The narration is {job['status']}; its report is made once it is assembled."
-            )
-        return fake_report.report(job)
-
-    def put_cover(self, job_id: str, filename: str, data: bytes) -> JobBody:
-        self._enter("put_cover", job_id=job_id, filename=filename)
-        job = self._job(job_id)
-        kind = media.image_kind(data)
-        if kind not in ("png", "jpg"):
-            raise server_errors.cover_unreadable()
-        job["cover_path"] = f"/fake/jobs/{job_id}/cover-upload.{kind}"
-        self.covers[job_id] = data
-        return fake_jobs.public(job)
-
-    def job_cover(self, job_id: str) -> bytes:
-        self._enter("job_cover", job_id=job_id)
-        self._job(job_id)
-        if job_id not in self.covers:
-            raise server_errors.cover_not_found()
-        return self.covers[job_id]
-
-    def job_subtitles(self, job_id: str, fmt: str = "vtt", level: str = "sentence") -> bytes:
-        self._enter("job_subtitles", job_id=job_id, fmt=fmt, level=level)
-        return fake_jobs.subtitles(self._job(job_id), fmt, level)
 
     # -- plumbing ------------------------------------------------------------------------------
     def _enter(self, method: str, **args: Any) -> None:

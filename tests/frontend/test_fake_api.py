@@ -68,7 +68,8 @@ SCRIPTING = {  # the fake's own handles for tests, outside the protocol
 def test_the_protocol_lists_every_public_method_of_the_client_and_the_fake():
     for implementation in (ApiClient, FakeApi):
         public = {
-            name for name, member in vars(implementation).items()
+            name for klass in implementation.__mro__[:-1]  # its own and its mixins' (not object's)
+            for name, member in vars(klass).items()
             if callable(member) and name[0] != "_"
         }  # fmt: skip
         assert public - set(PROTOCOL) - SCRIPTING[implementation] == set(), implementation
