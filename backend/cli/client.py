@@ -11,6 +11,7 @@ import requests
 from backend.cli.errors import NarrateError
 from backend.core import atomic
 
+SAVED_MODE = 0o644  # an audiobook others on the machine (a media server) may read
 QUICK = (5.0, 30.0)  # connect, read (seconds)
 # An upload waits for its first page to be read; a download may wait for a long encode.
 SLOW = (10.0, 3600.0)
@@ -92,6 +93,7 @@ class Client:
 
         with response:
             atomic.write_atomic(out, write)
+        out.chmod(SAVED_MODE)  # the user's file, not a private temporary one (mkstemp's 0600)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", QUICK)

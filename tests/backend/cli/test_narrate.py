@@ -32,6 +32,7 @@ def test_a_text_file_becomes_a_wav_file_and_its_path_is_printed(server, text_boo
     assert narrate(text_book, "--server", server.url, "--out", out) == 0
     info = soundfile.info(out)
     assert info.format == "WAV" and info.frames > 0
+    assert out.stat().st_mode & 0o777 == 0o644  # an ordinary file, readable by a media server
     assert capsys.readouterr().out.strip() == str(out)
     [job] = server.jobs()
     assert job["status"] == "completed" and job["title"] == "river"
