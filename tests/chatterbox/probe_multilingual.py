@@ -26,8 +26,8 @@ from studio_tools.bounded_generation import bound_tokens
 
 SHORT = ("A", "?")
 TOKENS = 4  # per short-text call
-CALL_TOKENS = 2  # per call of the fifty: what is measured is the hooks and the length
-SENTENCE = "Guten Tag, wie geht es dir?"
+CALL_TOKENS = 1  # per call of the fifty: what is measured is the hooks and the length
+SENTENCE = "Guten Tag."
 
 
 def short_texts(tts: ChatterboxMultilingualTTS) -> dict:
