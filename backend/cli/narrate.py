@@ -9,17 +9,15 @@ non-zero exit status, never a traceback; the saved files are printed on stdout.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backend.cli.args import Book, parser, plan
 from backend.cli.errors import EXIT_FAILED, EXIT_INTERRUPTED, NarrateError
+from backend.cli.interrupts import INTERRUPTS
 from backend.cli.progress import Bars, say
 from backend.cli.resume import ResumeState, book_key
 from backend.cli.server import Reached, reach
@@ -42,7 +40,7 @@ class Tracked:
 def main(argv: list[str] | None = None) -> int:
     """Run `narrate` with `argv` (without the word narrate); the exit status."""
     args = parser().parse_args(argv)
-    restore = _sigterm_as_interrupt()
+    restore = INTERRUPTS.install()
     try:
         books = plan(args)
         config = read_environment(Path.cwd())
@@ -199,12 +197,3 @@ def _job_error(job: dict[str, Any]) -> NarrateError:
 def _ended(job: dict[str, Any]) -> str:
     return "been cancelled" if job.get("status") == "cancelled" else "failed"
 
-
-def _sigterm_as_interrupt() -> Callable[[], None]:
-    """A SIGTERM (a service manager, `kill`) ends the run as Ctrl+C does, so the server it
-    started is stopped too instead of being left behind; returns what puts the old handler
-    back."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    return lambda: signal.signal(signal.SIGTERM, previous)

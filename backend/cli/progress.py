@@ -7,13 +7,16 @@ from typing import Any, TextIO
 
 from tqdm import tqdm
 
+from backend.cli.interrupts import INTERRUPTS
+
 TITLE_WIDTH = 28
 FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} scenes [{elapsed}<{remaining}]"
 
 
 def say(text: str) -> None:
     """A line for the person at the terminal, printed above any bars (stderr)."""
-    tqdm.write(text, file=sys.stderr)
+    with INTERRUPTS.held():
+        tqdm.write(text, file=sys.stderr)
 
 
 class Bars:
@@ -26,6 +29,20 @@ class Bars:
         self._bars: dict[str, tqdm] = {}
 
     def add(self, job: dict[str, Any]) -> None:
+        with INTERRUPTS.held():
+            self._add(job)
+
+    def update(self, job: dict[str, Any]) -> None:
+        with INTERRUPTS.held():
+            self._update(job)
+
+    def close(self) -> None:
+        with INTERRUPTS.held():
+            for bar in self._bars.values():
+                bar.close()
+            self._bars.clear()
+
+    def _add(self, job: dict[str, Any]) -> None:
         progress = job["progress"]
         self._bars[job["id"]] = tqdm(
             total=progress["total"],
@@ -40,7 +57,7 @@ class Bars:
             leave=True,
         )
 
-    def update(self, job: dict[str, Any]) -> None:
+    def _update(self, job: dict[str, Any]) -> None:
         bar = self._bars[job["id"]]
         progress = job["progress"]
         if progress["total"] != bar.total:
@@ -48,11 +65,6 @@ class Bars:
             bar.refresh()
         if progress["completed"] > bar.n:
             bar.update(progress["completed"] - bar.n)
-
-    def close(self) -> None:
-        for bar in self._bars.values():
-            bar.close()
-        self._bars.clear()
 
 
 def _title(title: str) -> str:
