@@ -196,4 +196,3 @@ def _job_error(job: dict[str, Any]) -> NarrateError:
 
 def _ended(job: dict[str, Any]) -> str:
     return "been cancelled" if job.get("status") == "cancelled" else "failed"
-

@@ -29,12 +29,11 @@ def test_a_signal_outside_a_held_block_interrupts_at_once(interrupts, number):
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_inside_a_held_block_waits_for_the_block_to_end(interrupts, number):
     done = []
-    with pytest.raises(KeyboardInterrupt):
-        with interrupts.held():
-            signal.raise_signal(number)
-            with interrupts.held():  # nested: still held until the outer block ends
-                done.append("inner")
-            done.append("outer")
+    with pytest.raises(KeyboardInterrupt), interrupts.held():
+        signal.raise_signal(number)
+        with interrupts.held():  # nested: still held until the outer block ends
+            done.append("inner")
+        done.append("outer")
     assert done == ["inner", "outer"]
     with interrupts.held():  # the interrupt was spent: the next block runs through
         done.append("next")
