@@ -17,6 +17,8 @@ from backend.core.errors import JobNotFound, SceneNotFound
 JOB_STATUSES = ("pending", "processing", "completed", "failed", "cancelled")
 STEP_STATUSES = ("pending", "processing", "completed", "failed")  # extraction and scene steps
 SOURCE_KINDS = ("pdf", "text")
+CHECK_STATUSES = ("checking", "retaking", "passed", "failed")  # a scene's check, off the path
+TAKE_REASONS = ("first", "edit", "regenerate", "stale", "check")  # why a take was made
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -101,8 +103,72 @@ _V4 = (
     "ALTER TABLE scenes ADD COLUMN start_seconds REAL",
 )
 
+# Directing a narration. A job: its place in the queue (higher `priority` first, then oldest),
+# whether it is paused at a scene boundary, and the EduSmart grade level asked for beside the
+# reading grade measured. A scene: the text as spoken (normalised, lexicon applied), whether its
+# audio no longer matches its text or the lexicon (`stale`), its own synthesis settings over the
+# job's, the take chosen, and its check's state while a check runs off the critical path. Every
+# take of a scene is kept (bounded) in `takes`; `scene_requests` queues the re-takes asked for
+# (an edit, a regeneration, a stale scene, a failed check) so a restart loses none. `lexicon`
+# holds pronunciations (scope '' is global, else a job id); `app_state` what the whole server
+# remembers (pause all).
+_V5 = (
+    "ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN paused INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE jobs ADD COLUMN grade_level TEXT",
+    "ALTER TABLE jobs ADD COLUMN reading_grade REAL",
+    "ALTER TABLE scenes ADD COLUMN spoken_text TEXT",
+    "ALTER TABLE scenes ADD COLUMN stale INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE scenes ADD COLUMN params TEXT",
+    "ALTER TABLE scenes ADD COLUMN take INTEGER",
+    f"ALTER TABLE scenes ADD COLUMN check_status TEXT {_one_of('check_status', CHECK_STATUSES)}",
+    f"""
+    CREATE TABLE IF NOT EXISTS takes (
+        job_id TEXT NOT NULL,
+        idx INTEGER NOT NULL,
+        number INTEGER NOT NULL CHECK (number >= 1),
+        reason TEXT NOT NULL {_one_of("reason", TAKE_REASONS)},
+        text TEXT NOT NULL,
+        spoken_text TEXT,
+        params TEXT NOT NULL DEFAULT '{{}}',
+        audio_path TEXT NOT NULL,
+        duration_seconds REAL,
+        engine_seconds REAL,
+        wer REAL,
+        similarity REAL,
+        quality TEXT,
+        marks TEXT,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (job_id, idx, number),
+        FOREIGN KEY (job_id, idx) REFERENCES scenes(job_id, idx) ON DELETE CASCADE
+    )
+    """,
+    f"""
+    CREATE TABLE IF NOT EXISTS scene_requests (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        reason TEXT NOT NULL {_one_of("reason", TAKE_REASONS)},
+        params TEXT,
+        created_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS scene_requests_job ON scene_requests (job_id, idx)",
+    """
+    CREATE TABLE IF NOT EXISTS lexicon (
+        scope TEXT NOT NULL,
+        word TEXT NOT NULL,
+        respelling TEXT,
+        phonemes TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (scope, word)
+    )
+    """,
+    "CREATE TABLE IF NOT EXISTS app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+
 # MIGRATIONS[n] takes the database from user_version n to n + 1. Append; never edit.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -155,6 +221,7 @@ def job_row(row: sqlite3.Row) -> dict[str, Any]:
     job = dict(row)
     job["params"] = _loads(job["params"])
     job["chapters"] = _loads(job["chapters"])
+    job["paused"] = bool(job["paused"])
     return job
 
 
@@ -163,6 +230,8 @@ def scene_row(row: sqlite3.Row) -> dict[str, Any]:
     scene["bbox"] = _loads(scene["bbox"])
     scene["quality"] = _loads(scene["quality"])
     scene["marks"] = _loads(scene["marks"])
+    scene["params"] = _loads(scene["params"])
+    scene["stale"] = bool(scene["stale"])
     return scene
 
 

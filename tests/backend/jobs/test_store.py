@@ -820,7 +820,25 @@ def test_a_version_3_database_gains_the_book_fields_and_scene_times_and_keeps_it
     job = store.get_job("j1")
     assert (job["source_format"], job["author"], job["cover_path"]) == (None, None, None)
     assert (job["scenes"][0]["marks"], job["scenes"][0]["start_seconds"]) == (None, None)
-    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
+
+
+def test_a_version_4_database_gains_the_directing_fields_and_tables_and_keeps_its_jobs(
+    tmp_path: Path,
+) -> None:
+    store = JobStore(old_database(tmp_path / "jobs.sqlite3", 4))
+    job = store.get_job("j1")
+    assert (job["priority"], job["paused"], job["grade_level"]) == (0, False, None)
+    scene = job["scenes"][0]
+    assert (scene["stale"], scene["params"], scene["take"], scene["check_status"]) == (
+        False,
+        None,
+        None,
+        None,
+    )
+    tables = {row[0] for row in store._conn.execute("SELECT name FROM sqlite_master")}
+    assert {"takes", "scene_requests", "lexicon", "app_state"} <= tables
     store.close()
 
 
