@@ -101,6 +101,22 @@ class Scene(ResponseBody):
     start_seconds: float | None = Field(
         None, description="Where it starts in the assembled narration (null: not assembled)."
     )
+    # Directing a narration (issue 18): the spoken text, takes, re-takes and checks.
+    spoken_text: str | None = Field(
+        None, description="The text as spoken: normalised, the lexicon applied (its take's)."
+    )
+    stale: bool = Field(
+        False, description="Its audio no longer matches its text, its settings or the lexicon."
+    )
+    params: dict[str, Any] | None = Field(
+        None, description="Its own synthesis settings over the job's (seed, rate, ...)."
+    )
+    take: int | None = Field(None, description="The number of the chosen take.")
+    takes: int = Field(0, description="Takes kept (GET /jobs/{id}/scenes/{n}/takes).")
+    pending_takes: int = Field(0, description="Re-takes queued and not yet made.")
+    check_status: Literal["checking", "retaking", "passed", "failed"] | None = Field(
+        None, description="Its checks, off the critical path (null: no check ran)."
+    )
 
 
 class JobSummary(ResponseBody):
@@ -137,6 +153,11 @@ class JobSummary(ResponseBody):
     )
     author: str | None = Field(None, description="From the book's metadata, where it has one.")
     cover_path: str | None = Field(None, description="The cover image, where there is one.")
+    # The queue and EduSmart (issue 18, branch C fills these in).
+    priority: int = Field(0, description="Higher runs first, then oldest.")
+    paused: bool = False
+    grade_level: str | None = None
+    reading_grade: float | None = None
     progress: Progress
 
 

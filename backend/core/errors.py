@@ -307,6 +307,23 @@ class SceneNotFound(AppError):
     default_solution = "Scene numbers start at 1; GET /jobs/{id} lists them."
 
 
+class TakeNotFound(AppError):
+    status_code = 404
+    code = "take_not_found"
+    default_message = "The scene has no such take."
+    default_solution = (
+        "GET /jobs/{id}/scenes/{n}/takes lists the takes kept (the oldest unchosen ones are "
+        "removed past CHATTERBOX_MAX_TAKES_KEPT)."
+    )
+
+
+class SceneTextTooLong(AppError):
+    status_code = 422
+    code = "scene_text_too_long"
+    default_message = "The scene's text is longer than the engine speaks in one scene."
+    default_solution = "Shorten the text, or move part of it into the next scene."
+
+
 class CoverUnreadable(AppError):
     status_code = 415
     code = "cover_unreadable"

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     # "convert" re-voices the take into the job's voice with Chatterbox's S3Gen (same words and
     # timing, a fraction of the cost), and re-takes only if that still fails.
     speaker_repair: Literal["retake", "convert"] = "retake"
+    # Every take of a scene is kept (to compare and choose), at most this many a scene: the
+    # oldest take not chosen goes first, with its file.
+    max_takes_kept: int = Field(5, ge=2, le=50)
 
     # Joining chunks of one request.
     crossfade_ms: float = 10.0

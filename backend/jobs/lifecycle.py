@@ -282,18 +282,25 @@ def resplit(db: sqlite3.Connection, job_id: str, max_chars: int) -> bool:
     if [s["text"] for s in out] == [r["text"] for r in rows]:  # already split this way
         return False
     offset = 1 + max(len(out), *(r["idx"] for r in rows))  # above every old and new number
-    db.execute("UPDATE scenes SET idx = idx + ? WHERE job_id = ?", (offset, job_id))
+    db.execute("PRAGMA defer_foreign_keys = ON")  # takes follow their scene's new number below
+    for table in RENUMBERED:
+        db.execute(f"UPDATE {table} SET idx = idx + ? WHERE job_id = ?", (offset, job_id))
     for number, scene in enumerate(out, start=1):
         if "idx" in scene:
-            db.execute(
-                "UPDATE scenes SET idx = ? WHERE job_id = ? AND idx = ?",
-                (number, job_id, scene["idx"] + offset),
-            )
+            for table in RENUMBERED:
+                db.execute(
+                    f"UPDATE {table} SET idx = ? WHERE job_id = ? AND idx = ?",
+                    (number, job_id, scene["idx"] + offset),
+                )
         else:
             sql.insert_scenes(db, job_id, [number], [scene])
-    db.execute("DELETE FROM scenes WHERE job_id = ? AND idx >= ?", (job_id, offset))
+    for table in RENUMBERED:  # the old unfinished scenes, and what was asked of them
+        db.execute(f"DELETE FROM {table} WHERE job_id = ? AND idx >= ?", (job_id, offset))
     sql.update_job(db, job_id)
     return True
+
+
+RENUMBERED = ("scenes", "takes", "scene_requests")  # tables keyed by a scene's idx
 
 
 def _place(scene: dict[str, Any]) -> tuple[Any, Any]:

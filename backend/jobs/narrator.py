@@ -1,11 +1,15 @@
-"""SceneNarrator: speaks one claimed scene through the ModelManager, stores its audio and its page
-image, and records the outcome through the store's transitions.
+"""SceneNarrator: speaks one scene through the ModelManager (its first take, or a re-take asked
+for), keeps every take (backend.jobs.store_takes), stores its page image, and records the outcome
+through the store's transitions.
 
 Each take is one `manager.call`, so jobs and interactive /tts requests interleave scene by scene
-on the model's FIFO queue; backend.jobs.takes decides when to re-take and what to keep. A scene
-the server is stopping under goes back to pending (resumable), never to failed; one whose engine
-process died under it (EngineFault) goes back to pending once, and fails with the reason the
-second time.
+on the model's FIFO queue. A scene is completed (playable) as soon as its first take is written;
+its checks (backend.jobs.takes) run off the critical path: the speaker check's score comes with
+the take, Whisper hears it on the check thread (backend.jobs.checking) while the next scene is
+synthesised. A failing check queues a re-take ('check'), which is chosen only if it ranks better.
+A scene the server is stopping under goes back to pending (resumable), never to failed; one
+whose engine process died under it (EngineFault) goes back to pending once, and fails with the
+reason the second time.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import logging
 import random
 import threading
 import time
+import uuid
 import zlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,11 +32,13 @@ from backend.core.speech import Audio, Capabilities, SynthesisParams
 from backend.engines.base import Engine
 from backend.engines.manager import ModelManager
 from backend.jobs import files
+from backend.jobs.checking import CheckItem, SceneChecks
 from backend.jobs.marks import scene_marks
 from backend.jobs.pdf import render_region
 from backend.jobs.store import JobStore
-from backend.jobs.takes import Take, TakeJudge
-from backend.speaking.prepare import prepare
+from backend.jobs.store_takes import TakeStore
+from backend.jobs.takes import Take, TakeJudge, scored
+from backend.speaking.prepare import Prepared, prepare
 from backend.voices.resolve import Voice, stored_voice
 from backend.voices.store import VoiceStore
 
@@ -38,23 +46,29 @@ log = logging.getLogger(__name__)
 
 
 class SceneNarrator:
-    """Used by the job runner's one synthesis thread only (its source cache is not locked)."""
+    """Used by the job runner's one synthesis thread (its source cache is not locked), except
+    `settle`, which the check thread calls too."""
 
     def __init__(
         self,
         store: JobStore,
+        takes: TakeStore,
         manager: ModelManager,
         voices: VoiceStore,
         settings: Settings,
         judge: TakeJudge,
         stopping: threading.Event,
+        chosen: Callable[[str], None] = lambda job_id: None,
     ):
         self.store = store
+        self.takes = takes
         self.manager = manager
         self.voices = voices
         self.settings = settings
         self.judge = judge
         self.stopping = stopping
+        self.checks: SceneChecks | None = None  # set by the runner when Whisper checks
+        self._chosen = chosen  # told when a take other than a first one becomes the scene's
         self._source_cache: tuple[str | None, bytes] = (None, b"")
         self._faulted: set[tuple[str, int]] = set()  # scenes requeued once after an engine fault
 
@@ -62,30 +76,125 @@ class SceneNarrator:
         return self.settings.jobs_dir / job_id
 
     def speak(self, job: dict[str, Any], scene: dict[str, Any]) -> None:
+        """The first take of a claimed (processing) scene; it completes the scene."""
         job_id, index = job["id"], scene["idx"]
         try:
-            ref = self._voice_ref(job["voice"])
-            take, takes, engine_seconds, spoken = self._takes(scene["text"], ref, job["params"])
-            audio = take.audio
-            marks = scene_marks(spoken, audio, take.heard)
-            path = self.job_dir(job_id) / "scenes" / _file_name(scene, "wav")
-            files.write_wav(path, audio.samples, audio.sample_rate)
-            if self._orphaned(job_id):
-                return
-            self.store.set_scene_marks(job_id, index, marks)  # before: completed means timed
-            self.store.complete_scene(
-                job_id,
-                index,
-                str(path),
-                audio.seconds,
-                engine_seconds,
-                self.judge.quality(take, takes),
-                speaker_similarity=take.similarity,
-            )
+            self._make(job, scene, "first")
         except Exception as exc:
             self._settle_failed(job_id, index, exc)
             return
         self._render_image(job, scene)
+
+    def retake(self, job: dict[str, Any], request: dict[str, Any]) -> None:
+        """A queued re-take of a scene that has audio. The request is dropped once its take is
+        stored (or the take failed for good); a server stopping keeps it for the next start."""
+        job_id, index, reason = job["id"], request["idx"], request["reason"]
+        try:
+            self._make(job, self.store.get_scene(job_id, index), reason)
+        except Exception as exc:
+            if self.stopping.is_set():
+                return
+            if isinstance(exc, AppError) and not self.store.exists(job_id):
+                return
+            log.error("A re-take of scene %s of job %s failed", index, job_id, exc_info=exc)
+            if reason == "check":
+                with contextlib.suppress(AppError):
+                    self.takes.set_check(job_id, index, "failed")
+        with contextlib.suppress(AppError):
+            self.takes.drop_request(request["id"])
+
+    def _make(self, job: dict[str, Any], scene: dict[str, Any], reason: str) -> None:
+        """One take of the scene, stored and (unless made because a check failed) chosen."""
+        job_id, index = job["id"], scene["idx"]
+        ref = self._voice_ref(job["voice"])
+        params = {**job["params"], **(scene["params"] or {})}  # the scene's own settings win
+        ready = self._prepare(job_id, scene["text"], params)
+        synthesis = ready.params
+        if reason == "check":  # a new seed: the same one would say it the same way
+            synthesis = replace(synthesis, seed=random.randrange(2**32))
+        audio, engine_seconds, similarity = self.manager.call(
+            lambda engine: _take(engine, ready.text, ref, synthesis, self.judge.wants_similarity),
+            timeout=self.settings.scene_timeout_seconds,
+            model=ready.model,
+        )
+        take = self.judge.first_look(audio, 0, similarity)
+        if self._converts(ready.caps, take):  # the score came with the take: repair it now
+            take, seconds = self._converted(take, ref, ready.model)
+            engine_seconds += seconds
+        quality: dict[str, Any] = {"repair": "voice_conversion"} if take.converted else {}
+        if reason == "check":
+            quality["seed"] = synthesis.seed
+        path = self.job_dir(job_id) / "scenes" / _file_name(scene, "wav", uuid.uuid4().hex[:8])
+        files.write_wav(path, take.audio.samples, take.audio.sample_rate)
+        if self._orphaned(job_id):
+            return
+        record = {
+            "reason": reason,
+            "text": scene["text"],
+            "spoken_text": ready.text,
+            "params": scene["params"] or {},
+            "audio_path": str(path),
+            "duration_seconds": take.audio.seconds,
+            "engine_seconds": engine_seconds,
+            "similarity": take.similarity,
+            "quality": quality or None,
+            "marks": scene_marks(ready.text, take.audio, None),  # Whisper's words come later
+        }
+        choose = reason != "check"
+        whisper = self.checks is not None
+        check = ("checking" if choose else "retaking") if whisper else None
+        number, removed = self.takes.add_take(job_id, index, record, choose, check)
+        for old in removed:
+            Path(old).unlink(missing_ok=True)
+        if choose and reason != "first":
+            self._chosen(job_id)
+        take = replace(take, number=number)
+        if self.checks is not None:
+            self.checks.submit(CheckItem(job_id, index, take, ready.text))
+        elif self.judge.checks:
+            self.settle(CheckItem(job_id, index, take, ready.text), take)
+
+    def _prepare(self, job_id: str, text: str, params: dict[str, Any]) -> Prepared:
+        """The one place a scene's text is made ready to speak (tags, numbers; the lexicon)."""
+        model = params.get("model")  # the job's model (older jobs: the loaded one)
+        return prepare(self.manager, text, SynthesisParams.of(params), model, strict=False)
+
+    def settle(self, item: CheckItem, take: Take) -> None:
+        """A take's checks are known: record them; a re-take that ranks better than the chosen
+        take replaces it; while the chosen one fails a check and the scene has re-takes left
+        (quality_retakes a cycle: from the take a person or the text asked for), queue one."""
+        job_id, index = item.job_id, item.idx
+        try:
+            if take.heard is not None:
+                marks = scene_marks(item.spoken, take.audio, take.heard)
+                self.takes.record_check(job_id, index, take.number, take.wer, marks)
+            scene = self.store.get_scene(job_id, index)
+            kept = self.takes.list_takes(job_id, index)
+            rows = {row["number"]: row for row in kept}
+            chosen = _scored(rows[scene["take"]]) if scene["take"] in rows else take
+            if scene["take"] == take.number:
+                chosen = take
+            elif self.judge.better(chosen, take) is take:
+                self.takes.choose(job_id, index, take.number)
+                chosen = take
+                self._chosen(job_id)
+            cycle = _cycle(kept)
+            status = "passed"
+            if not self.judge.passes(chosen):
+                status = "failed"
+                if cycle < self.judge.max_takes and not self.stopping.is_set():
+                    status = "retaking"
+                    self.takes.add_request(job_id, index, "check")
+            quality = self.judge.quality(chosen, cycle)
+            seed = (rows[chosen.number]["quality"] or {}).get("seed")
+            self.takes.set_quality(job_id, index, chosen.number, quality, seed)
+            self.takes.set_check(job_id, index, status)
+        except AppError as exc:  # the job or the scene was deleted meanwhile
+            log.info("No check recorded for scene %s of job %s: %s", index, job_id, exc.message)
+
+    def check_failed(self, item: CheckItem, exc: Exception) -> None:
+        with contextlib.suppress(AppError):
+            self.takes.set_check(item.job_id, item.idx, "failed")
 
     def _settle_failed(self, job_id: str, index: int, exc: Exception) -> None:
         """A take that did not finish: back to pending when the server is stopping (a queued
@@ -123,38 +232,6 @@ class SceneNarrator:
     def _orphaned(self, job_id: str) -> bool:
         """The job was deleted while its file was being made: take the folder away again."""
         return files.remove_if_orphan(self.job_dir(job_id), lambda: self.store.exists(job_id))
-
-    def _takes(
-        self, text: str, ref: Voice, job_params: dict[str, Any]
-    ) -> tuple[Take, int, float, str]:
-        """Speak the scene; while the latest take fails a check (Whisper hears too many wrong
-        words, or it does not sound like the voice), re-take it with a new seed, up to
-        quality_retakes times (none once the server is stopping). Returns the best take
-        (backend.jobs.takes), how many takes were made, the seconds they took on the model
-        thread, and the text as spoken (tags removed, numbers spelt out)."""
-        model = job_params.get("model")  # the job's model (older jobs: the loaded one)
-        ready = prepare(self.manager, text, SynthesisParams.of(job_params), model, strict=False)
-        text, params = ready.text, ready.params
-        engine_seconds = 0.0
-        kept: Take | None = None
-        for number in range(1, self.judge.max_takes + 1):
-            if number > 1:
-                params = replace(params, seed=random.randrange(2**32))
-            audio, seconds, similarity = self.manager.call(
-                lambda engine, p=params: _take(engine, text, ref, p, self.judge.wants_similarity),
-                timeout=self.settings.scene_timeout_seconds,
-                model=ready.model,
-            )
-            engine_seconds += seconds  # synthesis on the model thread, not the queue or the check
-            take = self.judge.judge(audio, text, number, similarity)
-            if self._converts(ready.caps, take):
-                take, seconds = self._converted(take, ref, ready.model)
-                engine_seconds += seconds
-            kept = self.judge.better(kept, take)
-            if self.judge.passes(take) or self.stopping.is_set():
-                break
-        assert kept is not None
-        return kept, number, engine_seconds, text
 
     def _converts(self, caps: Capabilities, take: Take) -> bool:
         """Whether to re-voice this take instead of re-taking it (speaker_repair=convert)."""
@@ -221,11 +298,28 @@ class SceneNarrator:
         return self._source_cache[1]
 
 
-def _file_name(scene: dict[str, Any], suffix: str) -> str:
-    """Index plus a digest of the text: a re-split renumbers scenes, and a new scene must never
-    overwrite the file of a completed one that used to have its number."""
+def _file_name(scene: dict[str, Any], suffix: str, take: str = "") -> str:
+    """Index plus a digest of the text (and, for a take's audio, a token of its own): a re-split
+    renumbers scenes, and a new scene or take must never overwrite the file of another one."""
     digest = zlib.crc32(scene["text"].encode()) & 0xFFFFFFFF
-    return f"{scene['idx']:05d}-{digest:08x}.{suffix}"
+    return f"{scene['idx']:05d}-{digest:08x}{f'-{take}' if take else ''}.{suffix}"
+
+
+def _scored(row: dict[str, Any]) -> Take:
+    """A stored take, ranked by its scores."""
+    converted = (row["quality"] or {}).get("repair") == "voice_conversion"
+    return scored(row["number"], row["wer"], row["similarity"], converted)
+
+
+def _cycle(takes: list[dict[str, Any]]) -> int:
+    """How many takes the current check cycle has made: the latest take a person, the text or
+    the first synthesis asked for, and the check re-takes after it."""
+    count = 0
+    for row in reversed(takes):
+        count += 1
+        if row["reason"] != "check":
+            break
+    return count
 
 
 def _take(

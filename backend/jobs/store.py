@@ -68,7 +68,7 @@ class JobStore:
             job["progress"] = sql.progress(db, job_id)
             if not scenes:
                 return job
-            rows = db.execute("SELECT * FROM scenes WHERE job_id = ? ORDER BY idx", (job_id,))
+            rows = db.execute(f"{sql.SCENES} WHERE s.job_id = ? ORDER BY s.idx", (job_id,))
             job["scenes"] = [sql.scene_row(row) for row in rows]
         return job
 
@@ -350,7 +350,7 @@ class JobStore:
         with self._read() as db:
             job = self.get_job(job_id, scenes=False)
             rows = db.execute(
-                "SELECT * FROM scenes WHERE job_id = ? AND idx > ? ORDER BY idx LIMIT ?",
+                f"{sql.SCENES} WHERE s.job_id = ? AND s.idx > ? ORDER BY s.idx LIMIT ?",
                 (job_id, after, limit + 1),  # one more than asked: is there a next page?
             ).fetchall()
             unsettled = db.execute(

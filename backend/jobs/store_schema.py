@@ -225,6 +225,15 @@ def job_row(row: sqlite3.Row) -> dict[str, Any]:
     return job
 
 
+# A scene with how many takes it keeps and how many re-takes are queued for it.
+SCENES = (
+    "SELECT s.*,"
+    " (SELECT COUNT(*) FROM takes t WHERE t.job_id = s.job_id AND t.idx = s.idx) AS takes,"
+    " (SELECT COUNT(*) FROM scene_requests r WHERE r.job_id = s.job_id AND r.idx = s.idx)"
+    " AS pending_takes FROM scenes s"
+)
+
+
 def scene_row(row: sqlite3.Row) -> dict[str, Any]:
     scene = dict(row)
     scene["bbox"] = _loads(scene["bbox"])
@@ -249,7 +258,8 @@ def fetch_job(db: sqlite3.Connection, job_id: str) -> dict[str, Any]:
 
 def fetch_scene(db: sqlite3.Connection, job_id: str, idx: int) -> dict[str, Any]:
     """Raises JobNotFound if the job is absent, SceneNotFound if only the scene is."""
-    row = db.execute("SELECT * FROM scenes WHERE job_id = ? AND idx = ?", (job_id, idx)).fetchone()
+    query = f"{SCENES} WHERE s.job_id = ? AND s.idx = ?"
+    row = db.execute(query, (job_id, idx)).fetchone()
     if row is None:
         fetch_job(db, job_id)
         raise SceneNotFound(f"The job has no scene {idx}.")

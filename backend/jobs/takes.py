@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from backend.core.settings import Settings
 from backend.core.speech import Audio, WordMark
@@ -35,6 +37,13 @@ class Take:
     heard: tuple[WordMark, ...] | None = None  # Whisper's timed words, where the check ran
 
 
+def scored(
+    number: int, wer: float | None, similarity: float | None, converted: bool = False
+) -> Take:
+    """A stored take known by its scores only (its audio is in its file): enough to rank it."""
+    return Take(Audio(np.zeros(0, np.float32), 1), number, wer, similarity, converted)
+
+
 class TakeJudge:
     """Judges takes against the settings. Used by the job worker's one synthesis thread."""
 
@@ -50,17 +59,35 @@ class TakeJudge:
     def wants_similarity(self) -> bool:
         return self.speaker_check != "off"
 
-    def judge(self, audio: Audio, text: str, number: int, similarity: float | None) -> Take:
-        """The take with its word error rate measured (Whisper check on) and its similarity."""
+    @property
+    def wants_words(self) -> bool:
+        """Whether Whisper hears each take (the check that runs on its own thread)."""
+        return self.checker is not None
+
+    def first_look(self, audio: Audio, number: int, similarity: float | None) -> Take:
+        """The take as synthesis leaves it: its similarity (measured in the same engine call),
+        its words not yet heard."""
         if similarity is None and self.speaker_check == "on" and not self._warned:
             self._warned = True  # once: the engine will not learn to judge between scenes
             log.warning("CHATTERBOX_SPEAKER_CHECK=on, but this engine cannot judge the speaker")
+        return Take(audio, number, None, similarity if self.wants_similarity else None)
+
+    def hear(self, take: Take, text: str) -> Take:
+        """The take with Whisper's word error rate against `text` and its timed words (the
+        checker's thread calls this: it takes as long as a fraction of the synthesis)."""
         if self.checker is None:
-            return Take(audio, number, None, similarity if self.wants_similarity else None)
-        heard = self.checker.hear(audio)
-        wer = error_rate(heard.text, text)
-        similarity = similarity if self.wants_similarity else None
-        return Take(audio, number, wer, similarity, heard=heard.words)
+            return take
+        heard = self.checker.hear(take.audio)
+        return replace(take, wer=error_rate(heard.text, text), heard=heard.words)
+
+    def judge(self, audio: Audio, text: str, number: int, similarity: float | None) -> Take:
+        """The take with its word error rate measured (Whisper check on) and its similarity."""
+        return self.hear(self.first_look(audio, number, similarity), text)
+
+    @property
+    def checks(self) -> bool:
+        """Whether any check can judge a take (Whisper, or the speaker check asked for)."""
+        return self.wants_words or self.wants_similarity
 
     def failures(self, take: Take) -> int:
         """How many checks the take fails (0, 1 or 2)."""

@@ -2,7 +2,11 @@
 (backend.jobs.extraction), one synthesis thread speaks them (backend.jobs.narrator), and the
 final file is assembled at the end (backend.jobs.assembly).
 
-Scene 1 is spoken as soon as the first page is extracted. State lives in the JobStore, whose
+Scene 1 is spoken as soon as the first page is extracted. Re-takes asked for (an edit, a
+regeneration, a stale scene, a failed check) are queued in SQLite and served before the next new
+scene; Whisper checks run on their own thread (backend.jobs.checking) and a job is assembled
+only once none is open. Choosing a take re-assembles a finished narration from the scenes' files.
+State lives in the JobStore, whose
 every status change is a transition of backend.jobs.lifecycle: a restart resumes from the first
 unfinished scene and never redoes a completed one. A job records the engine, model, sample rate
 and scene length it is split for; resumed under another engine its unfinished scenes are
@@ -17,19 +21,25 @@ import shutil
 import threading
 from collections import deque
 from pathlib import Path
+from typing import Any
 
-from backend.core.errors import AppError
+import soundfile as sf
+
+from backend.core.errors import AppError, SceneTextTooLong, TextEmpty
 from backend.core.settings import Settings
+from backend.core.speech import Audio
 from backend.engines.manager import ModelManager
 from backend.jobs import covers, files, lifecycle
 from backend.jobs.assembly import assemble
+from backend.jobs.checking import CheckItem, SceneChecks
 from backend.jobs.extraction import Extractor, PageSource
 from backend.jobs.narrator import SceneNarrator
 from backend.jobs.pdf import extract_pages
 from backend.jobs.quality import QualityChecker, asr_installed
 from backend.jobs.scenes import scenes_from_text
 from backend.jobs.store import JobStore
-from backend.jobs.takes import TakeJudge
+from backend.jobs.store_takes import TakeStore
+from backend.jobs.takes import Take, TakeJudge
 from backend.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
@@ -56,11 +66,19 @@ class JobRunner:
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
+        self._assembling = threading.Lock()  # one assembly at a time: the last reads the latest
         check = settings.quality_check
         enabled = check == "on" or (check == "auto" and asr_installed())
         judge = TakeJudge(settings, QualityChecker() if enabled else None)
         self.judge = judge
-        self.narrator = SceneNarrator(store, manager, voices, settings, judge, self._stopping)
+        self.takes = TakeStore(store.path, settings.max_takes_kept)
+        self.narrator = SceneNarrator(
+            store, self.takes, manager, voices, settings, judge, self._stopping, self._chosen
+        )
+        self.checks: SceneChecks | None = None
+        if judge.wants_words:
+            self.checks = SceneChecks(judge, self._checked, self.narrator.check_failed)
+            self.narrator.checks = self.checks
         self.extractor = Extractor(
             store, settings, self._max_chars, self._stopping, self._notify, pages
         )
@@ -77,6 +95,9 @@ class JobRunner:
             if job["source_kind"] == "pdf" and job["extraction_status"] == "pending":
                 self.extractor.start(job_id)
             self._enqueue(job_id)
+        self._recheck()
+        for job_id in self.takes.jobs_with_requests():
+            self._enqueue(job_id)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -87,6 +108,8 @@ class JobRunner:
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.extractor.join(timeout)
+        if self.checks is not None:
+            self.checks.stop(timeout)
 
     def close(self, timeout: float = 30.0) -> None:
         """After `manager.close()` (which lets the running take finish and drops queued calls):
@@ -94,6 +117,7 @@ class JobRunner:
         self.stop(timeout)
         if self._thread.is_alive():
             log.warning("The job worker is still busy after %g s; closing the store", timeout)
+        self.takes.close()
         self.store.close()
 
     # ---- commands -------------------------------------------------------------------------
@@ -189,6 +213,8 @@ class JobRunner:
             if self._stopping.is_set():
                 return False
             try:
+                if self._serve_request(job_id):
+                    return True
                 scene = self.store.claim_next_scene(job_id)
                 if scene is not None:
                     self.narrator.speak(self.store.get_job(job_id, scenes=False), scene)
@@ -220,6 +246,8 @@ class JobRunner:
 
     def _finish(self, job_id: str) -> None:
         job = self.store.get_job(job_id)
+        if job["status"] != "cancelled" and self.takes.open_checks(job_id):
+            return  # a check or a re-take is still open: the narration waits for it
         progress = job["progress"]
         ready = (
             job["status"] != "cancelled"
@@ -231,26 +259,132 @@ class JobRunner:
         if ready:
             deadline = min(self.settings.first_page_timeout_seconds, covers.BOOK_COVER_SECONDS)
             covers.save_book_cover(self.store, job, deadline)
-            path = self.job_dir(job_id) / "narration.wav"
-            try:
-                seconds, chapters, starts = assemble(
-                    job["scenes"],
-                    path,
-                    self.settings.crossfade_ms,
-                    self.settings.pause_ms,
-                    rate=job["sample_rate"],
-                    mastering=job["params"].get("mastering", "standard"),
-                )
-            except Exception as exc:  # the job deleted under it, a full disk, a broken scene file
-                self._assembly_failed(job_id, exc)
-                return
-            if files.remove_if_orphan(self.job_dir(job_id), lambda: self.store.exists(job_id)):
-                self._drop(job_id)
-                return
-            log.info("Job %s assembled: %.1f s of narration", job_id, seconds)
-            self.store.set_chapters(job_id, chapters)
-            self.store.set_scene_starts(job_id, starts)
-            self.store.set_final_audio(job_id, str(path))
+            with self._assembling:
+                if not self._assemble(self.store.get_job(job_id)):
+                    return
         finished = self.store.finish_job_if_done(job_id)
         if finished is not None or job["status"] in ("cancelled", "failed", "completed"):
             self._drop(job_id)
+
+    def _assemble(self, job: dict[str, Any]) -> bool:
+        """The narration from the scenes' chosen takes, with its chapters and scene starts; False
+        when it could not be made (recorded) or the job went away. Under `_assembling`."""
+        job_id = job["id"]
+        path = self.job_dir(job_id) / "narration.wav"
+        try:
+            seconds, chapters, starts = assemble(
+                job["scenes"],
+                path,
+                self.settings.crossfade_ms,
+                self.settings.pause_ms,
+                rate=job["sample_rate"],
+                mastering=job["params"].get("mastering", "standard"),
+            )
+        except Exception as exc:  # the job deleted under it, a full disk, a broken scene file
+            self._assembly_failed(job_id, exc)
+            return False
+        if files.remove_if_orphan(self.job_dir(job_id), lambda: self.store.exists(job_id)):
+            self._drop(job_id)
+            return False
+        log.info("Job %s assembled: %.1f s of narration", job_id, seconds)
+        self.store.set_chapters(job_id, chapters)
+        self.store.set_scene_starts(job_id, starts)
+        self.store.set_final_audio(job_id, str(path))
+        return True
+
+    def reassemble(self, job_id: str) -> None:
+        """A finished narration made again from the scenes' files (no synthesis), so it, its
+        chapters, scene starts and subtitles follow the takes chosen; the cached encodings
+        (backend.jobs.outputs) are re-made on their next download. Unfinished jobs are left to
+        their own assembly."""
+        with self._assembling:
+            job = self.store.get_job(job_id)
+            if job["status"] == "completed" and job["final_audio_path"]:
+                self._assemble(job)
+
+    # ---- takes ----------------------------------------------------------------------------
+
+    def _serve_request(self, job_id: str) -> bool:
+        """Make the oldest re-take queued for the job (behind the scene in progress, before the
+        next new one); False when none is waiting."""
+        request = self.takes.next_request(job_id)
+        if request is None:
+            return False
+        job = self.store.get_job(job_id, scenes=False)
+        if job["status"] == "cancelled":
+            return False
+        self.narrator.retake(job, request)
+        return True
+
+    def _chosen(self, job_id: str) -> None:
+        """A take other than a scene's first became its own: a finished narration follows."""
+        self.reassemble(job_id)
+        self._notify()
+
+    def _checked(self, item: CheckItem, take: Take) -> None:
+        """On the check thread: a take heard."""
+        self.narrator.settle(item, take)
+        self._notify()
+
+    def _recheck(self) -> None:
+        """After a restart: the checks that were open when the server stopped, heard again."""
+        for row in self.takes.unsettled_checks():
+            try:
+                samples, rate = sf.read(row["audio_path"], dtype="float32", always_2d=False)
+            except (OSError, RuntimeError):
+                self.takes.set_check(row["job_id"], row["idx"], "failed")
+                continue
+            converted = (row["quality"] or {}).get("repair") == "voice_conversion"
+            take = Take(Audio(samples, rate), row["number"], None, row["similarity"], converted)
+            item = CheckItem(row["job_id"], row["idx"], take, row["spoken_text"] or row["text"])
+            if self.checks is not None:
+                self.checks.submit(item)
+            else:
+                self.narrator.settle(item, take)
+
+    def edit_scene(
+        self, job_id: str, idx: int, text: str | None, params: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """Store a scene's new text and/or settings now (PATCH /jobs/{id}/scenes/{n})."""
+        if text is not None:
+            text = text.strip()
+            if not text:
+                raise TextEmpty("The scene's new text is empty.")
+            limit = self.store.get_job(job_id, scenes=False)["max_chars"] or self._max_chars()
+            if len(text) > limit:
+                raise SceneTextTooLong(
+                    f"The text has {len(text)} characters; this engine speaks at most {limit} "
+                    "in one scene."
+                )
+        return self.takes.edit_scene(job_id, idx, text, params)
+
+    def request_take(
+        self, job_id: str, idx: int, text: str | None = None, params: dict | None = None
+    ) -> tuple[int | None, dict[str, Any]]:
+        """Queue a re-take (with an optional edit first). A failed scene goes back to pending
+        and a pending one is simply spoken when its turn comes: no request (None)."""
+        edited = text is not None or params is not None
+        scene = self.edit_scene(job_id, idx, text, params)
+        request = None
+        if scene["audio_status"] == "failed":
+            self.takes.requeue_failed(job_id, idx)
+        elif scene["audio_status"] != "pending":
+            request = self.takes.add_request(job_id, idx, "edit" if edited else "regenerate")
+        self._enqueue(job_id)
+        return request, self.store.get_scene(job_id, idx)
+
+    def regenerate_stale(self, job_id: str) -> int:
+        """A re-take for every stale scene that has none queued yet; how many were queued."""
+        queued = 0
+        for idx in self.takes.stale_scenes(job_id):
+            if not self.takes.pending(job_id, idx):
+                self.takes.add_request(job_id, idx, "stale")
+                queued += 1
+        self._enqueue(job_id)
+        return queued
+
+    def choose_take(self, job_id: str, idx: int, number: int) -> dict[str, Any]:
+        """Make a kept take the scene's own; a finished narration is re-assembled now."""
+        self.takes.choose(job_id, idx, number)
+        self.reassemble(job_id)
+        return self.store.get_scene(job_id, idx)
