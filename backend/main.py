@@ -26,6 +26,7 @@ from backend.api import (
     routes_report,
     routes_scenes,
     routes_subtitles,
+    routes_takes,
     routes_tts,
     routes_voices,
 )
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
     )
     for module in (*routes, routes_openai):
         app.include_router(module.router)
+    app.include_router(routes_takes.router)  # before routes_scenes: /scenes/stale/takes
     app.include_router(routes_scenes.router)
     app.add_middleware(EngineHeadersMiddleware)
     app.add_middleware(

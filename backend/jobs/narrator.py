@@ -90,7 +90,8 @@ class SceneNarrator:
         stored (or the take failed for good); a server stopping keeps it for the next start."""
         job_id, index, reason = job["id"], request["idx"], request["reason"]
         try:
-            self._make(job, self.store.get_scene(job_id, index), reason)
+            self._make(job, self.store.get_scene(job_id, index), reason, request["id"])
+            return
         except Exception as exc:
             if self.stopping.is_set():
                 return
@@ -103,7 +104,9 @@ class SceneNarrator:
         with contextlib.suppress(AppError):
             self.takes.drop_request(request["id"])
 
-    def _make(self, job: dict[str, Any], scene: dict[str, Any], reason: str) -> None:
+    def _make(
+        self, job: dict[str, Any], scene: dict[str, Any], reason: str, request: int | None = None
+    ) -> None:
         """One take of the scene, stored and (unless made because a check failed) chosen."""
         job_id, index = job["id"], scene["idx"]
         ref = self._voice_ref(job["voice"])
@@ -143,7 +146,7 @@ class SceneNarrator:
         choose = reason != "check"
         whisper = self.checks is not None
         check = ("checking" if choose else "retaking") if whisper else None
-        number, removed = self.takes.add_take(job_id, index, record, choose, check)
+        number, removed = self.takes.add_take(job_id, index, record, choose, check, request)
         for old in removed:
             Path(old).unlink(missing_ok=True)
         if choose and reason != "first":

@@ -50,7 +50,13 @@ class TakeStore:
     # ---- takes ------------------------------------------------------------------------------
 
     def add_take(
-        self, job_id: str, idx: int, take: dict[str, Any], choose: bool, check: str | None = None
+        self,
+        job_id: str,
+        idx: int,
+        take: dict[str, Any],
+        choose: bool,
+        check: str | None = None,
+        request: int | None = None,
     ) -> tuple[int, list[str]]:
         """Store a new take ({reason, text, spoken_text, params, audio_path, duration_seconds,
         engine_seconds, similarity, quality, marks}); a scene still processing (its first take)
@@ -58,7 +64,7 @@ class TakeStore:
         when it was made from the scene's text and settings as they are now). Past `keep` the
         oldest unchosen takes go. `check`: the scene's check_status now (the same commit, so a
         completed scene is never seen unchecked). Returns the take's number and the files of the
-        takes removed."""
+        takes removed. `request`: the queued re-take it serves, dropped in the same commit."""
         if check is not None:
             sql.check(check, sql.CHECK_STATUSES)
         with self._write() as db:
@@ -91,6 +97,8 @@ class TakeStore:
             if choose or scene["take"] is None:
                 self._choose(db, job_id, idx, number)
             sql.update_scene(db, job_id, idx, check_status=check)
+            if request is not None:
+                db.execute("DELETE FROM scene_requests WHERE id = ?", (request,))
             removed = self._prune(db, job_id, idx)
         return number, removed
 

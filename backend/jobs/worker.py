@@ -56,6 +56,7 @@ class JobRunner:
         voices: VoiceStore,
         settings: Settings,
         pages: PageSource = extract_pages,
+        checker: QualityChecker | None = None,
     ):
         self.store = store
         self.manager = manager
@@ -69,7 +70,8 @@ class JobRunner:
         self._assembling = threading.Lock()  # one assembly at a time: the last reads the latest
         check = settings.quality_check
         enabled = check == "on" or (check == "auto" and asr_installed())
-        judge = TakeJudge(settings, QualityChecker() if enabled else None)
+        checker = checker or (QualityChecker() if enabled else None)  # given: a test's stand-in
+        judge = TakeJudge(settings, checker)
         self.judge = judge
         self.takes = TakeStore(store.path, settings.max_takes_kept)
         self.narrator = SceneNarrator(
