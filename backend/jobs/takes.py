@@ -3,10 +3,10 @@
 Two checks, each optional: Whisper's word error rate (at most `quality_max_wer`) and the speaker
 check, the engine's cosine similarity between the take and the job's voice (at least
 `speaker_min_similarity`). A check that did not run (off, or the engine could not judge) neither
-passes nor fails. The worker re-takes a scene with a new seed while its latest take fails a check,
-at most `quality_retakes` times, and keeps the best take: the one failing the fewest checks, then
-the most similar to the voice (a judged take before an unjudged one), then the lowest word error
-rate, then the earliest.
+passes nor fails. Checks run after a take is playable (backend.jobs.narrator `settle`): while the
+chosen take fails a check, a re-take with a new seed is queued, at most `quality_retakes` a cycle,
+and a re-take replaces the chosen take only when it ranks better: failing fewer checks, then more
+similar to the voice (a judged take before an unjudged one), then fewer wrong words, then earlier.
 """
 
 from __future__ import annotations

@@ -92,19 +92,28 @@ def wait_for(predicate: Callable[[], Any], timeout: float = WAIT) -> Any:
 class Rig:
     """One runner with its manager, store and settings, as the lifespan builds them."""
 
-    def __init__(self, tmp_path: Path, engine: FakeEngine, pages: Any = None):
+    def __init__(
+        self,
+        tmp_path: Path,
+        engine: FakeEngine,
+        pages: Any = None,
+        checker: Any = None,
+        **overrides: Any,
+    ):
         self.settings = Settings(
             _env_file=None,
             data_dir=tmp_path / "data",
             model_cache_dir=tmp_path / "model_cache",
             load_on_startup=False,
-            quality_check="off",
+            **({"quality_check": "off"} | overrides),
         )
         self.engine = engine
         self.store = JobStore(self.settings.jobs_db)
         self.manager = ModelManager(engine)
         voices = VoiceStore(self.settings.voices_dir, self.settings.voice_import_dir)
-        extra = {} if pages is None else {"pages": pages}
+        extra: dict[str, Any] = {} if pages is None else {"pages": pages}
+        if checker is not None:  # a stand-in for Whisper (tests/backend/jobs/test_checking.py)
+            extra["checker"] = checker
         self.runner = JobRunner(self.store, self.manager, voices, self.settings, **extra)
         self.down = False
 
