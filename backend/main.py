@@ -18,11 +18,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from backend.api import (
     routes_conversion,
     routes_covers,
+    routes_edusmart,
     routes_health,
     routes_jobs,
     routes_model,
     routes_openai,
     routes_pdf,
+    routes_queue,
     routes_report,
     routes_scenes,
     routes_subtitles,
@@ -80,7 +82,9 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
             settings.keep_alive,
         )
         manager.start_background_import()
-        if settings.load_on_startup and settings.keep_alive != 0:
+        # Under "pause all and free the GPU" (backend.jobs.queue) the model stays unloaded.
+        paused_all = app.state.jobs.queue.paused_all()
+        if settings.load_on_startup and settings.keep_alive != 0 and not paused_all:
             manager.start_background_load()
         app.state.jobs.start()  # resumes unfinished jobs from their first unfinished scene
         try:
@@ -108,11 +112,13 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         routes_voices,
         routes_tts,
         routes_conversion,
+        routes_queue,
         routes_jobs,
         routes_report,
         routes_covers,
         routes_pdf,
         routes_subtitles,
+        routes_edusmart,
     )
     for module in (*routes, routes_openai):
         app.include_router(module.router)

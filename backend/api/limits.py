@@ -90,10 +90,10 @@ class BodyLimitMiddleware:
 
 
 def _solution(path: str) -> str | None:
-    """PDF advice for the PDF uploads (/jobs, /pdf/...), image advice for a job's cover; None
-    keeps the voice-clip advice."""
+    """PDF advice for the PDF uploads (/jobs, /api/upload, /pdf/...), image advice for a job's
+    cover; None keeps the voice-clip advice."""
     if path.startswith("/jobs/") and path.endswith("/cover"):
         return COVER_UPLOAD_SOLUTION
-    if path == "/jobs" or path.startswith(("/jobs/", "/pdf/")):
+    if path in ("/jobs", "/api/upload") or path.startswith(("/jobs/", "/pdf/")):
         return PDF_UPLOAD_SOLUTION
     return None

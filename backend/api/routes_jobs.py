@@ -187,8 +187,8 @@ async def _first_page(job_id: str, runner: JobRunner, timeout: float) -> dict[st
 
 
 @router.get("", response_model=JobList)
-def list_jobs(store: JobStoreDep) -> dict[str, Any]:
-    return {"jobs": store.list_jobs()}
+def list_jobs(runner: RunnerDep) -> dict[str, Any]:
+    return {"jobs": runner.store.list_jobs(), "paused_all": runner.queue.paused_all()}
 
 
 @router.get("/{job_id}", **JOB)

@@ -153,11 +153,23 @@ class JobSummary(ResponseBody):
     )
     author: str | None = Field(None, description="From the book's metadata, where it has one.")
     cover_path: str | None = Field(None, description="The cover image, where there is one.")
-    # The queue and EduSmart (issue 18, branch C fills these in).
-    priority: int = Field(0, description="Higher runs first, then oldest.")
-    paused: bool = False
-    grade_level: str | None = None
-    reading_grade: float | None = None
+    priority: int = Field(0, description="Its rank in the queue: higher runs first, then oldest.")
+    paused: bool = Field(
+        False, description="Paused: no scene of it starts (the one in progress finishes)."
+    )
+    queue_position: int | None = Field(
+        None,
+        description="1, 2, ... among the unfinished jobs, in the order they run; null once "
+        "the job has ended.",
+    )
+    grade_level: str | None = Field(
+        None,
+        description="The school grade asked for (POST /api/upload); the text is not "
+        "rewritten for it.",
+    )
+    reading_grade: float | None = Field(
+        None, description="The source text's measured Flesch-Kincaid grade (POST /api/upload)."
+    )
     progress: Progress
 
 
@@ -168,9 +180,12 @@ class JobPublic(JobSummary):
 
 
 class JobList(ResponseBody):
-    """GET /jobs: every job, newest first."""
+    """GET /jobs: every job, newest first (queue_position gives the order they run in)."""
 
     jobs: list[JobSummary]
+    paused_all: bool = Field(
+        description="POST /jobs/pause-all holds: every job is paused until POST /jobs/resume-all."
+    )
 
 
 class ScenesPage(ResponseBody):

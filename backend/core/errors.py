@@ -300,6 +300,23 @@ class JobNotFound(AppError):
     default_solution = "List the jobs with GET /jobs."
 
 
+class JobEnded(AppError):
+    status_code = 409
+    code = "job_ended"
+    default_message = "The job has ended."
+    default_solution = (
+        "Only a pending or processing job can be paused, resumed or moved in the queue; "
+        "retry a failed or cancelled job first (POST /jobs/{id}/retry)."
+    )
+
+
+class QueueOrderInvalid(AppError):
+    status_code = 422
+    code = "queue_order_invalid"
+    default_message = "The queue order names a job more than once."
+    default_solution = "Send each unfinished job's id at most once, first to run first."
+
+
 class SceneNotFound(AppError):
     status_code = 404
     code = "scene_not_found"

@@ -197,9 +197,9 @@ def pause_extraction(db: sqlite3.Connection, job_id: str) -> None:
 
 def claim_scene(db: sqlite3.Connection, job_id: str) -> dict[str, Any] | None:
     """The lowest pending scene -> processing (attempts + 1), the job -> processing; None when
-    the job has ended or has no pending scene."""
+    the job has ended, is paused (backend.jobs.queue) or has no pending scene."""
     job = sql.fetch_job(db, job_id)
-    if job["status"] in ENDED:
+    if job["status"] in ENDED or job["paused"]:
         return None
     row = db.execute(
         "SELECT idx FROM scenes WHERE job_id = ? AND audio_status = 'pending' ORDER BY idx LIMIT 1",

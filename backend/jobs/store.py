@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from backend.jobs import lifecycle
+from backend.jobs import lifecycle, queue
 from backend.jobs import store_schema as sql
 
 ENDED = lifecycle.ENDED
@@ -56,8 +56,8 @@ class JobStore:
         with self._write() as db:
             db.execute(
                 "INSERT INTO jobs (id, title, source_kind, source_path, voice, params, pages,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, stamp, stamp),
+                " created_at, updated_at, paused) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, stamp, stamp, int(queue.paused_all(db))),  # created paused under pause all
             )
         return self.get_job(job_id)
 
@@ -66,6 +66,7 @@ class JobStore:
         with self._read() as db:
             job = sql.fetch_job(db, job_id)
             job["progress"] = sql.progress(db, job_id)
+            job["queue_position"] = queue.positions(db).get(job_id)
             if not scenes:
                 return job
             rows = db.execute(f"{sql.SCENES} WHERE s.job_id = ? ORDER BY s.idx", (job_id,))
@@ -77,8 +78,10 @@ class JobStore:
         with self._read() as db:
             rows = db.execute("SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC")
             jobs = [sql.job_row(row) for row in rows.fetchall()]
+            places = queue.positions(db)
             for job in jobs:
                 job["progress"] = sql.progress(db, job["id"])
+                job["queue_position"] = places.get(job["id"])
         return jobs
 
     def delete_job(self, job_id: str) -> dict[str, Any]:
@@ -147,6 +150,10 @@ class JobStore:
 
     def set_source_path(self, job_id: str, path: str | Path) -> None:
         self._update(job_id, source_path=str(path))
+
+    def set_grade(self, job_id: str, grade_level: str | None, reading_grade: float | None) -> None:
+        """The school grade asked for (EduSmart's grade_level) and the reading grade measured."""
+        self._update(job_id, grade_level=grade_level, reading_grade=reading_grade)
 
     def set_final_audio(self, job_id: str, path: str | Path) -> None:
         self._update(job_id, final_audio_path=str(path))

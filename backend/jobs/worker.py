@@ -36,6 +36,7 @@ from backend.jobs.extraction import Extractor, PageSource
 from backend.jobs.narrator import SceneNarrator
 from backend.jobs.pdf import extract_pages
 from backend.jobs.quality import QualityChecker, asr_installed
+from backend.jobs.queue import JobQueue
 from backend.jobs.scenes import scenes_from_text
 from backend.jobs.store import JobStore
 from backend.jobs.store_takes import TakeStore
@@ -63,7 +64,9 @@ class JobRunner:
         self.voices = voices
         self.settings = settings
         self.jobs_dir = settings.jobs_dir
+        self.queue = JobQueue(store.path)  # the order jobs are spoken in, and their pauses
         self._queue: deque[str] = deque()
+        self._speaking = threading.Lock()  # held while a claimed scene is spoken
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="job-worker", daemon=True)
@@ -120,6 +123,7 @@ class JobRunner:
         if self._thread.is_alive():
             log.warning("The job worker is still busy after %g s; closing the store", timeout)
         self.takes.close()
+        self.queue.close()
         self.store.close()
 
     # ---- commands -------------------------------------------------------------------------
@@ -160,6 +164,16 @@ class JobRunner:
         self.store.delete_job(job_id)
         shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
         self._notify()
+
+    def wake(self) -> None:
+        """Look at the queue again now (a job was resumed or moved)."""
+        self._notify()
+
+    def scene_boundary(self) -> None:
+        """Return once the scene being spoken, if any, has finished. After a pause committed,
+        no scene of a paused job is claimed, so from then on the paused jobs are still."""
+        with self._speaking:
+            pass
 
     def _max_chars(self) -> int:
         return self.manager.capabilities.max_chars
@@ -208,19 +222,22 @@ class JobRunner:
                     self._wake.wait(timeout=0.5)
 
     def _step(self) -> bool:
-        """Speak one scene of the first job that has one; False when there was nothing to do."""
+        """Speak one scene of the first job, in queue order (backend.jobs.queue: highest
+        priority, then oldest; paused jobs passed over), that has one; False when there was
+        nothing to do. The order is read again after every scene."""
         with self._wake:
             queue = list(self._queue)
-        for job_id in queue:
+        for job_id in self.queue.runnable(queue):
             if self._stopping.is_set():
                 return False
             try:
-                if self._serve_request(job_id):
-                    return True
-                scene = self.store.claim_next_scene(job_id)
-                if scene is not None:
-                    self.narrator.speak(self.store.get_job(job_id, scenes=False), scene)
-                    return True
+                with self._speaking:  # pause-all waits for the scene in progress
+                    if self._serve_request(job_id):
+                        return True
+                    scene = self.store.claim_next_scene(job_id)  # None for a paused job
+                    if scene is not None:
+                        self.narrator.speak(self.store.get_job(job_id, scenes=False), scene)
+                        return True
                 if not self.extractor.running(job_id):
                     self._finish(job_id)
             except AppError as exc:  # the job was deleted while we looked at it

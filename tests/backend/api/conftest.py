@@ -18,8 +18,8 @@ def make_client(tmp_path):
             _env_file=None,
             data_dir=tmp_path / "data",
             model_cache_dir=tmp_path / "model_cache",
-            load_on_startup=False,
-            **({"quality_check": "off"} | overrides),  # the fake engine speaks tones, not words
+            # quality_check off: the fake engine speaks tones, not words
+            **({"quality_check": "off", "load_on_startup": False} | overrides),
         )
         client = TestClient(
             create_app(settings, engine or FakeEngine()),
