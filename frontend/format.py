@@ -50,3 +50,8 @@ def snippet(text: str, limit: int = 120) -> str:
     """The text on one line, cut at `limit` characters with an ellipsis."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def escape(text: str) -> str:
+    """Text shown as itself in Markdown (a chapter called "*Intro*" keeps its asterisks)."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)

@@ -286,7 +286,7 @@ def _completed_scene(api: StudioApi, job: dict[str, Any], scene: dict[str, Any])
     elif reflowable and scene.get("chapter"):
         card, body = st.columns([1, 2])
         with card.container(border=True, key=f"chapter_card_{index}"):
-            st.markdown(f"**{_escape(scene['chapter'])}**")
+            st.markdown(f"**{fmt.escape(scene['chapter'])}**")
             st.caption(job["title"])
     else:
         body = st.container()
@@ -337,8 +337,3 @@ def _image(api: StudioApi, job_id: str, index: int, stamp: str) -> bytes | None:
 def _file_stem(title: str) -> str:
     stem = "".join(c if c.isalnum() or c in "-_ " else "_" for c in title).strip()
     return stem.replace(" ", "_")[:60] or "narration"
-
-
-def _escape(text: str) -> str:
-    """Text shown as itself in Markdown (a chapter called "*Intro*" keeps its asterisks)."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)

@@ -113,7 +113,7 @@ def _entries(api: StudioApi, job_id: str | None, entries: list[dict[str, Any]]) 
         name = _key(entry["word"])
         with st.container(border=True, key=f"lexicon_entry_{name}"):
             said = entry.get("respelling") or "—"
-            st.markdown(f"**{_escape(entry['word'])}** → {_escape(said)}")
+            st.markdown(f"**{fmt.escape(entry['word'])}** → {fmt.escape(said)}")
             phonemes = f"phonemes /{entry['phonemes']}/ · " if entry.get("phonemes") else ""
             st.caption(f"{phonemes}changed {fmt.when(entry.get('updated_at'))}")
             bar = st.container(horizontal=True)
@@ -151,10 +151,6 @@ def _stale(count: int) -> str:
 def _key(word: str) -> str:
     """A widget key for a word (keys become CSS classes: letters, digits and _ only)."""
     return re.sub(r"\W", "_", word.lower(), flags=re.ASCII) + f"_{sum(map(ord, word))}"
-
-
-def _escape(text: str) -> str:
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)
 
 
 page()

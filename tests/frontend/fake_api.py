@@ -42,7 +42,7 @@ from tests.frontend.fake_voices import FakeVoiceLookup
 _instances = itertools.count(1)
 
 
-class FakeApi(FakeDownloads, FakeQueue, FakeTakes, FakeLexicon, FakeVoiceLookup):
+class FakeApi(FakeDownloads, FakeQueue, FakeLexicon, FakeTakes, FakeVoiceLookup):
     """StudioApi (ApiClient's protocol) with the server in memory: same signatures, and answers
     that conform to the server's response models (test_fake_api.py checks both).
 
