@@ -106,6 +106,9 @@ def _header(api: StudioApi, job: dict[str, Any]) -> None:
     )
     if job.get("error_message"):
         st.error(job["error_message"], icon=":material/error:")
+    grade = reading_grade(job)
+    if grade:
+        st.caption(grade)
     bar = st.container(horizontal=True)
     running = job["status"] in ("pending", "processing")
     if running and bar.button("Cancel", key="job_cancel", icon=":material/stop:"):
@@ -123,6 +126,15 @@ def _header(api: StudioApi, job: dict[str, Any]) -> None:
     if bar.button("New narration", key="job_new", icon=":material/add:"):
         set_open_job(None)
         st.rerun()
+
+
+def reading_grade(job: dict[str, Any]) -> str | None:
+    """The grade level asked for (EduSmart's upload) beside the source's measured one."""
+    asked, measured = job.get("grade_level"), job.get("reading_grade")
+    parts = [f"Asked for: {asked}"] if asked else []
+    if measured is not None:
+        parts.append(f"the text reads at grade {measured:.1f}")
+    return " · ".join(parts) + " (the text is read as written)" if parts else None
 
 
 def _stale_queued(answer: dict[str, Any]) -> str:

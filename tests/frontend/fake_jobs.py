@@ -83,6 +83,8 @@ def new_job(
         "priority": 0,  # the queue: higher first, then oldest (fake_queue.py numbers them)
         "paused": False,
         "queue_position": None,
+        "grade_level": None,  # EduSmart's, as asked for; and the source text's measured one
+        "reading_grade": None,
         "scenes": [],
     }
     for idx, (page, text) in enumerate(texts, start=1):
@@ -117,7 +119,7 @@ def _scene(job_id: str, idx: int, page: int | None, text: str) -> dict[str, Any]
         "start_seconds": None,
         "spoken_text": None,  # the text as spoken (normalised, the lexicon applied)
         "stale": False,
-        "params": {},  # its own settings over the job's
+        "params": None,  # its own settings over the job's (None: none of its own)
         "take": None,
         "takes": 0,
         "pending_takes": 0,

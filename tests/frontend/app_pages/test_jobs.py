@@ -169,9 +169,7 @@ def test_pause_and_resume_one_job(fake: FakeApi, open_app: OpenApp):
     ]
 
 
-def test_pause_all_frees_the_gpu_and_resume_brings_every_job_back(
-    fake: FakeApi, open_app: OpenApp
-):
+def test_pause_all_frees_the_gpu_and_resume_brings_every_job_back(fake: FakeApi, open_app: OpenApp):
     fake.use_family()
     one, two = fake.add_job("One", scenes=3, processing=1), fake.add_job("Two", scenes=3)
     at = open_app(PAGE)

@@ -88,9 +88,7 @@ def test_a_jobs_own_entries_are_kept_with_the_job(fake: FakeApi, open_app: OpenA
     assert [s["stale"] for s in fake.records[other]["scenes"]] == [False, False]
 
 
-def test_change_loads_an_entry_into_the_form_and_save_changes_it(
-    fake: FakeApi, open_app: OpenApp
-):
+def test_change_loads_an_entry_into_the_form_and_save_changes_it(fake: FakeApi, open_app: OpenApp):
     fake.put_lexicon_entry("Nguyen", "win")
     at = open_app(PAGE)
 
