@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -18,14 +19,24 @@ from frontend.api_protocol import (
     HealthBody,
     JobBody,
     JobDeletedBody,
+    JobListBody,
     JobReportBody,
     JobRetriedBody,
     JobSummaries,
+    LexiconBody,
+    LexiconDeletedBody,
+    LexiconSavedBody,
     ModelStatusBody,
     ModelUnloadBody,
+    PausedAllBody,
     PdfPreviewBody,
+    ResumedAllBody,
+    SceneBody,
     ScenesPageBody,
     Speech,
+    StaleQueuedBody,
+    TakeListBody,
+    TakeQueuedBody,
     VoiceBody,
     VoiceDeletedBody,
     VoiceListBody,
@@ -220,6 +231,85 @@ class ApiClient:
         params = {"format": fmt, "level": level}
         return self._send("GET", f"/jobs/{job_id}/subtitles", params=params).content
 
+    # -- the queue -------------------------------------------------------------------------
+    def job_list(self) -> JobListBody:
+        """GET /jobs whole: the jobs (newest first) and `paused_all`."""
+        return self._json("GET", "/jobs")
+
+    def reorder_jobs(self, order: list[str]) -> JobListBody:  # the unfinished jobs, first first
+        return self._json("PUT", "/jobs/queue", json={"order": order})
+
+    def pause_job(self, job_id: str) -> JobBody:
+        return self._json("POST", f"/jobs/{job_id}/pause")
+
+    def resume_job(self, job_id: str) -> JobBody:
+        return self._json("POST", f"/jobs/{job_id}/resume")
+
+    def pause_all(self) -> PausedAllBody:  # and the model unloaded (`unload`: what it freed)
+        return self._json("POST", "/jobs/pause-all", slow=True)
+
+    def resume_all(self) -> ResumedAllBody:
+        return self._json("POST", "/jobs/resume-all")
+
+    # -- one scene's takes -----------------------------------------------------------------
+    def edit_scene(
+        self, job_id: str, index: int, text: str | None = None, params: dict[str, Any] | None = None
+    ) -> SceneBody:
+        body = _present(text=text, params=params)
+        return self._json("PATCH", f"/jobs/{job_id}/scenes/{index}", json=body)
+
+    def regenerate_scene(
+        self, job_id: str, index: int, text: str | None = None, params: dict[str, Any] | None = None
+    ) -> TakeQueuedBody:
+        """A new take queued (with the edit, if any, stored first): 202 {request, scene}."""
+        body = _present(text=text, params=params)
+        return self._json("POST", f"/jobs/{job_id}/scenes/{index}/takes", json=body)
+
+    def regenerate_stale(self, job_id: str) -> StaleQueuedBody:
+        return self._json("POST", f"/jobs/{job_id}/scenes/stale/takes")
+
+    def scene_takes(self, job_id: str, index: int) -> TakeListBody:
+        return self._json("GET", f"/jobs/{job_id}/scenes/{index}/takes")
+
+    def take_audio(self, job_id: str, index: int, take: int) -> bytes:
+        return self._send("GET", f"/jobs/{job_id}/scenes/{index}/takes/{take}/audio").content
+
+    def choose_take(self, job_id: str, index: int, take: int) -> SceneBody:  # re-assembles
+        path = f"/jobs/{job_id}/scenes/{index}/take"
+        return self._json("PUT", path, slow=True, json={"take": take})
+
+    # -- the lexicon -----------------------------------------------------------------------
+    def lexicon(self, job_id: str | None = None) -> LexiconBody:
+        return self._json("GET", _lexicon_path(job_id))
+
+    def put_lexicon_entry(
+        self,
+        word: str,
+        respelling: str | None = None,
+        phonemes: str | None = None,
+        job_id: str | None = None,
+    ) -> LexiconSavedBody:
+        """Add or change an entry: {entry, stale_scenes} (the scenes it made stale)."""
+        body = _present(respelling=respelling, phonemes=phonemes)
+        return self._json("PUT", _lexicon_path(job_id, word), json=body)
+
+    def delete_lexicon_entry(self, word: str, job_id: str | None = None) -> LexiconDeletedBody:
+        return self._json("DELETE", _lexicon_path(job_id, word))
+
+    def audition(
+        self,
+        word: str,
+        respelling: str | None = None,
+        phonemes: str | None = None,
+        sentence: str | None = None,
+        voice: str | None = None,
+    ) -> Speech:
+        """One sentence spoken with the entry (a default one around the word if none)."""
+        body = {"word": word} | _present(
+            respelling=respelling, phonemes=phonemes, sentence=sentence, voice=voice
+        )
+        return _speech(self._send("POST", "/lexicon/audition", slow=True, json=body))
+
     # -- plumbing --------------------------------------------------------------------------
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._send(method, path, **kwargs).json()
@@ -298,3 +388,13 @@ def _listed(header: str | None) -> tuple[str, ...]:
 def _form(**fields: Any) -> dict[str, str]:
     """Form fields for multipart requests: None is left out, everything else sent as text."""
     return {key: str(value) for key, value in fields.items() if value is not None}
+
+
+def _present(**fields: Any) -> dict[str, Any]:
+    """A JSON body of the fields given: None is left out (the server keeps what it has)."""
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def _lexicon_path(job_id: str | None, word: str | None = None) -> str:
+    base = f"/jobs/{job_id}/lexicon" if job_id else "/lexicon"
+    return f"{base}/{quote(word, safe='')}" if word is not None else base

@@ -23,6 +23,7 @@ PAGES = [
     st.Page("app_pages/quick_speak.py", title="Quick speak", icon=":material/campaign:"),
     st.Page("app_pages/revoice.py", title="Re-voice a recording", icon=":material/swap_horiz:"),
     st.Page("app_pages/jobs.py", title="Jobs", icon=":material/history:"),
+    st.Page("app_pages/lexicon.py", title="Lexicon", icon=":material/spellcheck:"),
 ]
 
 navigation = st.navigation(PAGES)

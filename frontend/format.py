@@ -1,4 +1,4 @@
-"""How numbers read on the page: sizes, durations, times left."""
+"""How numbers and texts read on the page: sizes, durations, times left, snippets."""
 
 from __future__ import annotations
 
@@ -44,3 +44,14 @@ def parse_time(stamp: str | None) -> datetime | None:
 def when(stamp: str | None) -> str:
     moment = parse_time(stamp)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "–"
+
+
+def snippet(text: str, limit: int = 120) -> str:
+    """The text on one line, cut at `limit` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def escape(text: str) -> str:
+    """Text shown as itself in Markdown (a chapter called "*Intro*" keeps its asterisks)."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)

@@ -14,11 +14,11 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
-from frontend import job_cover, languages, readalong
+from frontend import job_cover, languages, readalong, scene_editor, take_picker
 from frontend.api_client import ApiError
 from frontend.api_protocol import StudioApi
 from frontend.notices import act, show_error
-from frontend.state import client, scene_feed, set_open_job
+from frontend.state import client, read_afresh, scene_feed, set_open_job
 
 POLL_SECONDS = 2.0
 # The whole narration's downloads: the audiobook first, then the plain audio.
@@ -47,7 +47,7 @@ def render(job_id: str) -> bool:
         if error.code == "job_not_found":
             set_open_job(None)
         return False
-    if job["status"] in TERMINAL and not _extracting(job):
+    if job["status"] in TERMINAL and not _settling(job):
         _still(job_id)
     else:
         _live(job_id)
@@ -57,15 +57,20 @@ def render(job_id: str) -> bool:
 @st.fragment(run_every=POLL_SECONDS)
 def _live(job_id: str) -> None:
     job = _draw(job_id)
-    if job is not None and job["status"] in TERMINAL and not _extracting(job):
+    if job is not None and job["status"] in TERMINAL and not _settling(job):
         st.rerun()  # into the still view: polling stops here
 
 
 @st.fragment
 def _still(job_id: str) -> None:
     job = _draw(job_id)
-    if job is not None and (job["status"] not in TERMINAL or _extracting(job)):
-        st.rerun()  # retried: poll again
+    if job is not None and (job["status"] not in TERMINAL or _settling(job)):
+        st.rerun()  # retried, or a scene re-taken: poll again
+
+
+def _settling(job: dict[str, Any]) -> bool:
+    """Still changing though its status has ended: pages still read, re-takes or checks due."""
+    return _extracting(job) or any(scene_editor.busy(s) for s in job.get("scenes", []))
 
 
 def _extracting(job: dict[str, Any]) -> bool:
@@ -101,6 +106,9 @@ def _header(api: StudioApi, job: dict[str, Any]) -> None:
     )
     if job.get("error_message"):
         st.error(job["error_message"], icon=":material/error:")
+    grade = reading_grade(job)
+    if grade:
+        st.caption(grade)
     bar = st.container(horizontal=True)
     running = job["status"] in ("pending", "processing")
     if running and bar.button("Cancel", key="job_cancel", icon=":material/stop:"):
@@ -108,9 +116,29 @@ def _header(api: StudioApi, job: dict[str, Any]) -> None:
     retryable = job["status"] in ("failed", "cancelled") or job["progress"]["failed"]
     if retryable and bar.button("Retry", key="job_retry", icon=":material/refresh:"):
         act(lambda: api.retry_job(job["id"]), "Narrating the unfinished scenes again.")
+    stale = sum(1 for scene in job.get("scenes", []) if scene.get("stale"))
+    if stale and bar.button(
+        f"Regenerate stale scenes ({stale})",
+        key="job_regenerate_stale",
+        icon=":material/autorenew:",
+    ):
+        act(lambda: read_afresh(api.regenerate_stale(job["id"])), _stale_queued)
     if bar.button("New narration", key="job_new", icon=":material/add:"):
         set_open_job(None)
         st.rerun()
+
+
+def reading_grade(job: dict[str, Any]) -> str | None:
+    """The grade level asked for (EduSmart's upload) beside the source's measured one."""
+    asked, measured = job.get("grade_level"), job.get("reading_grade")
+    parts = [f"Asked for: {asked}"] if asked else []
+    if measured is not None:
+        parts.append(f"the text reads at grade {measured:.1f}")
+    return " · ".join(parts) + " (the text is read as written)" if parts else None
+
+
+def _stale_queued(answer: dict[str, Any]) -> str:
+    return f"A new take is queued for each of {answer['queued']} stale scenes."
 
 
 def _voice_label(voice: str | None) -> str:
@@ -222,16 +250,23 @@ def _scene(api: StudioApi, job: dict[str, Any], scene: dict[str, Any]) -> None:
         where = f" · page {scene['page']}" if scene.get("page") else ""
         chapter = f" · {scene['chapter']}" if scene.get("chapter") else ""
         match = voice_match(scene) if status == "completed" else None
-        st.markdown(f"**Scene {index}**{where}{chapter}{f' · {match}' if match else ''}")
+        badges = scene_editor.badges(scene)
+        st.markdown(
+            f"**Scene {index}**{where}{chapter}{f' · {match}' if match else ''}"
+            + (f" {badges}" if badges else "")
+        )
         if status == "completed":
             _completed_scene(api, job, scene)
+            take_picker.render(api, job, scene)
         elif status == "failed":
             st.error(scene.get("error_message") or "This scene failed.", icon=":material/error:")
             st.caption(scene["text"][:300])
         else:
             st.skeleton(height=54)
             label = "Narrating now…" if status == "processing" else "Waiting its turn"
-            st.caption(f"{label} — {_snippet(scene['text'])}")
+            st.caption(f"{label} — {fmt.snippet(scene['text'])}")
+        if status != "processing":
+            scene_editor.editor(api, job, scene)
 
 
 def voice_match(scene: dict[str, Any]) -> str | None:
@@ -251,7 +286,7 @@ def voice_match(scene: dict[str, Any]) -> str | None:
 
 def _completed_scene(api: StudioApi, job: dict[str, Any], scene: dict[str, Any]) -> None:
     index = scene["idx"]
-    stamp = scene.get("finished_at") or ""
+    stamp = f"{scene.get('finished_at') or ''}|{scene.get('take')}"  # a new take: new bytes
     has_image = scene.get("image_status") == "completed" and bool(scene.get("image_path"))
     # Page images are a PDF's; a scene of an e-book or document shows its chapter's title.
     reflowable = (job.get("source_format") or "pdf") != "pdf" and job["source_kind"] == "pdf"
@@ -263,13 +298,13 @@ def _completed_scene(api: StudioApi, job: dict[str, Any], scene: dict[str, Any])
     elif reflowable and scene.get("chapter"):
         card, body = st.columns([1, 2])
         with card.container(border=True, key=f"chapter_card_{index}"):
-            st.markdown(f"**{_escape(scene['chapter'])}**")
+            st.markdown(f"**{fmt.escape(scene['chapter'])}**")
             st.caption(job["title"])
     else:
         body = st.container()
     audio = _audio(api, job["id"], index, stamp)
     with body:
-        st.caption(_snippet(scene["text"], 400))
+        scene_editor.text(scene, 400)
         if audio is None:
             st.warning(
                 "The audio of this scene could not be fetched; reload the page to try again."
@@ -311,16 +346,6 @@ def _image(api: StudioApi, job_id: str, index: int, stamp: str) -> bytes | None:
         return None
 
 
-def _snippet(text: str, limit: int = 120) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _file_stem(title: str) -> str:
     stem = "".join(c if c.isalnum() or c in "-_ " else "_" for c in title).strip()
     return stem.replace(" ", "_")[:60] or "narration"
-
-
-def _escape(text: str) -> str:
-    """Text shown as itself in Markdown (a chapter called "*Intro*" keeps its asterisks)."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~$" else c for c in text)

@@ -11,7 +11,10 @@ PAGE = 500  # the server's largest page, for the first read and for catching up
 
 
 def settled(scene: dict[str, Any]) -> bool:
-    """Audio failed, or audio and page image both done (the server's rule, JobStore.list_scenes)."""
+    """Audio failed, or audio and page image both done, with no re-take queued and no check
+    running (the server's rule, JobStore.list_scenes)."""
+    if scene.get("pending_takes") or scene.get("check_status") in ("checking", "retaking"):
+        return False
     audio = scene["audio_status"]
     return audio == "failed" or (
         audio == "completed" and scene["image_status"] in ("completed", "failed")

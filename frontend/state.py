@@ -65,6 +65,13 @@ def set_open_job(job_id: str | None) -> None:
         del st.query_params[JOB_PARAM]
 
 
+def read_afresh(answer: Any) -> Any:
+    """After an action that may change scenes where the feed would not look (an edit, a take
+    chosen, the narration re-assembled): the next poll reads every scene again."""
+    st.session_state.pop(FEED_KEY, None)
+    return answer
+
+
 def scene_feed(job_id: str) -> SceneFeed:
     """The scenes this session holds of job `job_id`; opening another job starts afresh."""
     feed = st.session_state.get(FEED_KEY)

@@ -21,6 +21,7 @@ TIERS = {
     "chatterbox/": "chatterbox",
     "e2e/test_studio_browser.py": "browser",
     "e2e/test_readalong_browser.py": "browser",
+    "e2e/test_scene_takes_browser.py": "browser",  # needs issue 18's routes (takes) merged
     "scripts/test_compose.py": "integration",  # needs the docker client and its compose plugin
     "scripts/test_setup_env.py::test_real_piper_setup_makes_a_working_venv_and_a_second_run_changes_nothing": "integration",
     "e2e/test_jobs_piper.py": "integration",  # a 20-page book, kill -9 mid-job: 3 minutes

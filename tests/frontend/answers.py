@@ -9,34 +9,26 @@ still fails, so the fake and the models keep up with what the server sends.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import typing
 from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from backend.api import (
-    schemas_health,
-    schemas_jobs,
-    schemas_model,
-    schemas_openai,
-    schemas_pdf,
-    schemas_report,
-    schemas_voices,
-)
+import backend.api
 from frontend.api_protocol import Answer, StudioApi
 
+# Every backend/api/schemas_<resource>.py, those a new route brings included.
+SCHEMA_MODULES = [
+    importlib.import_module(f"backend.api.{info.name}")
+    for info in pkgutil.iter_modules(backend.api.__path__)
+    if info.name.startswith("schemas_")
+]
 MODELS: dict[str, type[BaseModel]] = {
     name: value
-    for module in (
-        schemas_health,
-        schemas_jobs,
-        schemas_model,
-        schemas_openai,
-        schemas_pdf,
-        schemas_report,
-        schemas_voices,
-    )
+    for module in SCHEMA_MODULES
     for name, value in vars(module).items()
     if isinstance(value, type) and issubclass(value, BaseModel)
 }

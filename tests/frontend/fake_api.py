@@ -33,12 +33,16 @@ from tests.frontend import (
     server_errors,
 )
 from tests.frontend.fake_downloads import FakeDownloads
+from tests.frontend.fake_lexicon import FakeLexicon
 from tests.frontend.fake_memory import LIMITS, MEMORY, unloaded
+from tests.frontend.fake_queue import FakeQueue
+from tests.frontend.fake_takes import FakeTakes
+from tests.frontend.fake_voices import FakeVoiceLookup
 
 _instances = itertools.count(1)
 
 
-class FakeApi(FakeDownloads):
+class FakeApi(FakeDownloads, FakeQueue, FakeLexicon, FakeTakes, FakeVoiceLookup):
     """StudioApi (ApiClient's protocol) with the server in memory: same signatures, and answers
     that conform to the server's response models (test_fake_api.py checks both).
 
@@ -50,7 +54,8 @@ class FakeApi(FakeDownloads):
     `down = True` makes every call raise server_unreachable, `not_set_up = True` makes /health
     answer the 503 body (and every other call raise it); `fail_next(method, error)` queues an
     ApiError for the next call of one method. Jobs advance only when a test says so
-    (`add_job`, `complete_scene`, `fail_scene`, `finish_job`); a job's language is not
+    (`add_job`, `complete_scene`, `fail_scene`, `finish_job`), and queued re-takes are made only
+    then too (`make_takes`); a job's language is not
     detected (the server's detection is its own). Each call, failed ones included,
     is appended to `calls` as (method, {argument: value}); `scenes_sent` lists the idx of every
     scene row that `job_scenes` returned.
@@ -77,6 +82,8 @@ class FakeApi(FakeDownloads):
         self.clips: dict[str, bytes] = {}
         self.records: dict[str, dict[str, Any]] = {}
         self.covers: dict[str, bytes] = {}  # job id: the uploaded cover's bytes
+        self.entries: dict[str, dict[str, dict[str, Any]]] = {}  # the lexicon, by scope
+        self.paused_all = False
         self.scenes_sent: list[int] = []  # the idx of every scene row job_scenes answered with
         self.models = fake_models.FakeModels()
         self._queued: dict[str, list[ApiError]] = defaultdict(list)
@@ -282,13 +289,13 @@ class FakeApi(FakeDownloads):
         voice_id = voice_id or "builtin"
         job = (fake_jobs.text_job(text, title, voice_id, kept) if text is not None
                else fake_jobs.pdf_job(*pdf, pages, password, title, voice_id, kept))  # fmt: skip
+        job["paused"] = self.paused_all  # a job made while all are paused waits too
         self.records[job["id"]] = job
-        return fake_jobs.public(job)
+        return self._public(job["id"])
 
     def jobs(self) -> JobSummaries:
         self._enter("jobs")
-        listed = sorted(self.records.values(), key=lambda j: j["created_at"], reverse=True)
-        return [fake_jobs.public(job, scenes=False) for job in listed]
+        return self._listed()["jobs"]
 
     def job(self, job_id: str) -> JobBody:
         self._enter("job", job_id=job_id)
@@ -354,42 +361,8 @@ class FakeApi(FakeDownloads):
         loaded = key == self.models.loaded_key(self.engine)
         return self.can_clone if loaded else self.models.of(key).can_clone
 
-    def _clip_of(self, voice_id: str | None) -> tuple[str, float] | None:
-        """A library voice's id and the seconds of its clip (None: not a library voice)."""
-        found = [(v["id"], v["duration_seconds"]) for v in self.library if v["id"] == voice_id]
-        return found[0] if found else None
-
-    def _store_voice(self, name: str, clip: bytes, seconds: float) -> dict[str, Any]:
-        voice = fake_voices.record(name, seconds, order=len(self.library))
-        self.library.append(voice)
-        self.clips[voice["id"]] = clip
-        return voice
-
-    def _voice(self, voice_id: str, unknown=server_errors.voice_not_found) -> dict[str, Any]:
-        for voice in self.library:
-            if voice["id"] == voice_id:
-                return voice
-        raise unknown(voice_id)
-
-    def _unknown(self, voice_id: str) -> ApiError:
-        available = ["builtin", *self.engine_voices] + [v["id"] for v in self.library]
-        return server_errors.unknown_voice(voice_id, available)
-
-    def _resolve_voice(self, voice: str | None, can_clone: bool) -> str | None:
-        """The voice id spoken in (None: the built-in one). No voice: the current one, passed
-        over when the model cannot clone (the server's X-Voice-Warning case)."""
-        if not voice:
-            return self.current if can_clone else None
-        if voice == "builtin":
-            return None
-        if voice in self.engine_voices:
-            return voice
-        found = self._voice(voice, unknown=self._unknown)["id"]
-        if not can_clone:
-            raise server_errors.cloning_unavailable()
-        return found
-
     def _job(self, job_id: str) -> dict[str, Any]:
         if job_id not in self.records:
             raise server_errors.job_not_found()
+        self._run_order()  # every job's queue_position as of now
         return self.records[job_id]

@@ -15,7 +15,7 @@ from typing import Any
 from backend.core.errors import AppError
 from backend.jobs import cues
 from frontend.api_client import ApiError
-from tests.frontend import fake_pdf, server_errors
+from tests.frontend import fake_pdf, fake_take_store, server_errors
 
 START = datetime(2026, 11, 21, 7, 11, 53, tzinfo=UTC)
 SCENE_SECONDS = 3.0  # wall time of each finished scene, for the time-left estimate
@@ -80,6 +80,11 @@ def new_job(
         "source_format": None,
         "author": None,
         "cover_path": None,
+        "priority": 0,  # the queue: higher first, then oldest (fake_queue.py numbers them)
+        "paused": False,
+        "queue_position": None,
+        "grade_level": None,  # EduSmart's, as asked for; and the source text's measured one
+        "reading_grade": None,
         "scenes": [],
     }
     for idx, (page, text) in enumerate(texts, start=1):
@@ -112,6 +117,13 @@ def _scene(job_id: str, idx: int, page: int | None, text: str) -> dict[str, Any]
         "image_error": None,
         "marks": None,
         "start_seconds": None,
+        "spoken_text": None,  # the text as spoken (normalised, the lexicon applied)
+        "stale": False,
+        "params": None,  # its own settings over the job's (None: none of its own)
+        "take": None,
+        "takes": 0,
+        "pending_takes": 0,
+        "check_status": None,
     }
 
 
@@ -132,7 +144,7 @@ def append_scene(job: dict[str, Any], text: str, page: int | None = None) -> int
 
 def public(job: dict[str, Any], scenes: bool = True) -> dict[str, Any]:
     """The job as GET /jobs/{id} answers it (with scenes) or GET /jobs lists it (without)."""
-    body = copy.deepcopy(job)
+    body = copy.deepcopy({key: value for key, value in job.items() if key[0] != "_"})
     body["progress"] = progress(job)
     if not scenes:
         del body["scenes"]
@@ -159,7 +171,10 @@ def page(job: dict[str, Any], after: int, limit: int) -> dict[str, Any]:
 
 
 def _settled(scene: dict[str, Any]) -> bool:
-    """The server's rule (JobStore.list_scenes): failed, or spoken with its image done."""
+    """The server's rule (JobStore.list_scenes): failed, or spoken with its image done, and no
+    take queued or check running that may still change it."""
+    if scene["pending_takes"] or scene["check_status"] in ("checking", "retaking"):
+        return False
     if scene["audio_status"] == "failed":
         return True
     return scene["audio_status"] == "completed" and scene["image_status"] in ("completed", "failed")
@@ -199,6 +214,10 @@ def complete_scene(job: dict[str, Any], idx: int, duration: float = 2.9) -> None
         finished_at=stamp((idx + 1) * SCENE_SECONDS),
         marks=_marks(scene["text"], duration),
     )
+    scene["pending_takes"] = 0
+    first = fake_take_store.record(job, scene, "first", scene["text"], None)
+    first["duration_seconds"] = duration
+    fake_take_store.choose(scene, first)
     if job["source_kind"] == "pdf" and job.get("source_format", "pdf") in (None, "pdf"):
         scene.update(image_status="completed", image_path=f"jobs/{job['id']}/pages/{idx:04d}.png")
     else:  # the server settles a text scene's image step too, with no image

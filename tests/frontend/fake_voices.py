@@ -7,7 +7,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.frontend import media
+from frontend.api_client import ApiError
+from tests.frontend import media, server_errors
 
 ADDED = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 
@@ -41,3 +42,47 @@ def current_warning(current: str | None, can_clone: bool) -> str | None:
         "the built-in voice spoke instead. Choose another with POST /load_voice or clear it "
         "with DELETE /load_voice."
     )
+
+
+class FakeVoiceLookup:
+    """Mixed into FakeApi: its library voices found, stored and resolved as the server does."""
+
+    library: list[dict[str, Any]]
+    clips: dict[str, bytes]
+    engine_voices: list[str]
+    current: str | None
+
+    def _clip_of(self, voice_id: str | None) -> tuple[str, float] | None:
+        """A library voice's id and the seconds of its clip (None: not a library voice)."""
+        found = [(v["id"], v["duration_seconds"]) for v in self.library if v["id"] == voice_id]
+        return found[0] if found else None
+
+    def _store_voice(self, name: str, clip: bytes, seconds: float) -> dict[str, Any]:
+        voice = record(name, seconds, order=len(self.library))
+        self.library.append(voice)
+        self.clips[voice["id"]] = clip
+        return voice
+
+    def _voice(self, voice_id: str, unknown=server_errors.voice_not_found) -> dict[str, Any]:
+        for voice in self.library:
+            if voice["id"] == voice_id:
+                return voice
+        raise unknown(voice_id)
+
+    def _unknown(self, voice_id: str) -> ApiError:
+        available = ["builtin", *self.engine_voices] + [v["id"] for v in self.library]
+        return server_errors.unknown_voice(voice_id, available)
+
+    def _resolve_voice(self, voice: str | None, can_clone: bool) -> str | None:
+        """The voice id spoken in (None: the built-in one). No voice: the current one, passed
+        over when the model cannot clone (the server's X-Voice-Warning case)."""
+        if not voice:
+            return self.current if can_clone else None
+        if voice == "builtin":
+            return None
+        if voice in self.engine_voices:
+            return voice
+        found = self._voice(voice, unknown=self._unknown)["id"]
+        if not can_clone:
+            raise server_errors.cloning_unavailable()
+        return found

@@ -275,3 +275,27 @@ def cover_not_found() -> ApiError:
 def _of(error: AppError) -> ApiError:
     """The ApiError the server's error body for `error` becomes in the client."""
     return ApiError(error.code, error.message, error.solution, error.status_code)
+
+
+# -- issue 18: takes and the lexicon (codes as the contract names them; wording the fake's own
+# until the server's routes exist, then taken from backend/core/errors.py)
+def take_not_found(take: int) -> ApiError:
+    solution = "GET /jobs/{id}/scenes/{n}/takes lists the takes the scene keeps."
+    return ApiError("take_not_found", f"The scene has no take {take}.", solution, 404)
+
+
+def scene_params_unknown(names: list[str]) -> ApiError:
+    message = f"Unknown scene settings: {', '.join(names)}."
+    solution = "A scene's own settings are seed, exaggeration, cfg_weight, temperature and rate."
+    return ApiError("invalid_request", message, solution, 422)
+
+
+def lexicon_entry_empty() -> ApiError:
+    message = "The entry says nothing: it has neither a respelling nor phonemes."
+    return ApiError("invalid_request", message, "Send a respelling, phonemes, or both.", 422)
+
+
+def lexicon_entry_not_found(word: str) -> ApiError:
+    solution = "GET /lexicon (or /jobs/{id}/lexicon) lists the entries."
+    message = f"The lexicon has no entry for {word[:80]!r}."
+    return ApiError("lexicon_entry_not_found", message, solution, 404)

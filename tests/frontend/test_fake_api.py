@@ -60,7 +60,7 @@ SCRIPTING = {  # the fake's own handles for tests, outside the protocol
     ApiClient: set(),
     FakeApi: {
         "fail_next", "calls_to", "add_voice_record", "add_job", "complete_scene", "fail_scene",
-        "finish_job", "use_family",
+        "finish_job", "use_family", "make_takes",
     },
 }  # fmt: skip
 
@@ -287,6 +287,70 @@ def _a_job(api) -> str:
     return api.create_job(text="A job to page through.", params=PARAMS)["id"]
 
 
+def _a_finished_job(api, text: str = "The river runs past the mill.") -> str:
+    job_id = api.create_job(text=text, params=PARAMS)["id"]
+    if isinstance(api, FakeApi):
+        api.finish_job(job_id)
+    wait_for(lambda: api.job(job_id)["status"] == "completed", 30)
+    return job_id
+
+
+def _takes_made(api, job_id: str, idx: int, count: int) -> None:
+    """Until scene `idx` keeps `count` takes (the fake makes its queued ones when told)."""
+    if isinstance(api, FakeApi):
+        api.make_takes(job_id)
+    wait_for(lambda: len(api.scene_takes(job_id, idx)["takes"]) >= count, 30)
+
+
+def test_queue_calls_answer_as_the_servers_models_say(both):
+    for api in both:
+        first, second = _a_job(api), _a_job(api)
+        conforms("job_list", api.job_list())
+        conforms("reorder_jobs", api.reorder_jobs([second, first]))
+        conforms("pause_job", api.pause_job(first))
+        assert api.job(first)["paused"] is True, api
+        conforms("resume_job", api.resume_job(first))
+        paused = api.pause_all()
+        conforms("pause_all", paused)
+        assert api.job_list()["paused_all"] is True, api
+        conforms("resume_all", api.resume_all())
+        assert api.job_list()["paused_all"] is False, api
+
+
+def test_scene_edit_and_take_calls_answer_as_the_servers_models_say(both):
+    for api in both:
+        job_id = _a_finished_job(api)
+        edited = api.edit_scene(job_id, 1, text="The river runs past the old mill.")
+        conforms("edit_scene", edited)
+        assert edited["stale"] is True, api
+        queued = api.regenerate_scene(job_id, 1, params={"seed": 7})
+        conforms("regenerate_scene", queued)
+        _takes_made(api, job_id, 1, 2)
+        takes = api.scene_takes(job_id, 1)
+        conforms("scene_takes", takes)
+        assert [take["reason"] for take in takes["takes"]] == ["first", "edit"], api
+        assert takes["chosen"] == 2 and api.take_audio(job_id, 1, 1)[:4] == b"RIFF", api
+        chosen = api.choose_take(job_id, 1, 1)
+        conforms("choose_take", chosen)
+        assert (chosen["take"], chosen["stale"]) == (1, True), api
+        conforms("regenerate_stale", api.regenerate_stale(job_id))
+
+
+def test_lexicon_calls_answer_as_the_servers_models_say(both):
+    for api in both:
+        job_id = _a_finished_job(api, "Nguyen opens the mill.")
+        saved = api.put_lexicon_entry("Nguyen", "win")
+        conforms("put_lexicon_entry", saved)
+        assert saved["stale_scenes"] == 1, api
+        conforms("lexicon", api.lexicon())
+        own = api.put_lexicon_entry("mill", phonemes="mɪl", job_id=job_id)
+        conforms("put_lexicon_entry", own)
+        assert [e["word"] for e in api.lexicon(job_id)["entries"]] == ["mill"], api
+        conforms("delete_lexicon_entry", api.delete_lexicon_entry("mill", job_id))
+        conforms("delete_lexicon_entry", api.delete_lexicon_entry("Nguyen"))
+        assert api.audition("Nguyen", "win").audio[:4] == b"RIFF", api
+
+
 REFUSALS: dict[str, Callable[[Any], Any]] = {
     "a clip too short": lambda api: api.add_voice("short.wav", clip_bytes(1.0)),
     "a clip that is not audio": lambda api: api.add_voice("notes.txt", b"hello"),
@@ -312,6 +376,14 @@ REFUSALS: dict[str, Callable[[Any], Any]] = {
     "a cover that is not an image": lambda api: api.put_cover(_a_job(api), "c.png", b"no"),
     "a cover for an unknown job": lambda api: api.put_cover("0" * 32, "c.png", media.png()),
     "the cover of a job without one": lambda api: api.job_cover(_a_job(api)),
+    "a scene edit to empty text": lambda api: api.edit_scene(_a_job(api), 1, text="  "),
+    "a scene setting there is not": lambda api: api.edit_scene(_a_job(api), 1, params={"pitch": 2}),
+    "a take the scene does not keep": lambda api: api.choose_take(_a_finished_job(api), 1, 9),
+    "the takes of a scene there is not": lambda api: api.scene_takes(_a_job(api), 99),
+    "a lexicon entry that says nothing": lambda api: api.put_lexicon_entry("Nguyen"),
+    "removing a word the lexicon lacks": lambda api: api.delete_lexicon_entry("nobody"),
+    "the lexicon of an unknown job": lambda api: api.lexicon("0" * 32),
+    "pausing an unknown job": lambda api: api.pause_job("0" * 32),
 }
 
 

@@ -401,3 +401,17 @@ def test_the_header_names_the_model_and_language_the_job_speaks_in(
     assert not at.exception
     [header] = [text for text in values(at.markdown) if "voice **" in text]
     assert "model **multilingual** · German (de)" in header
+
+
+def test_the_grade_asked_for_is_shown_beside_the_measured_reading_grade(
+    fake: FakeApi, open_app: OpenApp
+):
+    job_id = fake.add_job(scenes=2, completed=2)
+    fake.records[job_id].update(grade_level="Grade 4", reading_grade=6.24)
+
+    at = open_app(job=job_id)
+
+    assert (
+        "Asked for: Grade 4 · the text reads at grade 6.2 (the text is read as written)"
+        in values(at.main.caption)
+    )
