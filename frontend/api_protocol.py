@@ -67,9 +67,9 @@ ResumedAllBody = Annotated[Json, Answer("ResumedAll")]
 SceneBody = Annotated[Json, Answer("Scene")]
 TakeQueuedBody = Annotated[Json, Answer("TakeQueued")]
 StaleQueuedBody = Annotated[Json, Answer("StaleQueued")]
-TakeListBody = Annotated[Json, Answer("TakeList")]
+TakeListBody = Annotated[Json, Answer("SceneTakes")]
 LexiconBody = Annotated[Json, Answer("LexiconList")]
-LexiconSavedBody = Annotated[Json, Answer("LexiconSaved")]
+LexiconSavedBody = Annotated[Json, Answer("LexiconPut")]
 LexiconDeletedBody = Annotated[Json, Answer("LexiconDeleted")]
 
 

@@ -23,6 +23,7 @@ from backend.api.schemas_takes import (
 from backend.core.errors import SceneNotFound
 
 router = APIRouter(prefix="/jobs", tags=["takes"])
+SQLITE_MAX = 2**63 - 1  # the largest INTEGER SQLite stores
 SCENE = {"response_model": Scene, "response_model_exclude_unset": True}
 
 
@@ -31,7 +32,7 @@ def _edit(body: SceneEdit) -> tuple[str | None, dict[str, Any] | None]:
 
 
 def _index(index: int) -> int:
-    if index < 1:
+    if not 1 <= index <= SQLITE_MAX:  # beyond SQLite's integers no scene can have it
         raise SceneNotFound()
     return index
 
@@ -86,7 +87,7 @@ def list_takes(job_id: str, index: int, runner: RunnerDep) -> dict[str, Any]:
     responses={200: {"description": "The take's speech (WAV)", "content": {"audio/wav": {}}}},
 )
 def take_audio(job_id: str, index: int, number: int, runner: RunnerDep) -> FileResponse:
-    take = runner.takes.get_take(job_id, _index(index), number)
+    take = runner.takes.get_take(job_id, _index(index), max(0, min(number, SQLITE_MAX)))
     name = f"scene-{index:04d}-take-{number}.wav"
     return FileResponse(take["audio_path"], media_type="audio/wav", filename=name)
 

@@ -43,7 +43,7 @@ class TakeChoice(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    take: int = Field(ge=1, description="The number of a kept take.")
+    take: int = Field(ge=1, le=2**63 - 1, description="The number of a kept take.")
 
 
 class TakeInfo(ResponseBody):
