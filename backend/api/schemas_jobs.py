@@ -101,6 +101,14 @@ class Scene(ResponseBody):
     start_seconds: float | None = Field(
         None, description="Where it starts in the assembled narration (null: not assembled)."
     )
+    spoken_text: str | None = Field(
+        None,
+        description="The text as spoken: numbers, dates, units, abbreviations and addresses in "
+        "words, the lexicon applied (null: not yet spoken). `text` is what is shown.",
+    )
+    stale: bool = Field(
+        False, description="Its audio no longer matches its text, settings or the lexicon."
+    )
 
 
 class JobSummary(ResponseBody):

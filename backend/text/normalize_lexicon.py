@@ -69,13 +69,22 @@ def contains_word(text: str, word: str) -> bool:
 
 
 def apply_lexicon(text: str, entries: Mapping[str, LexiconEntry], phonemes: bool = False) -> str:
-    """`text` with every entry's word replaced; longer words first, so "New York" wins over
-    "York". With `phonemes`, an entry's phonemes are used as a raw-phoneme block."""
+    """`text` with every entry's word replaced (a capital kept); longer words first, so "New
+    York" wins over "York". With `phonemes`, an entry's phonemes are used as a raw-phoneme
+    block where it has them."""
     for entry in _longest_first(entries.values()):
         spoken = _spoken(entry, phonemes)
         if spoken:
-            text = word_pattern(entry.word).sub(lambda _m, s=spoken: s, text)
+            text = word_pattern(entry.word).sub(lambda m, s=spoken: _cased(s, m.group()), text)
     return text
+
+
+def _cased(spoken: str, written: str) -> str:
+    """A respelling starts with a capital where the word did ("Nguyen" -> "Win"), so what
+    reads a capital as a sentence or a name still does ("Mr. Win")."""
+    if written[:1].isupper() and not spoken.startswith("[["):
+        return spoken[:1].upper() + spoken[1:]
+    return spoken
 
 
 def _longest_first(entries: Iterable[LexiconEntry]) -> list[LexiconEntry]:
