@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from backend.core.speech import SynthesisParams
+from backend.engines.piper import PiperEngine
+from backend.jobs.quality import QualityChecker, error_rate
 from backend.text.normalize import normalize
 from backend.text.normalize_en import roman_value
 
@@ -122,3 +125,21 @@ def test_normalising_twice_gives_what_normalising_once_gave(written: str) -> Non
 )
 def test_roman_numerals_are_read_only_when_well_formed(numeral: str, value: int | None) -> None:
     assert roman_value(numeral) == value
+
+
+SAMPLE = (
+    "Dr. Smith paid $5.50 on March 3, 2024 at 10:30 a.m. for 12 km of road. "
+    "Chapter IV starts on p. 21, e.g. with 25% of the 1990s."
+)
+
+
+def test_a_normalised_sample_spoken_by_piper_is_heard_back_by_whisper_as_its_words():
+    """Round trip: the spoken text through real Piper speech and Whisper tiny.en. Whisper
+    writes what it hears in its own way ("$5.50", "10.30am"), so what it heard is normalised
+    too before the words are compared."""
+    engine = PiperEngine()
+    engine.load()
+    spoken = normalize(SAMPLE, "en")
+    assert not any(c.isdigit() for c in spoken), spoken
+    heard = QualityChecker().transcribe(engine.synthesize(spoken, "builtin", SynthesisParams()))
+    assert error_rate(normalize(heard, "en"), spoken) <= 0.2, (heard, spoken)
