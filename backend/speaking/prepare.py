@@ -129,11 +129,30 @@ def spoken_text(
     lexicon: Mapping[str, LexiconEntry] | None = None,
     phonemes: bool = False,
 ) -> str:
-    """`text` as spoken: the lexicon applied, then normalised outside any phoneme block."""
+    """`text` as spoken: the lexicon applied, then normalised with each phoneme block held
+    aside as a capitalised placeholder word (so "Dr. [[ ... ]]" still reads as a title before
+    a name) and put back unchanged."""
     if lexicon:
         text = apply_lexicon(text, lexicon, phonemes)
-    parts = _PHONEME_BLOCK.split(text)
-    return "".join(p if i % 2 else normalize(p, language) for i, p in enumerate(parts))
+    blocks = _PHONEME_BLOCK.findall(text)
+    if not blocks:
+        return normalize(text, language)
+    names = [_placeholder(i) for i in range(len(blocks))]
+    held = _PHONEME_BLOCK.sub(lambda _m, it=iter(names): next(it), text)
+    spoken = normalize(held, language)
+    for name, block in zip(names, blocks, strict=True):
+        spoken = spoken.replace(name, block, 1)
+    return spoken
+
+
+def _placeholder(index: int) -> str:
+    """A letters-only word no rule rewrites and no text holds: Qxqphon, then b, c, ..."""
+    letters = ""
+    while True:
+        index, rest = divmod(index, 26)
+        letters += chr(ord("a") + rest)
+        if not index:
+            return f"Qxqphon{letters}"
 
 
 def check_reference(ref: VoiceRef, caps: Capabilities, title: str) -> None:

@@ -189,6 +189,8 @@ def _abbreviations(text: str) -> str:
             escaped = re.escape(written)
             spaced = words if written != "#" else words + " "
             text = re.sub(pattern.format(escaped, escaped), spaced, text)
+    # After a name and not before one: a street ("Baker St., London"; "on Baker St. today").
+    text = re.sub(r"\b(?P<name>[A-Z][a-z]+) St\.(?=[,;]|\s+[a-z]|\s*$)", r"\g<name> Street", text)
     return re.sub(r"(?<=\s)&(?=\s)", "and", text)
 
 

@@ -67,6 +67,8 @@ def test_piper_speaks_an_entrys_phonemes_and_leaves_them_as_written(piper):
     lexicon = entry("Nguyen", "win", "wˈɪn")
     ready = prepare(piper, "Nguyen had 2 cats.", SynthesisParams(), lexicon=lexicon)
     assert ready.text == "[[ wˈɪn ]] had two cats."
+    titled = prepare(piper, "Dr. Nguyen and Nguyen.", SynthesisParams(), lexicon=lexicon)
+    assert titled.text == "Doctor [[ wˈɪn ]] and [[ wˈɪn ]]."
 
 
 def test_a_model_that_reads_no_phonemes_gets_the_respelling_or_the_word(fake):

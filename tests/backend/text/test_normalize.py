@@ -54,6 +54,8 @@ ENGLISH = [
     ("Martin Luther King, Jr. spoke.", "Martin Luther King, Junior spoke."),
     ("Salt & pepper.", "Salt and pepper."),
     ("He lived on St. Helena.", "He lived on Saint Helena."),
+    ("On Baker St., near St. Paul.", "On Baker Street, near Saint Paul."),
+    ("Walk down Main St. today.", "Walk down Main Street today."),
     # Roman numerals in headings
     ("Chapter IV", "Chapter four"),
     ("Part XII: The End", "Part twelve: The End"),
