@@ -85,11 +85,13 @@ def prepare(
     voice: VoiceRef | EngineVoice | None = None,
     strict: bool = True,
     lexicon: Mapping[str, LexiconEntry] | None = None,
+    speak: bool = True,
 ) -> Prepared:
     """`text` made ready for the model that will speak it (module docstring). `strict` False
     (a job's scene, already accepted) removes unknown tags instead of refusing them. `lexicon`
     (word -> entry, as backend.jobs.lexicon's `lexicon_for` gives) is applied before the text
-    is normalised; `Prepared.text` is the text as spoken."""
+    is normalised; `Prepared.text` is the text as spoken. `speak` False makes only the checks
+    and leaves the text as written (POST /jobs checks a whole book, spoken scene by scene)."""
     language = params.language.strip().lower() if params.language else None
     key = choose_model(manager, model, language)
     caps = manager.capabilities_for(key)
@@ -112,7 +114,8 @@ def prepare(
     if isinstance(voice, VoiceRef):
         check_reference(voice, caps, manager.catalog.title(key))
     phonemes = manager.catalog.model_id(key) in PHONEME_ENGINES
-    text = spoken_text(text, language, lexicon, phonemes)
+    if speak:
+        text = spoken_text(text, language, lexicon, phonemes)
     if len(caps.languages) > 1 and language is None:
         language = "en"
     params = replace(params, language=language)

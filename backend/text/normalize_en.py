@@ -176,19 +176,35 @@ def _ended(words: str, final: bool, match: re.Match[str]) -> str:
     return words + ("." if final and match["end"] is not None else "")
 
 
+def _one_of(table: dict[str, object]) -> str:
+    """A regex group matching any key of `table`, longest first."""
+    return "(?P<a>" + "|".join(re.escape(k) for k in sorted(table, key=len, reverse=True)) + ")"
+
+
+# One pass per table (a pass per abbreviation would read a long book forty times).
+_ABBREVIATION_PASSES = (
+    re.compile(rf"(?<![\w.]){_one_of(_ABBREVIATIONS)}(?P<end>(?=\s+[A-Z]|\s*$))?"),
+    re.compile(rf"(?<![\w.]){_one_of(_BEFORE_NAME)}(?=\s+[A-Z])"),
+    re.compile(rf"(?<=[A-Za-z])(?P<gap>,?\s){_one_of(_AFTER_NAME)}"),
+    re.compile(rf"(?<![\w.]){_one_of(_BEFORE_NUMBER)}(?=\s?\d)"),
+)
+
+
+def _abbreviation(match: re.Match[str]) -> str:
+    written = match["a"]
+    if written in _ABBREVIATIONS:
+        words, final = _ABBREVIATIONS[written]
+        return _ended(words, final, match)
+    if match.re is _ABBREVIATION_PASSES[2]:
+        return match["gap"] + _AFTER_NAME[written]
+    if match.re is _ABBREVIATION_PASSES[1]:
+        return _BEFORE_NAME[written]
+    return _BEFORE_NUMBER[written] + (" " if written == "#" else "")
+
+
 def _abbreviations(text: str) -> str:
-    for written, (words, final) in _ABBREVIATIONS.items():
-        pattern = rf"(?<![\w.]){re.escape(written)}(?P<end>(?=\s+[A-Z]|\s*$))?"
-        text = re.sub(pattern, lambda m, w=words, f=final: _ended(w, f, m), text)
-    for table, pattern in (
-        (_BEFORE_NAME, r"(?<![\w.]){}(?=\s+[A-Z])"),
-        (_AFTER_NAME, r"(?<=[A-Za-z],\s){}|(?<=[A-Za-z]\s){}"),
-        (_BEFORE_NUMBER, r"(?<![\w.]){}(?=\s?\d)"),
-    ):
-        for written, words in table.items():
-            escaped = re.escape(written)
-            spaced = words if written != "#" else words + " "
-            text = re.sub(pattern.format(escaped, escaped), spaced, text)
+    for pattern in _ABBREVIATION_PASSES:
+        text = pattern.sub(_abbreviation, text)
     # After a name and not before one: a street ("Baker St., London"; "on Baker St. today").
     text = re.sub(r"\b(?P<name>[A-Z][a-z]+) St\.(?=[,;]|\s+[a-z]|\s*$)", r"\g<name> Street", text)
     return re.sub(r"(?<=\s)&(?=\s)", "and", text)

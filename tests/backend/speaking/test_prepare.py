@@ -84,3 +84,9 @@ def test_tags_are_removed_before_the_lexicon_and_the_numbers(fake):
     )
     assert ready.removed_tags == ("[laugh]",)
     assert ready.text.strip() == "Win won three games."
+
+
+def test_only_checking_leaves_the_text_as_written(fake):
+    ready = prepare(fake, "[laugh] Dr. Lee paid $12.", SynthesisParams(), speak=False)
+    assert ready.text.strip() == "Dr. Lee paid $12."
+    assert ready.removed_tags == ("[laugh]",)
