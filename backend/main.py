@@ -21,6 +21,7 @@ from backend.api import (
     routes_edusmart,
     routes_health,
     routes_jobs,
+    routes_lexicon,
     routes_model,
     routes_openai,
     routes_pdf,
@@ -43,6 +44,7 @@ from backend.engines.catalog import Catalog
 from backend.engines.manager import ModelManager
 from backend.engines.select import build_catalog
 from backend.jobs import pdf_pool
+from backend.jobs.lexicon import Lexicon
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
 from backend.speaking.speaker import Speaker
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         app.state.store = VoiceStore(settings.voices_dir, settings.voice_import_dir)
         app.state.speaker = Speaker(manager, settings)
         app.state.jobs = JobRunner(JobStore(settings.jobs_db), manager, app.state.store, settings)
+        app.state.lexicon = Lexicon(settings.jobs_db)  # its own connection on the jobs file
         log.info(
             "Engine %s (%s) on %s; keep_alive=%s",
             manager.name,
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
             manager.close()
             pdf_pool.POOL.close()  # idle PDF readers; the synthesis thread has stopped
             app.state.jobs.close()
+            app.state.lexicon.close()
 
     app = FastAPI(
         title="Chatterbox Studio",
@@ -119,6 +123,7 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         routes_pdf,
         routes_subtitles,
         routes_edusmart,
+        routes_lexicon,
     )
     for module in (*routes, routes_openai):
         app.include_router(module.router)

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
+from backend.jobs.lexicon import Lexicon
 from backend.jobs.store import JobStore
 from backend.jobs.worker import JobRunner
 from backend.speaking.speaker import Speaker
@@ -41,9 +42,14 @@ def get_job_store(request: Request) -> JobStore:
     return request.app.state.jobs.store
 
 
+def get_lexicon(request: Request) -> Lexicon:
+    return request.app.state.lexicon
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ManagerDep = Annotated[ModelManager, Depends(get_manager)]
 VoiceStoreDep = Annotated[VoiceStore, Depends(get_store)]
 SpeakerDep = Annotated[Speaker, Depends(get_speaker)]
 RunnerDep = Annotated[JobRunner, Depends(get_runner)]
 JobStoreDep = Annotated[JobStore, Depends(get_job_store)]
+LexiconDep = Annotated[Lexicon, Depends(get_lexicon)]

@@ -105,7 +105,7 @@ async def create_job(
         language=language,
     )
     # Every refusal now (an unknown tag, a language, a clip too short), not scene by scene.
-    ready = prepare(manager, text or "", synthesis, model, ref)
+    ready = prepare(manager, text or "", synthesis, model, ref, speak=False)
     params = {
         **asdict(ready.params),
         "model": ready.model,

@@ -433,6 +433,24 @@ class JobSourceMissing(AppError):
     )
 
 
+class LexiconEntryNotFound(AppError):
+    status_code = 404
+    code = "lexicon_entry_not_found"
+    default_message = "The lexicon has no entry for that word."
+    default_solution = "List the entries with GET /lexicon (or GET /jobs/{id}/lexicon for a job's)."
+
+
+class LexiconEntryInvalid(AppError):
+    status_code = 422
+    code = "lexicon_entry_invalid"
+    default_message = "A lexicon entry needs a respelling, phonemes or both."
+    default_solution = (
+        'Send {"respelling": "..."} (letters the voice reads as the word should sound, like '
+        '"win" for Nguyen) and/or {"phonemes": "..."} (IPA for Piper voices, like '
+        '"w\u02c8\u026an").'
+    )
+
+
 def error_for(code: str, message: str | None, solution: str | None) -> AppError:
     """The AppError a stored (code, message, solution) stands for: the class with that code (an
     unknown code gets the base class's status), so a recorded error reads as it did when raised."""

@@ -33,6 +33,7 @@ from backend.engines.base import Engine
 from backend.engines.manager import ModelManager
 from backend.jobs import files
 from backend.jobs.checking import CheckItem, SceneChecks
+from backend.jobs.lexicon import Lexicon
 from backend.jobs.marks import scene_marks
 from backend.jobs.pdf import render_region
 from backend.jobs.store import JobStore
@@ -69,6 +70,7 @@ class SceneNarrator:
         self.stopping = stopping
         self.checks: SceneChecks | None = None  # set by the runner when Whisper checks
         self._chosen = chosen  # told when a take other than a first one becomes the scene's
+        self.lexicon = Lexicon(store.path)  # read per scene, so an entry applies from the next
         self._source_cache: tuple[str | None, bytes] = (None, b"")
         self._faulted: set[tuple[str, int]] = set()  # scenes requeued once after an engine fault
 
@@ -160,7 +162,10 @@ class SceneNarrator:
     def _prepare(self, job_id: str, text: str, params: dict[str, Any]) -> Prepared:
         """The one place a scene's text is made ready to speak (tags, numbers; the lexicon)."""
         model = params.get("model")  # the job's model (older jobs: the loaded one)
-        return prepare(self.manager, text, SynthesisParams.of(params), model, strict=False)
+        lexicon = self.lexicon.lexicon_for(job_id)
+        return prepare(
+            self.manager, text, SynthesisParams.of(params), model, strict=False, lexicon=lexicon
+        )
 
     def settle(self, item: CheckItem, take: Take) -> None:
         """A take's checks are known: record them; a re-take that ranks better than the chosen

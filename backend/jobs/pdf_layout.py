@@ -2,7 +2,9 @@
 
 For each page of clean_pages: parse_page turns spans into lines without footnote markers,
 strip_edges drops running heads/feet and page numbers, and page_blocks puts blocks in reading
-order (two columns are read left then right) and joins their lines into clean text.
+order (two columns are read left then right) and joins their lines into clean text, without
+the footnote numbers glued to words in the body's own font ("Mendel.3 His") where the page
+has that footnote.
 """
 
 from __future__ import annotations
@@ -37,6 +39,13 @@ MIN_REPEATS = 3
 # A footnote marker is at most this fraction of its line's main font size.
 MARKER_SIZE_RATIO = 0.85
 
+# A footnote's own line, low on the page: "3 Mendel, G. (1866)", "3. See ...", "3) Ibid."
+FOOTNOTE_TOP = 0.5  # it starts below this fraction of the page height
+_FOOTNOTE_LINE = re.compile(r"\s*(\d{1,3})[.)]?\s+(?=[\"'(\u201c]?[A-Z])")
+# A number glued to the end of a word, after any closing punctuation ("Mendel.3", "cells,12").
+_GLUED = re.compile(
+    r"(?<=[^\W\d_])(?P<mark>[.,;:!?)\]\"'\u201d\u2019]*)(?P<n>\d{1,3})(?=[\s.,;:!?)]|$)"
+)
 _MARKER = re.compile(r"[0-9*†‡§¶\u00b9\u00b2\u00b3\u2070-\u2079,]+")
 _DIGITS = re.compile(r"\d+")
 # "3", "- 3 -", "Page 3 of 9", "Seite 3" (digits are '#' by then) or a roman numeral like "xiv".
@@ -57,6 +66,7 @@ class Line:
     text: str
     bbox: BBox
     size: float
+    lead: int | None = None  # the footnote number it starts with, if it may be a footnote
 
 
 @dataclass
@@ -81,6 +91,19 @@ class ParsedPage:
     @property
     def lines(self) -> list[Line]:
         return [line for block in self.blocks for line in block.lines]
+
+    @property
+    def footnotes(self) -> set[int]:
+        """The numbers of the footnotes on the page: lines low on the page, set no larger
+        than the body text, that start with a number."""
+        body = self.body_size
+        return {
+            line.lead
+            for line in self.lines
+            if line.lead is not None
+            and line.bbox[1] >= FOOTNOTE_TOP * self.height
+            and line.size <= body + 0.5
+        }
 
     @property
     def body_size(self) -> float:
@@ -129,10 +152,10 @@ def parse_page(page: pymupdf.Page) -> ParsedPage:
     for raw in page.get_text("dict", flags=TEXT_FLAGS)["blocks"]:
         block = RawBlock(lines=[])
         for raw_line in raw.get("lines", ()):
-            text, size = _line_text(raw_line["spans"])
+            text, size, lead = _line_text(raw_line["spans"])
             if not text.strip():
                 continue
-            line = Line(text=text, bbox=tuple(raw_line["bbox"]), size=size)
+            line = Line(text=text, bbox=tuple(raw_line["bbox"]), size=size, lead=lead)
             horizontal = abs(raw_line["dir"][1]) < 0.1 or raw_line.get("wmode", 0) != 0
             chars[horizontal] += len(text)
             block.lines.append(line)
@@ -147,13 +170,15 @@ def parse_page(page: pymupdf.Page) -> ParsedPage:
     return parsed
 
 
-def _line_text(spans: list[dict]) -> tuple[str, float]:
-    """A line's text without superscript footnote markers, and its main font size."""
+def _line_text(spans: list[dict]) -> tuple[str, float, int | None]:
+    """A line's text without superscript footnote markers, its main font size, and the number
+    it starts with when that may be a footnote's (a superscript marker or "3 Text")."""
     if not spans:
-        return "", 0.0
+        return "", 0.0, None
     main = max(spans, key=lambda span: len(span["text"].strip()))
     size, baseline = main["size"], main["origin"][1]
-    kept = []
+    kept: list[str] = []
+    lead: int | None = None
     for span in spans:
         is_marker = (
             span is not main
@@ -163,7 +188,28 @@ def _line_text(spans: list[dict]) -> tuple[str, float]:
         )
         if not is_marker:
             kept.append(span["text"])
-    return "".join(kept), size
+        elif not kept and span["text"].strip().isdecimal():
+            lead = int(span["text"].strip())  # a superscript number opening the line: a footnote's
+    text = "".join(kept)
+    if lead is None and (found := _FOOTNOTE_LINE.match(text)):
+        lead = int(found.group(1))
+    return text, size, lead
+
+
+def strip_glued_markers(text: str, footnotes: set[int]) -> str:
+    """`text` without the numbers glued to a word's end ("Mendel.3 His", "cells,12 and") that
+    are footnotes of the page. A number right after a capital letter stays ("MP3", "B12"):
+    it is part of a name."""
+    if not footnotes:
+        return text
+
+    def unglued(match: re.Match[str]) -> str:
+        before = match.string[match.start() - 1]
+        if int(match["n"]) not in footnotes or (not match["mark"] and not before.islower()):
+            return match.group()
+        return match["mark"]
+
+    return _GLUED.sub(unglued, text)
 
 
 def normalise(text: str) -> str:
@@ -311,8 +357,9 @@ def page_blocks(
     `outline_titles` None, nothing is stripped from the page's edges."""
     result: list[tuple[str, BBox]] = []
     kept = page.blocks if outline_titles is None else strip_edges(page, repeated, outline_titles)
+    footnotes = page.footnotes
     for block in reading_order(kept):
-        text = join_lines([line.text for line in block.lines])
+        text = strip_glued_markers(join_lines([line.text for line in block.lines]), footnotes)
         if not text:
             continue
         if result and _ends_hyphenated(result[-1][0]) and text[0].islower():

@@ -124,6 +124,7 @@ class JobRunner:
             log.warning("The job worker is still busy after %g s; closing the store", timeout)
         self.takes.close()
         self.queue.close()
+        self.narrator.lexicon.close()
         self.store.close()
 
     # ---- commands -------------------------------------------------------------------------

@@ -10,13 +10,17 @@ model is switched or called, so a bad request costs nothing.
   removed and the response says which (`removed_tags`).
 - A reference clip the model would reject (Turbo: 5 s or less) is refused with 422
   voice_too_short_for_model.
-- Numbers, dates and currency in a language other than English are spelt out in that language,
-  because the Multilingual model reads digits in English or not at all.
+- The spoken text: the pronunciation lexicon's words replaced (backend.text.normalize_lexicon;
+  Piper gets an entry's phonemes as a raw-phoneme block where it has them), then numbers, dates,
+  units, abbreviations and addresses said in words of the language (backend.text.normalize):
+  the Multilingual model reads digits in English or not at all, and every model misreads some.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from backend.core import models
@@ -24,10 +28,14 @@ from backend.core.errors import UnknownTag, UnsupportedLanguage
 from backend.core.speech import Capabilities, EngineVoice, SynthesisParams, VoiceRef
 from backend.engines.chatterbox_family import check_reference_length
 from backend.engines.manager import ModelManager
-from backend.text.numbers import spell_numbers
+from backend.text.normalize import normalize
+from backend.text.normalize_lexicon import LexiconEntry, apply_lexicon
 from backend.text.tags import strip_tags, unknown_tags
 
 log = logging.getLogger(__name__)
+
+PHONEME_ENGINES = ("piper",)  # engines that read "[[ phonemes ]]" (piper-tts 1.3)
+_PHONEME_BLOCK = re.compile(r"(\[\[.*?\]\])", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -76,9 +84,14 @@ def prepare(
     model: str | None = None,
     voice: VoiceRef | EngineVoice | None = None,
     strict: bool = True,
+    lexicon: Mapping[str, LexiconEntry] | None = None,
+    speak: bool = True,
 ) -> Prepared:
     """`text` made ready for the model that will speak it (module docstring). `strict` False
-    (a job's scene, already accepted) removes unknown tags instead of refusing them."""
+    (a job's scene, already accepted) removes unknown tags instead of refusing them. `lexicon`
+    (word -> entry, as backend.jobs.lexicon's `lexicon_for` gives) is applied before the text
+    is normalised; `Prepared.text` is the text as spoken. `speak` False makes only the checks
+    and leaves the text as written (POST /jobs checks a whole book, spoken scene by scene)."""
     language = params.language.strip().lower() if params.language else None
     key = choose_model(manager, model, language)
     caps = manager.capabilities_for(key)
@@ -100,8 +113,9 @@ def prepare(
         removed = tuple(found)
     if isinstance(voice, VoiceRef):
         check_reference(voice, caps, manager.catalog.title(key))
-    if language and language != "en":
-        text = spell_numbers(text, language)
+    phonemes = manager.catalog.model_id(key) in PHONEME_ENGINES
+    if speak:
+        text = spoken_text(text, language, lexicon, phonemes)
     if len(caps.languages) > 1 and language is None:
         language = "en"
     params = replace(params, language=language)
@@ -110,6 +124,38 @@ def prepare(
     return Prepared(
         text, key, caps, accent_free or params, removed, ignored, accent_free is not None
     )
+
+
+def spoken_text(
+    text: str,
+    language: str | None,
+    lexicon: Mapping[str, LexiconEntry] | None = None,
+    phonemes: bool = False,
+) -> str:
+    """`text` as spoken: the lexicon applied, then normalised with each phoneme block held
+    aside as a capitalised placeholder word (so "Dr. [[ ... ]]" still reads as a title before
+    a name) and put back unchanged."""
+    if lexicon:
+        text = apply_lexicon(text, lexicon, phonemes)
+    blocks = _PHONEME_BLOCK.findall(text)
+    if not blocks:
+        return normalize(text, language)
+    names = [_placeholder(i) for i in range(len(blocks))]
+    held = _PHONEME_BLOCK.sub(lambda _m, it=iter(names): next(it), text)
+    spoken = normalize(held, language)
+    for name, block in zip(names, blocks, strict=True):
+        spoken = spoken.replace(name, block, 1)
+    return spoken
+
+
+def _placeholder(index: int) -> str:
+    """A letters-only word no rule rewrites and no text holds: Qxqphon, then b, c, ..."""
+    letters = ""
+    while True:
+        index, rest = divmod(index, 26)
+        letters += chr(ord("a") + rest)
+        if not index:
+            return f"Qxqphon{letters}"
 
 
 def check_reference(ref: VoiceRef, caps: Capabilities, title: str) -> None:
