@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,10 +28,15 @@ SEARCH_SECONDS = 0.8  # how far from the proportional position a pause may be ta
 LONG_PAUSE_WORTH = 2.0  # seconds of distance forgiven per second of pause
 
 
-def scene_marks(text: str, audio: Audio, heard: tuple[WordMark, ...] | None) -> list[dict]:
+def scene_marks(
+    text: str, audio: Audio, heard: tuple[WordMark, ...] | None, shown: str | None = None
+) -> list[dict]:
     """The marks of `audio` speaking `text`: [{start, end, text, words?}] in seconds, clipped to
     the audio, in order and never overlapping. `heard`: Whisper's words, None where it did not
-    run. Empty for a text with no sentences."""
+    run. `shown`: the text as written, where `text` is its spoken form ("$5" said "five
+    dollars"): each mark then carries its sentence as written, so subtitles and read-along show
+    what the book says, wherever the two split into as many sentences. Empty for a text with no
+    sentences."""
     sentences = split_sentences(text)
     if audio.marks is not None:
         marks = list(audio.marks)
@@ -44,6 +50,11 @@ def scene_marks(text: str, audio: Audio, heard: tuple[WordMark, ...] | None) -> 
         marks = from_sound(sentences, audio)
     if heard:
         marks = _with_words(marks, heard)
+    written = split_sentences(shown) if shown is not None else []
+    if len(written) == len(marks):
+        marks = [
+            replace(mark, text=sentence) for mark, sentence in zip(marks, written, strict=True)
+        ]
     return [_stored(mark, audio.seconds) for mark in marks]
 
 

@@ -143,7 +143,7 @@ class SceneNarrator:
             "engine_seconds": engine_seconds,
             "similarity": take.similarity,
             "quality": quality or None,
-            "marks": scene_marks(ready.text, take.audio, None),  # Whisper's words come later
+            "marks": scene_marks(ready.text, take.audio, None, scene["text"]),  # words: later
         }
         choose = reason != "check"
         whisper = self.checks is not None
@@ -174,7 +174,8 @@ class SceneNarrator:
         job_id, index = item.job_id, item.idx
         try:
             if take.heard is not None:
-                marks = scene_marks(item.spoken, take.audio, take.heard)
+                shown = self.takes.get_take(job_id, index, take.number)["text"]
+                marks = scene_marks(item.spoken, take.audio, take.heard, shown)
                 self.takes.record_check(job_id, index, take.number, take.wer, marks)
             scene = self.store.get_scene(job_id, index)
             kept = self.takes.list_takes(job_id, index)

@@ -11,6 +11,7 @@ from typing import Any
 
 import soundfile as sf
 
+from backend.core import errors
 from backend.core.errors import AppError, CoverNotFound, CoverUnreadable
 from frontend.api_client import ApiError
 from tests.frontend import media
@@ -291,8 +292,8 @@ def scene_params_unknown(names: list[str]) -> ApiError:
 
 
 def lexicon_entry_empty() -> ApiError:
-    message = "The entry says nothing: it has neither a respelling nor phonemes."
-    return ApiError("invalid_request", message, "Send a respelling, phonemes, or both.", 422)
+    error = errors.LexiconEntryInvalid()
+    return ApiError(error.code, error.message, error.solution, error.status_code)
 
 
 def lexicon_entry_not_found(word: str) -> ApiError:

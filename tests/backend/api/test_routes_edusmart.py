@@ -41,7 +41,7 @@ def finished(story: dict) -> bool:
 
 
 def test_the_curl_upload_starts_a_story_whose_scenes_move_from_pending_to_completed(make_client):
-    engine = FakeEngine(max_chars=80, hang_when=lambda text: "Page 2 begins" in text)
+    engine = FakeEngine(max_chars=80, hang_when=lambda text: "Page two begins" in text)  # as spoken
     client = make_client(engine)
     response = upload(client, text_pdf(pages=3), **CURL_FORM)
     assert response.status_code == 202, response.text

@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 import soundfile as sf
+from num2words import num2words
 
 from backend.core.errors import DocumentNoText
 from backend.core.settings import Settings
@@ -19,7 +20,10 @@ from tests.helpers.pdfs import image_only_pdf, text_pdf
 from tests.helpers.piper_voices import make_voice
 from tests.helpers.wait import wait_for
 
-STORY = " ".join(f"Sentence {i} tells a small part of a longer story." for i in range(40))
+# Numbers in words: the engine hears a scene as normalised, and words are said as written.
+STORY = " ".join(
+    f"Sentence {num2words(i)} tells a small part of a longer story." for i in range(40)
+)
 
 
 def wait_job(client, job_id, states=("completed", "failed", "cancelled"), timeout=30):
@@ -94,7 +98,7 @@ def test_first_scene_is_playable_while_later_scenes_render(make_client):
 
 
 def test_cancel_stops_between_scenes_and_really_stops(make_client):
-    engine = FakeEngine(hang_when=lambda text: "Sentence 10 tells" in text)
+    engine = FakeEngine(hang_when=lambda text: "Sentence ten tells" in text)
     client = make_client(engine)
     job = client.post("/jobs", data={"text": STORY}).json()
     assert engine.hanging.wait(10)  # a scene is being spoken, later ones wait their turn
@@ -114,7 +118,7 @@ def test_cancel_stops_between_scenes_and_really_stops(make_client):
 
 
 def test_retry_reruns_only_failed_scenes(make_client):
-    failures = {"Sentence 5 tells"}
+    failures = {"Sentence five tells"}
     engine = FakeEngine(
         max_chars=60,
         fail_when=lambda text: RuntimeError("boom") if any(f in text for f in failures) else None,
@@ -136,7 +140,7 @@ def test_retry_reruns_only_failed_scenes(make_client):
 
 
 def test_a_hung_scene_fails_with_scene_timeout_and_the_rest_goes_on(make_client):
-    engine = FakeEngine(max_chars=60, hang_when=lambda text: "Sentence 3 tells" in text)
+    engine = FakeEngine(max_chars=60, hang_when=lambda text: "Sentence three tells" in text)
     client = make_client(engine, scene_timeout_seconds=0.5)
     try:
         job = client.post("/jobs", data={"text": STORY}).json()
@@ -148,7 +152,7 @@ def test_a_hung_scene_fails_with_scene_timeout_and_the_rest_goes_on(make_client)
 
     hung = [s for s in done["scenes"] if s["audio_status"] == "failed"]
     assert [s["error_code"] for s in hung] == ["scene_timeout"]
-    assert "Sentence 3 tells" in hung[0]["text"]
+    assert "Sentence three tells" in hung[0]["text"]
     assert "CHATTERBOX_SCENE_TIMEOUT_SECONDS" in hung[0]["error_message"]
     assert done["progress"]["completed"] == done["progress"]["total"] - 1  # the queue went on
     assert spoken.status_code == 200
@@ -157,7 +161,7 @@ def test_a_hung_scene_fails_with_scene_timeout_and_the_rest_goes_on(make_client)
 
 
 def test_interactive_tts_is_served_between_job_scenes(make_client):
-    engine = FakeEngine(hang_when=lambda text: "Sentence 10 tells" in text)
+    engine = FakeEngine(hang_when=lambda text: "Sentence ten tells" in text)
     client = make_client(engine)
     job = client.post("/jobs", data={"text": STORY}).json()
     assert engine.hanging.wait(10)  # scene 2 of the job is being spoken
@@ -174,7 +178,7 @@ def test_interactive_tts_is_served_between_job_scenes(make_client):
     asking.join(10)
 
     texts = [text for text, _ in engine.calls]
-    hung = next(i for i, text in enumerate(texts) if "Sentence 10 tells" in text)
+    hung = next(i for i, text in enumerate(texts) if "Sentence ten tells" in text)
     assert answers == [200]
     assert texts.index("Quick check.") == hung + 1  # waited for one scene, not the whole job
     assert client.get(f"/jobs/{job['id']}").json()["status"] == "processing"

@@ -54,7 +54,7 @@ def test_reordered_jobs_are_spoken_in_the_new_order(make_client):
 def test_a_paused_job_stops_after_the_scene_in_progress_and_resumes_where_it_stopped(
     make_client,
 ):
-    client = make_client(hangs_on("Sentence 10 tells"))
+    client = make_client(hangs_on("Sentence ten tells"))
     job = post_text(client, STORY)
     assert client.engine.hanging.wait(10)
 
@@ -69,7 +69,7 @@ def test_a_paused_job_stops_after_the_scene_in_progress_and_resumes_where_it_sto
     statuses = [scene["audio_status"] for scene in held["scenes"]]
     done = statuses.count("completed")
     assert statuses == ["completed"] * done + ["pending"] * (len(statuses) - done)
-    assert "Sentence 10 tells" in held["scenes"][done - 1]["text"]  # the one in progress
+    assert "Sentence ten tells" in held["scenes"][done - 1]["text"]  # the one in progress
     assert held["paused"] is True and held["status"] == "processing"
     assert spoken(client.engine)[-1] == "A later job."
     assert len(spoken(client.engine)) == done + 1
@@ -83,7 +83,7 @@ def test_a_paused_job_stops_after_the_scene_in_progress_and_resumes_where_it_sto
 
 
 def test_pause_all_waits_for_the_scene_in_progress_then_frees_the_model(make_client):
-    client = make_client(hangs_on("Sentence 10 tells"))
+    client = make_client(hangs_on("Sentence ten tells"))
     first = post_text(client, STORY)
     assert client.engine.hanging.wait(10)
     answers: list = []
