@@ -28,6 +28,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import psutil
 import pymupdf
 import requests
 
@@ -147,6 +148,12 @@ def stamp(text: str) -> float:
     return datetime.fromisoformat(text).timestamp()
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    """User plus system CPU seconds a process has used so far."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=100)
@@ -164,6 +171,11 @@ def main() -> None:
     env = {"CHATTERBOX_QUALITY_CHECK": args.quality} if args.quality else {}
     with piper_server(**env) as url:
         http.post(url + "/model/load", timeout=120).raise_for_status()
+        # The engine speaks in its host process; the server process hears (the Whisper check,
+        # on its own thread) and answers HTTP: their CPU over the job is the checker's share.
+        host = psutil.Process(http.get(url + "/health", timeout=10).json()["engine_host"]["pid"])
+        server = host.parent()
+        cpu_before = (cpu_seconds(server), cpu_seconds(host))
 
         # (a) POST /jobs sent -> scene 1 audio answers 200
         sent_wall, sent = time.time(), time.perf_counter()
@@ -207,6 +219,8 @@ def main() -> None:
             last = progress["completed"] >= progress["total"] - 1
             time.sleep(0.02 if last and job["extraction_status"] == "completed" else 1.0)
         completed_wall = time.time()
+        server_cpu = cpu_seconds(server) - cpu_before[0]
+        host_cpu = cpu_seconds(host) - cpu_before[1]
         job = http.get(f"{url}/jobs/{job_id}", timeout=30).json()
 
     scenes = job["scenes"]
@@ -265,6 +279,11 @@ def main() -> None:
     print(
         f"audio: {audio:.1f} s ({audio / 60:.1f} min); real-time factor: wall {wall / audio:.3f}, "
         f"engine {engine / audio:.3f}"
+    )
+    print(
+        f"CPU over the job: server process {server_cpu:.1f} s (the check's Whisper, HTTP), engine "
+        f"host {host_cpu:.1f} s; the checker's share {server_cpu / (server_cpu + host_cpu):.0%} "
+        f"(an upper bound: HTTP and assembly count on the server's side)"
     )
     print(
         f"final assembly: {assembly_seen:.2f} s from the last scene finished until GET /jobs "
