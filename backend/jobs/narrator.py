@@ -129,7 +129,10 @@ class SceneNarrator:
         quality: dict[str, Any] = {"repair": "voice_conversion"} if take.converted else {}
         if reason == "check":
             quality["seed"] = synthesis.seed
-        path = self.job_dir(job_id) / "scenes" / _file_name(scene, "wav", uuid.uuid4().hex[:8])
+        # A first take's name is the scene's own: spoken again after a crash between its file and
+        # its row, it overwrites that file instead of leaving it behind. A re-take's is new.
+        token = "" if reason == "first" else uuid.uuid4().hex[:8]
+        path = self.job_dir(job_id) / "scenes" / _file_name(scene, "wav", token)
         files.write_wav(path, take.audio.samples, take.audio.sample_rate)
         if self._orphaned(job_id):
             return

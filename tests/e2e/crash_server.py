@@ -15,6 +15,7 @@ import uvicorn
 
 from backend.core.settings import Settings
 from backend.jobs.store import JobStore
+from backend.jobs.store_takes import TakeStore
 from backend.main import create_app
 
 POINT = os.environ["CRASH_AT"]
@@ -28,14 +29,15 @@ def _count() -> bool:
     return seen == ON
 
 
-complete_scene, claim_next_scene = JobStore.complete_scene, JobStore.claim_next_scene
+# A scene's take is stored, and a first take completes its scene, in one commit (add_take).
+add_take, claim_next_scene = TakeStore.add_take, JobStore.claim_next_scene
 set_source_path = JobStore.set_source_path
 
 
 def crashing_complete(self, *args, **kwargs):
     if POINT == "after_file" and _count():
         os._exit(70)
-    result = complete_scene(self, *args, **kwargs)
+    result = add_take(self, *args, **kwargs)
     if POINT == "after_commit" and _count():
         os._exit(70)
     return result
@@ -54,7 +56,7 @@ def crashing_source(self, *args, **kwargs):
     return set_source_path(self, *args, **kwargs)
 
 
-JobStore.complete_scene = crashing_complete
+TakeStore.add_take = crashing_complete
 JobStore.set_source_path = crashing_source
 JobStore.claim_next_scene = crashing_claim
 
