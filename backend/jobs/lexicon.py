@@ -13,8 +13,8 @@ Thread-safety: one connection of its own on the jobs file, guarded by a lock; ea
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-import threading
 from pathlib import Path
 
 from backend.core.errors import JobNotFound, LexiconEntryNotFound
@@ -30,12 +30,11 @@ class Lexicon:
     """Entries by scope; `lexicon_for(job_id)` is what a job's scenes are spoken with."""
 
     def __init__(self, path: Path):
-        self._lock = threading.RLock()
-        self._conn = sql.connect(Path(path))
+        self._db = sql.Database(Path(path))
+        self._lock, self._conn = self._db.lock, self._db.conn
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     def entries(self, scope: str = GLOBAL) -> list[LexiconEntry]:
         """The scope's entries, by word (any case); JobNotFound for a job that is not there."""
@@ -117,22 +116,8 @@ class Lexicon:
         db.executemany("UPDATE scenes SET stale = 1 WHERE job_id = ? AND idx = ?", hits)
         return len(hits)
 
-    def _write(self) -> _Transaction:
-        return _Transaction(self._conn)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-
-    def __init__(self, conn: sqlite3.Connection):
-        self._conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._conn.execute("BEGIN IMMEDIATE")
-        return self._conn
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        self._conn.execute("ROLLBACK" if kind is not None else "COMMIT")
+    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._db.write()
 
 
 def _stored_word(db: sqlite3.Connection, scope: str, word: str) -> str | None:

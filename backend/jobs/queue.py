@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from backend.core.errors import JobEnded, JobNotFound, QueueOrderInvalid
@@ -42,12 +41,11 @@ class JobQueue:
     """Reorder, pause and resume jobs in the store's SQLite file (`path`). Thread-safe."""
 
     def __init__(self, path: Path):
-        self._lock = threading.Lock()
-        self._conn = sql.connect(Path(path))
+        self._db = sql.Database(Path(path))
+        self._lock, self._conn = self._db.lock, self._db.conn
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     # ---- reading --------------------------------------------------------------------------
 
@@ -138,13 +136,5 @@ class JobQueue:
         if row["status"] not in ("pending", "processing"):
             raise JobEnded(f"Job {job_id} has ended ({row['status']}).")
 
-    @contextlib.contextmanager
-    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute(begin)
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _transaction(self, begin: str) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._db.transaction(begin)

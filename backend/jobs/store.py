@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +28,11 @@ class JobStore:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._conn = sql.connect(self.path)
+        self._db = sql.Database(self.path)
+        self._lock, self._conn = self._db.lock, self._db.conn
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     # ---- jobs -------------------------------------------------------------------------------
 
@@ -308,25 +305,10 @@ class JobStore:
     # ---- plumbing ---------------------------------------------------------------------------
 
     def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self._transaction("BEGIN IMMEDIATE")
+        return self._db.write()
 
     def _read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self._transaction("BEGIN")  # deferred: its several SELECTs see one snapshot
-
-    @contextlib.contextmanager
-    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        """One transaction; a nested use joins the outer one (a write may call a read)."""
-        with self._lock:
-            if self._conn.in_transaction:
-                yield self._conn
-                return
-            self._conn.execute(begin)
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        return self._db.read()
 
     def _update(self, job_id: str, idx: int | None = None, **fields: Any) -> None:
         with self._write() as db:

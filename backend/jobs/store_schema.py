@@ -6,8 +6,11 @@ Timestamps are ISO 8601 UTC strings with microseconds, so they sort as text. The
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -183,6 +186,40 @@ def connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     migrate(conn)
     return conn
+
+
+class Database:
+    """One connection to the jobs file behind a re-entrant lock: each store (jobs, takes, queue,
+    lexicon, leases) holds its own, so their threads never share a cursor. Thread-safe."""
+
+    def __init__(self, path: Path):
+        self.lock = threading.RLock()
+        self.conn = connect(Path(path))
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    def write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self.transaction("BEGIN IMMEDIATE")
+
+    def read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self.transaction("BEGIN")  # deferred: its several SELECTs see one snapshot
+
+    @contextlib.contextmanager
+    def transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
+        """One transaction; a nested use joins the outer one (a write may call a read)."""
+        with self.lock:
+            if self.conn.in_transaction:
+                yield self.conn
+                return
+            self.conn.execute(begin)
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
 
 def migrate(conn: sqlite3.Connection) -> None:

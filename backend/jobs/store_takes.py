@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +38,11 @@ class TakeStore:
 
     def __init__(self, path: Path, keep: int):
         self.keep = keep  # takes kept a scene (settings.max_takes_kept)
-        self._lock = threading.RLock()
-        self._conn = sql.connect(Path(path))
+        self._db = sql.Database(Path(path))
+        self._lock, self._conn = self._db.lock, self._db.conn
 
     def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+        self._db.close()
 
     # ---- takes ------------------------------------------------------------------------------
 
@@ -324,21 +321,7 @@ class TakeStore:
         return [row["audio_path"] for row in rows]
 
     def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self._transaction("BEGIN IMMEDIATE")
+        return self._db.write()
 
     def _read(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return self._transaction("BEGIN")
-
-    @contextlib.contextmanager
-    def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._conn.in_transaction:
-                yield self._conn
-                return
-            self._conn.execute(begin)
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        return self._db.read()

@@ -14,7 +14,7 @@ from backend.core.errors import DocumentNoText
 from backend.core.settings import Settings
 from backend.engines.fake import FakeEngine
 from backend.engines.piper import PiperEngine
-from backend.jobs.store import JobStore
+from backend.jobs.store_schema import Database
 from tests.helpers.api import assert_error
 from tests.helpers.pdfs import image_only_pdf, text_pdf
 from tests.helpers.piper_voices import make_voice
@@ -279,17 +279,17 @@ def test_emoji_only_text_is_refused_as_tts_refuses_it_and_control_characters_go(
 
 def test_no_job_route_touches_sqlite_on_the_event_loop(client, monkeypatch):
     on_loop: list[str] = []
-    transaction = JobStore._transaction
+    transaction = Database.transaction  # every store's: jobs, takes, queue, lexicon
 
     def probed(self, begin):
         try:
             asyncio.get_running_loop()
         except RuntimeError:  # a worker thread: where SQLite belongs
             return transaction(self, begin)
-        on_loop.append(traceback.extract_stack(limit=3)[0].name)
+        on_loop.append(traceback.extract_stack(limit=4)[0].name)
         return transaction(self, begin)
 
-    monkeypatch.setattr(JobStore, "_transaction", probed)
+    monkeypatch.setattr(Database, "transaction", probed)
     job = client.post("/jobs", data={"text": STORY})
     assert job.status_code == 202
     job_id = job.json()["id"]
