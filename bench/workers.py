@@ -1,0 +1,202 @@
+"""Pull workers (issue 19) on the CPU: scenes per second with one Piper worker and with two, each
+pinned to a core of its own with one inference thread, against a coordinator that speaks nothing
+itself (CHATTERBOX_LOCAL_WORKER=false); and what the coordinator spends per scene. Prints figures
+and ratios measured in this one run.
+
+  (a) scenes per second, 2 workers / 1 worker                          goal >= 1.6
+  (b) coordinator seconds per scene: the sums of /metrics'
+      chatterbox_coordinator_seconds{step=claim|renew|voice|submit}
+      over the job, divided by its scenes                              goal < 20 ms
+      and as a share of a scene's engine seconds (X-Engine-Seconds)
+
+Each run narrates the same PDF (one short scene a page) as a new job, after a warm-up job that
+loads Piper in every worker. Throughput is the job's scenes over its span: the first scene's
+start (its claim) to the last scene's end (its audio stored). The coordinator itself is not
+pinned: on a 2-core machine it shares the cores with the workers, as it would on a small box.
+
+Usage: python bench/workers.py [--pages 24] [--cores 0,1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import psutil
+import pymupdf
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.jobs import sentence  # noqa: E402
+from bench.server import piper_server  # noqa: E402
+
+GOAL_SPEEDUP = 1.6
+GOAL_COORDINATOR_MS = 20.0
+TOKEN = "bench-worker-token"
+STEPS = ("claim", "renew", "voice", "submit")
+# One inference thread a worker: OpenMP's and MKL's settings, for whatever library reads them.
+# Piper (onnxruntime's InferenceSession with default SessionOptions) has no setting of its own;
+# the pinning below is what holds it to one core.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def make_pdf(pages: int, seed: int = 19) -> bytes:
+    """`pages` pages of three to four sentences each: one scene a page."""
+    rng = random.Random(seed)
+    doc = pymupdf.open()
+    for _ in range(pages):
+        text = " ".join(sentence(rng) for _ in range(rng.randint(3, 4)))
+        doc.new_page().insert_textbox(pymupdf.Rect(72, 72, 523, 770), text, fontsize=11)
+    return doc.tobytes()
+
+
+def coordinator_seconds(http: requests.Session, url: str) -> dict[str, tuple[float, float]]:
+    """step -> (sum of seconds, count) of chatterbox_coordinator_seconds so far."""
+    text = http.get(url + "/metrics", timeout=30).text
+    found = {step: [0.0, 0.0] for step in STEPS}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            step = sample.labels.get("step")
+            if step not in found:
+                continue
+            if sample.name == "chatterbox_coordinator_seconds_sum":
+                found[step][0] += sample.value
+            elif sample.name == "chatterbox_coordinator_seconds_count":
+                found[step][1] += sample.value
+    return {step: (total, count) for step, (total, count) in found.items()}
+
+
+def start_worker(url: str, name: str, core: int, data: Path) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        **ONE_THREAD,
+        "CHATTERBOX_ENGINE": "piper",
+        "CHATTERBOX_DATA_DIR": str(data / name),
+        "HF_HUB_OFFLINE": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "backend", "worker", "--coordinator", url, "--token", TOKEN]
+        + ["--name", name],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.sched_setaffinity(0, {core}),
+    )
+
+
+def narrate(http: requests.Session, url: str, pdf: bytes, title: str) -> dict:
+    """A job of `pdf`, until it has completed; the job."""
+    response = http.post(
+        url + "/jobs", files={"file": ("bench.pdf", pdf, "application/pdf")}, data={"title": title}
+    )
+    response.raise_for_status()
+    job_url = f"{url}/jobs/{response.json()['id']}"
+    deadline = time.monotonic() + 1800
+    while time.monotonic() < deadline:
+        job = http.get(job_url, timeout=30).json()
+        if job["status"] == "completed":
+            return job
+        if job["status"] in ("failed", "cancelled"):
+            sys.exit(f"the job ended {job['status']}: {job.get('error_message')}")
+        time.sleep(0.2)
+    sys.exit("the job did not complete within 30 minutes")
+
+
+def stamp(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def run(http: requests.Session, url: str, pdf: bytes, cores: list[int], data: Path) -> dict:
+    """Workers on `cores`, warmed up, then the timed job; its figures."""
+    names = [f"bench-w{core}" for core in cores]
+    workers = [start_worker(url, n, c, data) for n, c in zip(names, cores, strict=True)]
+    try:
+        narrate(http, url, make_pdf(len(cores) * 2, seed=7), "warm-up")  # Piper loaded in each
+        before = coordinator_seconds(http, url)
+        job = narrate(http, url, pdf, f"{len(cores)} workers")
+        after = coordinator_seconds(http, url)
+        threads = [psutil.Process(w.pid).num_threads() for w in workers]
+        seen = http.get(url + "/workers", timeout=30).json()["workers"]
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(timeout=60)
+    scenes = job["scenes"]
+    span = max(stamp(s["finished_at"]) for s in scenes) - min(stamp(s["started_at"]) for s in scenes)
+    spent = {step: (after[step][0] - before[step][0], after[step][1] - before[step][1]) for step in STEPS}
+    by_worker = {w["name"]: w["scenes"] for w in seen if w["name"] in names}
+    return {
+        "scenes": len(scenes),
+        "span": span,
+        "rate": len(scenes) / span,
+        "engine": sum(s["engine_seconds"] for s in scenes) / len(scenes),
+        "audio": sum(s["duration_seconds"] for s in scenes),
+        "spent": spent,
+        "threads": threads,
+        "by_worker": by_worker,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pages", type=int, default=24)
+    parser.add_argument("--cores", default="0,1", help="the two cores the workers are pinned to")
+    args = parser.parse_args()
+    cores = [int(core) for core in args.cores.split(",")][:2]
+    if len(cores) != 2 or not set(cores) <= os.sched_getaffinity(0):
+        sys.exit(f"--cores needs two cores of this machine's {sorted(os.sched_getaffinity(0))}")
+
+    load_before = os.getloadavg()[0]
+    pdf = make_pdf(args.pages)
+    env = {
+        "CHATTERBOX_LOCAL_WORKER": "false",
+        "CHATTERBOX_WORKER_TOKEN": TOKEN,
+        "CHATTERBOX_QUALITY_CHECK": "off",
+    }
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {TOKEN}"  # /metrics; the other routes need none
+    with piper_server(**env) as url, tempfile.TemporaryDirectory() as data:
+        one = run(http, url, pdf, cores[:1], Path(data))
+        two = run(http, url, pdf, cores, Path(data))
+
+    print(f"PDF: {args.pages} pages -> {one['scenes']} scenes, {one['audio']:.1f} s of audio (piper)")
+    print(f"{os.cpu_count()} CPUs, 1-minute load average before the run: {load_before:.2f}")
+    for label, result in (("1 worker ", one), ("2 workers", two)):
+        print(
+            f"{label}: {result['rate']:.2f} scenes/s ({result['scenes']} scenes in "
+            f"{result['span']:.1f} s; engine {result['engine'] * 1000:.0f} ms a scene; threads "
+            f"per worker {result['threads']}; scenes per worker {result['by_worker']})"
+        )
+    speedup = two["rate"] / one["rate"]
+    verdict = "ok" if speedup >= GOAL_SPEEDUP else "MISSED"
+    print(f"(a) 2 workers / 1 worker: {speedup:.2f}x (goal >= {GOAL_SPEEDUP}: {verdict})")
+    for label, result in (("1 worker ", one), ("2 workers", two)):
+        spent = result["spent"]
+        per_scene = sum(total for total, _ in spent.values()) / result["scenes"]
+        parts = ", ".join(
+            f"{step} {total * 1000 / result['scenes']:.2f} ms ({count / result['scenes']:.1f} calls)"
+            for step, (total, count) in spent.items()
+        )
+        verdict = "ok" if per_scene * 1000 < GOAL_COORDINATOR_MS else "MISSED"
+        print(
+            f"(b) {label}: coordinator {per_scene * 1000:.2f} ms a scene (goal < "
+            f"{GOAL_COORDINATOR_MS:g} ms: {verdict}) = {per_scene / result['engine']:.4f} of a "
+            f"scene's engine seconds; a scene: {parts}"
+        )
+
+
+if __name__ == "__main__":
+    main()
