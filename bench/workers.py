@@ -85,9 +85,9 @@ def start_worker(url: str, name: str, core: int, data: Path) -> subprocess.Popen
         "CHATTERBOX_DATA_DIR": str(data / name),
         "HF_HUB_OFFLINE": "1",
     }
+    command = [sys.executable, "-m", "backend", "worker", "--coordinator", url]
     return subprocess.Popen(
-        [sys.executable, "-m", "backend", "worker", "--coordinator", url, "--token", TOKEN]
-        + ["--name", name],
+        [*command, "--token", TOKEN, "--name", name],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -135,8 +135,11 @@ def run(http: requests.Session, url: str, pdf: bytes, cores: list[int], data: Pa
         for worker in workers:
             worker.wait(timeout=60)
     scenes = job["scenes"]
-    span = max(stamp(s["finished_at"]) for s in scenes) - min(stamp(s["started_at"]) for s in scenes)
-    spent = {step: (after[step][0] - before[step][0], after[step][1] - before[step][1]) for step in STEPS}
+    first = min(stamp(s["started_at"]) for s in scenes)
+    span = max(stamp(s["finished_at"]) for s in scenes) - first
+    spent = {
+        step: (after[step][0] - before[step][0], after[step][1] - before[step][1]) for step in STEPS
+    }
     by_worker = {w["name"]: w["scenes"] for w in seen if w["name"] in names}
     return {
         "scenes": len(scenes),
@@ -172,7 +175,9 @@ def main() -> None:
         one = run(http, url, pdf, cores[:1], Path(data))
         two = run(http, url, pdf, cores, Path(data))
 
-    print(f"PDF: {args.pages} pages -> {one['scenes']} scenes, {one['audio']:.1f} s of audio (piper)")
+    print(
+        f"PDF: {args.pages} pages -> {one['scenes']} scenes, {one['audio']:.1f} s of audio (piper)"
+    )
     print(f"{os.cpu_count()} CPUs, 1-minute load average before the run: {load_before:.2f}")
     for label, result in (("1 worker ", one), ("2 workers", two)):
         print(
@@ -186,8 +191,9 @@ def main() -> None:
     for label, result in (("1 worker ", one), ("2 workers", two)):
         spent = result["spent"]
         per_scene = sum(total for total, _ in spent.values()) / result["scenes"]
+        scenes = result["scenes"]
         parts = ", ".join(
-            f"{step} {total * 1000 / result['scenes']:.2f} ms ({count / result['scenes']:.1f} calls)"
+            f"{step} {total * 1000 / scenes:.2f} ms ({count / scenes:.1f} calls)"
             for step, (total, count) in spent.items()
         )
         verdict = "ok" if per_scene * 1000 < GOAL_COORDINATOR_MS else "MISSED"

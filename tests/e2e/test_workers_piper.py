@@ -21,16 +21,28 @@ import pytest
 import soundfile as sf
 
 from tests.helpers.cluster import (
-    LEASE_SECONDS,
     TOKEN,
     Coordinator,
+    Fleet,
     HandWorker,
-    WorkerProcess,
     metric,
+    metrics,
     tone_wav,
+    workers_seen,
 )
-from tests.helpers.pdfs import pdf_from_pages
 from tests.helpers.proxy import StallingProxy
+from tests.helpers.spoken import (
+    SPOKEN,
+    assert_spoken_once,
+    holders,
+    lease_state,
+    scene_done,
+    scene_files,
+    scene_row,
+    spoken_by,
+    start_job,
+    takes,
+)
 from tests.helpers.wait import wait_for
 
 PEOPLE = ["The baker", "A tall sailor", "My cousin", "The mayor", "An old painter", "The twins"]
@@ -43,7 +55,6 @@ DEEDS = [
     "sang quietly on the way home",
     "carried water up the hill",
 ]
-SPOKEN = 120  # seconds a job of real workers may take at most, on a busy 2-core machine
 
 
 def page_texts(count: int, seed: int = 0) -> list[str]:
@@ -55,44 +66,7 @@ def page_texts(count: int, seed: int = 0) -> list[str]:
     ]
 
 
-# ---- the coordinator, its workers and what they left ------------------------------------------
-
-
-class Fleet:
-    """Three Piper workers: w1 and w2 straight to the coordinator, w3 through `proxy`. A worker
-    killed is replaced by a new one of a new name, so three keep working."""
-
-    def __init__(self, coordinator: Coordinator, proxy: StallingProxy, folder: Path) -> None:
-        self.coordinator = coordinator
-        self.proxy = proxy
-        self.folder = folder
-        self.workers: dict[str, WorkerProcess] = {}
-        self.gone: dict[str, WorkerProcess] = {}
-        for name, url in (("w1", coordinator.url), ("w2", coordinator.url), ("w3", proxy.url)):
-            self.add(name, url)
-        self.wait_seen(set(self.workers))
-
-    def add(self, name: str, url: str) -> WorkerProcess:
-        self.workers[name] = WorkerProcess(name, url, self.folder / name)
-        return self.workers[name]
-
-    def replace(self, name: str) -> str:
-        """The killed worker `name` out, a fresh one in; the new one's name."""
-        self.gone[name] = self.workers.pop(name)
-        new = f"{name}b"
-        self.add(new, self.gone[name].coordinator_url)
-        self.wait_seen({new})
-        return new
-
-    def wait_seen(self, names: set[str]) -> None:
-        """Until GET /workers lists every one of `names` (each has asked for work)."""
-        wait_for(lambda: names <= {w["name"] for w in workers_seen(self.coordinator)}, 120, 0.2)
-
-    def stop(self) -> dict[str, int]:
-        codes = {name: worker.stop() for name, worker in self.workers.items()}
-        for worker in self.gone.values():
-            worker.stop()
-        return codes
+# ---- the coordinator and its workers -----------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -125,70 +99,6 @@ def fleet(coordinator, proxy, tmp_path_factory) -> Iterator[Fleet]:
         codes = workers.stop()
     # SIGTERM: each releases what it holds and exits 0 (the contract's stop).
     assert codes == dict.fromkeys(codes, 0), codes
-
-
-def workers_seen(coordinator: Coordinator) -> list[dict[str, Any]]:
-    response = httpx.get(coordinator.url + "/workers", timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()["workers"]
-
-
-def metrics(coordinator: Coordinator) -> str:
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    response = httpx.get(coordinator.url + "/metrics", headers=headers, timeout=30)
-    assert response.status_code == 200, response.text
-    return response.text
-
-
-def start_job(coordinator: Coordinator, pages: list[str]) -> str:
-    files = {"file": ("book.pdf", pdf_from_pages(pages), "application/pdf")}
-    response = httpx.post(coordinator.url + "/jobs", files=files, timeout=60)
-    assert response.status_code == 202, response.text
-    return response.json()["id"]
-
-
-def get_job(coordinator: Coordinator, job_id: str) -> dict[str, Any]:
-    response = httpx.get(f"{coordinator.url}/jobs/{job_id}", timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def completed(coordinator: Coordinator, job_id: str, timeout: float = SPOKEN) -> dict[str, Any]:
-    def done() -> dict[str, Any] | None:
-        job = get_job(coordinator, job_id)
-        assert job["status"] not in ("failed", "cancelled"), job
-        return job if job["status"] == "completed" else None
-
-    return wait_for(done, timeout, 0.2)
-
-
-def takes(coordinator: Coordinator, job_id: str) -> list[tuple[int, int, str]]:
-    rows = coordinator.rows(
-        "SELECT idx, number, reason FROM takes WHERE job_id = ? ORDER BY idx, number", job_id
-    )
-    return [(row["idx"], row["number"], row["reason"]) for row in rows]
-
-
-def scene_files(coordinator: Coordinator, job_id: str) -> list[Path]:
-    folder = coordinator.data_dir / "jobs" / job_id / "scenes"
-    return sorted(folder.iterdir()) if folder.is_dir() else []
-
-
-def assert_spoken_once(coordinator: Coordinator, job_id: str) -> dict[str, Any]:
-    """The job completed, each scene by exactly one take; the narration is its scenes end to end
-    (no pause, no crossfade: COORDINATOR_ENV); the database intact."""
-    job = completed(coordinator, job_id)
-    scenes = job["scenes"]
-    assert scenes and all(scene["audio_status"] == "completed" for scene in scenes), scenes
-    assert takes(coordinator, job_id) == [(scene["idx"], 1, "first") for scene in scenes]
-    files = scene_files(coordinator, job_id)
-    assert [path.name[:5] for path in files] == [f"{scene['idx']:05d}" for scene in scenes]
-    assert {Path(scene["audio_path"]) for scene in scenes} == set(files)
-    narration = sf.info(job["final_audio_path"])
-    assert narration.frames == sum(sf.info(path).frames for path in files)
-    assert {sf.info(path).samplerate for path in files} == {narration.samplerate}
-    assert coordinator.rows("PRAGMA integrity_check") == [{"integrity_check": "ok"}]
-    return job
 
 
 # ---- hand-made workers: the coordinator to themselves ------------------------------------------
@@ -226,14 +136,7 @@ def assert_lost(response: httpx.Response) -> None:
     assert response.json()["error"] == "lease_lost", response.text
 
 
-def scene_row(coordinator: Coordinator, job_id: str, idx: int) -> dict[str, Any]:
-    [row] = coordinator.rows("SELECT * FROM scenes WHERE job_id = ? AND idx = ?", job_id, idx)
-    return row
-
-
-def test_the_worker_routes_refuse_a_missing_or_wrong_token_and_hand_out_nothing(
-    coordinator, hands
-):
+def test_the_worker_routes_refuse_a_missing_or_wrong_token_and_hand_out_nothing(coordinator, hands):
     job_id = start_job(coordinator, page_texts(1, seed=1))
     routes = [
         ("POST", "/workers/claim"),
@@ -350,3 +253,109 @@ def test_two_workers_answering_for_a_reclaimed_scene_at_once_make_one_take(coord
     assert_lost(answers["hand-a"])
     job = assert_spoken_once(coordinator, job_id)
     assert job["scenes"][0]["duration_seconds"] == pytest.approx(1.25, abs=0.01)
+
+
+# ---- real workers ------------------------------------------------------------------------------
+
+
+def lease_expiries(coordinator: Coordinator) -> float:
+    return metric(metrics(coordinator), "chatterbox_lease_expiries_total")
+
+
+def test_a_worker_killed_while_it_holds_a_lease_loses_the_scene_to_another_worker(
+    coordinator, fleet
+):
+    """SIGSTOP first, so the lease read back is one the worker still holds, then SIGKILL. An
+    answer it had sent just before the stop can still land (its lease then ends 'done'); then
+    the case is tried again on another scene, a fresh worker in the dead one's place."""
+    job_id = start_job(coordinator, page_texts(9, seed=5))
+    expiries = lease_expiries(coordinator)
+    lost = None
+    for _attempt in range(3):
+        direct = {n for n, w in fleet.workers.items() if w.coordinator_url == coordinator.url}
+        name = wait_for(
+            lambda d=direct: next((n for n in holders(coordinator, job_id) if n in d), None),
+            SPOKEN,
+            0.02,
+        )
+        victim = fleet.workers[name]
+        victim.signal(signal.SIGSTOP)
+        held = holders(coordinator, job_id).get(name)
+        if held is None:  # it answered in between
+            victim.signal(signal.SIGCONT)
+            continue
+        victim.kill()
+        lease, idx = held
+        scene_done(coordinator, job_id, idx)
+        fleet.replace(name)
+        if lease_state(coordinator, lease) == "expired":
+            lost = (name, idx)
+            break
+        assert lease_state(coordinator, lease) == "done"  # its answer was in flight
+    assert lost is not None, "each killed worker's answer was in flight when it was stopped"
+    name, idx = lost
+    [speaker] = spoken_by(coordinator, job_id, idx)
+    assert speaker != name
+    assert lease_expiries(coordinator) > expiries
+    assert_spoken_once(coordinator, job_id)
+
+
+def test_a_stall_longer_than_the_lease_loses_the_scene_and_the_stalled_worker_carries_on(
+    coordinator, fleet, proxy
+):
+    """w3 talks through the proxy. Frozen while w3 holds a lease, the lease runs out and another
+    worker speaks the scene; thawed, w3's renew or answer for it is refused (409) and w3 asks for
+    work again. (An answer w3 had sent just before the freeze can land first: then the case is
+    tried again on w3's next lease.)"""
+    stalled = "w3"
+    job_id = start_job(coordinator, page_texts(9, seed=6))
+    refused = None
+    for _attempt in range(3):
+        wait_for(lambda: stalled in holders(coordinator, job_id), SPOKEN, 0.02)
+        proxy.freeze()
+        held = holders(coordinator, job_id).get(stalled)
+        if held is None:  # it answered in between
+            proxy.thaw()
+            continue
+        lease, idx = held
+        scene_done(coordinator, job_id, idx)
+        claims = sum(path == "/workers/claim" for _, path, _ in proxy.exchanges())
+        proxy.thaw()
+        if lease_state(coordinator, lease) == "expired":
+            refused = (lease, idx)
+            break
+        assert lease_state(coordinator, lease) == "done"  # its answer was in flight
+    assert refused is not None, "each stalled answer was in flight when the proxy froze"
+    lease, idx = refused
+    [speaker] = spoken_by(coordinator, job_id, idx)
+    assert speaker != stalled
+
+    def answered() -> list[tuple[str, str, int]]:
+        return [(m, p, status) for m, p, status in proxy.exchanges() if lease in p]
+
+    wait_for(lambda: any(status == 409 for _, _, status in answered()), SPOKEN, 0.05)
+    assert all(status in (200, 409) for _, _, status in answered()), answered()
+    assert all(status == 409 for m, _, status in answered() if m == "PUT"), answered()
+    wait_for(
+        lambda: sum(path == "/workers/claim" for _, path, _ in proxy.exchanges()) > claims,
+        SPOKEN,
+        0.05,
+    )  # it carried on: it asked for work again, and was answered
+    assert fleet.workers[stalled].process.poll() is None
+    assert_spoken_once(coordinator, job_id)
+
+
+def test_the_coordinator_stopped_and_started_mid_job_loses_nothing_as_the_workers_carry_on(
+    coordinator, fleet
+):
+    job_id = start_job(coordinator, page_texts(8, seed=8))
+    wait_for(lambda: len(holders(coordinator, job_id)) >= 2, SPOKEN, 0.02)  # workers busy
+    coordinator.stop()  # SIGTERM, while they speak
+    left = coordinator.rows(
+        "SELECT idx FROM scenes WHERE job_id = ? AND audio_status != 'completed'", job_id
+    )
+    assert left, "the job ended before the coordinator stopped"
+    coordinator.start()  # same port, same data folder; only the workers speak
+    assert_spoken_once(coordinator, job_id)
+    assert all(worker.process.poll() is None for worker in fleet.workers.values())
+    fleet.wait_seen(set(fleet.workers))

@@ -1,6 +1,5 @@
-"""A coordinator and its pull workers as real processes on loopback (issue 19), a hand-made
-worker that speaks the worker routes with httpx, and what the tests read back: /metrics samples
-and the coordinator's SQLite."""
+"""A coordinator and its pull workers as real processes on loopback (issue 19), and a hand-made
+worker that speaks the worker routes with httpx; GET /workers and /metrics read back."""
 
 from __future__ import annotations
 
@@ -20,6 +19,8 @@ import soundfile as sf
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.conftest import ROOT, LiveServer, free_port
+from tests.helpers.proxy import StallingProxy
+from tests.helpers.wait import wait_for
 
 TOKEN = "worker-token-for-tests"
 LEASE_SECONDS = 2.0
@@ -128,6 +129,43 @@ class WorkerProcess:
         return self.log_path.read_text(errors="replace")
 
 
+class Fleet:
+    """Three Piper workers: w1 and w2 straight to the coordinator, w3 through `proxy`. A worker
+    killed is replaced by a new one of a new name, so three keep working."""
+
+    def __init__(self, coordinator: Coordinator, proxy: StallingProxy, folder: Path) -> None:
+        self.coordinator = coordinator
+        self.proxy = proxy
+        self.folder = folder
+        self.workers: dict[str, WorkerProcess] = {}
+        self.gone: dict[str, WorkerProcess] = {}
+        for name, url in (("w1", coordinator.url), ("w2", coordinator.url), ("w3", proxy.url)):
+            self.add(name, url)
+        self.wait_seen(set(self.workers))
+
+    def add(self, name: str, url: str) -> WorkerProcess:
+        self.workers[name] = WorkerProcess(name, url, self.folder / name)
+        return self.workers[name]
+
+    def replace(self, name: str) -> str:
+        """The killed worker `name` out, a fresh one in; the new one's name."""
+        self.gone[name] = self.workers.pop(name)
+        new = f"{name}b"
+        self.add(new, self.gone[name].coordinator_url)
+        self.wait_seen({new})
+        return new
+
+    def wait_seen(self, names: set[str]) -> None:
+        """Until GET /workers lists every one of `names` (each has asked for work)."""
+        wait_for(lambda: names <= {w["name"] for w in workers_seen(self.coordinator)}, 120, 0.2)
+
+    def stop(self) -> dict[str, int]:
+        codes = {name: worker.stop() for name, worker in self.workers.items()}
+        for worker in self.gone.values():
+            worker.stop()
+        return codes
+
+
 class HandWorker:
     """A worker made by hand: each route called when the test says, nothing in between."""
 
@@ -158,6 +196,19 @@ class HandWorker:
             "X-Engine-Seconds": "0.5",
         }
         return self.http.put(f"/workers/leases/{lease}/audio", content=wav, headers=headers)
+
+
+def workers_seen(coordinator: Coordinator) -> list[dict[str, Any]]:
+    response = httpx.get(coordinator.url + "/workers", timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["workers"]
+
+
+def metrics(coordinator: Coordinator) -> str:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    response = httpx.get(coordinator.url + "/metrics", headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.text
 
 
 def tone_wav(seconds: float, rate: int = 22050, pitch: float = 220.0) -> bytes:

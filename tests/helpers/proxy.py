@@ -32,6 +32,7 @@ class StallingProxy:
         self._gate = threading.Condition()
         self._frozen = False
         self._writing = 0  # chunks being written right now
+        self._held = 0  # bytes read and waiting for a thaw
         self._closed = False
         self._sockets: list[socket.socket] = []
         # Per connection: the bytes delivered to the coordinator, and to the worker.
@@ -51,6 +52,11 @@ class StallingProxy:
         with self._gate:
             self._frozen = False
             self._gate.notify_all()
+
+    def held(self) -> int:
+        """Bytes read from either side and waiting for a thaw."""
+        with self._gate:
+            return self._held
 
     def exchanges(self) -> list[tuple[str, str, int]]:
         """(method, path, status) of every request answered so far, connection by connection in
@@ -112,7 +118,9 @@ class StallingProxy:
                     break
                 delivered = b""
                 with self._gate:
+                    self._held += len(data)
                     self._gate.wait_for(lambda: not self._frozen)
+                    self._held -= len(data)
                     if self._closed:
                         return
                     self._writing += 1
