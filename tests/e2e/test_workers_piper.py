@@ -112,6 +112,15 @@ def hands(coordinator) -> Iterator[tuple[HandWorker, HandWorker]]:
     finally:
         first.close()
         second.close()
+        drop_unfinished(
+            coordinator
+        )  # a case that failed half-way leaves the next one a clean queue
+
+
+def drop_unfinished(coordinator: Coordinator) -> None:
+    for job in httpx.get(coordinator.url + "/jobs", timeout=30).json()["jobs"]:
+        if job["status"] != "completed":
+            httpx.delete(f"{coordinator.url}/jobs/{job['id']}", timeout=30).raise_for_status()
 
 
 def claimed(worker: HandWorker, timeout: float = 30) -> dict[str, Any]:
