@@ -118,9 +118,11 @@ def hands(coordinator) -> Iterator[tuple[HandWorker, HandWorker]]:
 
 
 def drop_unfinished(coordinator: Coordinator) -> None:
-    for job in httpx.get(coordinator.url + "/jobs", timeout=30).json()["jobs"]:
+    listed = httpx.get(coordinator.url + "/jobs", headers=coordinator.auth, timeout=30)
+    for job in listed.json()["jobs"]:
         if job["status"] != "completed":
-            httpx.delete(f"{coordinator.url}/jobs/{job['id']}", timeout=30).raise_for_status()
+            url = f"{coordinator.url}/jobs/{job['id']}"
+            httpx.delete(url, headers=coordinator.auth, timeout=30).raise_for_status()
 
 
 def claimed(worker: HandWorker, timeout: float = 30) -> dict[str, Any]:
@@ -145,7 +147,9 @@ def assert_lost(response: httpx.Response) -> None:
     assert response.json()["error"] == "lease_lost", response.text
 
 
-def test_the_worker_routes_refuse_a_missing_or_wrong_token_and_hand_out_nothing(coordinator, hands):
+def test_worker_routes_take_only_the_worker_token_which_opens_nothing_else_but_metrics(
+    coordinator, hands
+):
     job_id = start_job(coordinator, page_texts(1, seed=1))
     routes = [
         ("POST", "/workers/claim"),
@@ -154,7 +158,12 @@ def test_the_worker_routes_refuse_a_missing_or_wrong_token_and_hand_out_nothing(
         ("PUT", "/workers/leases/some-lease/audio"),
         ("POST", "/workers/leases/some-lease/release"),
     ]
-    wrong = [{}, {"Authorization": "Bearer not-the-token"}, {"Authorization": TOKEN}]
+    wrong = [
+        {},
+        {"Authorization": "Bearer not-the-token"},
+        {"Authorization": TOKEN},  # no scheme
+        coordinator.auth,  # the API token opens no worker route
+    ]
     body = {"worker": "intruder", "engine": "piper"}
     for headers in wrong:
         for method, path in routes:
@@ -165,6 +174,14 @@ def test_the_worker_routes_refuse_a_missing_or_wrong_token_and_hand_out_nothing(
             assert response.json()["error"] == "worker_token_required", response.text
     assert scene_row(coordinator, job_id, 1)["audio_status"] == "pending"
     assert "intruder" not in {w["name"] for w in workers_seen(coordinator)}
+    # The worker token opens /metrics and nothing of the API.
+    worker = {"Authorization": f"Bearer {TOKEN}"}
+    assert httpx.get(coordinator.url + "/metrics", headers=worker, timeout=30).status_code == 200
+    for path in ("/jobs", "/workers", f"/jobs/{job_id}", "/voices"):
+        response = httpx.get(coordinator.url + path, headers=worker, timeout=30)
+        assert response.status_code == 401, (path, response.text)
+        assert response.json()["error"] == "token_required", response.text
+    assert httpx.get(coordinator.url + "/metrics", timeout=30).status_code == 401
 
     first, _ = hands
     lease = claimed(first)

@@ -23,6 +23,7 @@ from tests.helpers.proxy import StallingProxy
 from tests.helpers.wait import wait_for
 
 TOKEN = "worker-token-for-tests"
+API_TOKEN = "api-token-for-tests"  # set too, so each token is seen to open only its own routes
 LEASE_SECONDS = 2.0
 # The coordinator only coordinates; no pause and no crossfade between scenes, so the narration's
 # length is exactly the sum of its scenes'; no Whisper or speaker check, so a scene's only take is
@@ -31,6 +32,7 @@ COORDINATOR_ENV = {
     "CHATTERBOX_ENGINE": "piper",
     "CHATTERBOX_LOCAL_WORKER": "false",
     "CHATTERBOX_WORKER_TOKEN": TOKEN,
+    "CHATTERBOX_API_TOKEN": API_TOKEN,
     "CHATTERBOX_LEASE_SECONDS": str(LEASE_SECONDS),
     "CHATTERBOX_PAUSE_MS": "0",
     "CHATTERBOX_CROSSFADE_MS": "0",
@@ -47,6 +49,7 @@ class Coordinator:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**COORDINATOR_ENV, **env}
+        self.auth = {"Authorization": f"Bearer {API_TOKEN}"}  # the API's routes
         self.server: LiveServer | None = None
 
     def start(self) -> None:
@@ -88,7 +91,8 @@ class WorkerProcess:
             "PYTHONPATH": str(ROOT),
             **env,
         }
-        environment.pop("CHATTERBOX_WORKER_TOKEN", None)  # --token says it
+        for variable in ("CHATTERBOX_WORKER_TOKEN", "CHATTERBOX_API_TOKEN"):
+            environment.pop(variable, None)  # --token says it; a worker needs no API token
         command = [
             sys.executable,
             "-m",
@@ -199,7 +203,7 @@ class HandWorker:
 
 
 def workers_seen(coordinator: Coordinator) -> list[dict[str, Any]]:
-    response = httpx.get(coordinator.url + "/workers", timeout=30)
+    response = httpx.get(coordinator.url + "/workers", headers=coordinator.auth, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()["workers"]
 

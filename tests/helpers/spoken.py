@@ -19,13 +19,15 @@ SPOKEN = 120  # seconds a job of real workers may take at most, on a busy 2-core
 
 def start_job(coordinator: Coordinator, pages: list[str]) -> str:
     files = {"file": ("book.pdf", pdf_from_pages(pages), "application/pdf")}
-    response = httpx.post(coordinator.url + "/jobs", files=files, timeout=60)
+    response = httpx.post(
+        coordinator.url + "/jobs", files=files, headers=coordinator.auth, timeout=60
+    )
     assert response.status_code == 202, response.text
     return response.json()["id"]
 
 
 def get_job(coordinator: Coordinator, job_id: str) -> dict[str, Any]:
-    response = httpx.get(f"{coordinator.url}/jobs/{job_id}", timeout=30)
+    response = httpx.get(f"{coordinator.url}/jobs/{job_id}", headers=coordinator.auth, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
