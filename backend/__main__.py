@@ -1,5 +1,6 @@
 """`python -m backend`: run the server on the configured host and port (127.0.0.1:8000);
-`python -m backend narrate ...`: the command line that narrates books through it."""
+`python -m backend narrate ...`: the command line that narrates books through it;
+`python -m backend worker ...`: speaks another server's scenes (backend.cli.worker)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ def main() -> None:
         from backend.cli.narrate import main as narrate  # only the command line needs it
 
         sys.exit(narrate(sys.argv[2:]))
+    if sys.argv[1:2] == ["worker"]:
+        from backend.cli.worker import main as worker
+
+        sys.exit(worker(sys.argv[2:]))
     settings = Settings()
     if problem := settings.exposure_problem():
         sys.exit(f"Refusing to start: {problem}")

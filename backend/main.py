@@ -22,6 +22,7 @@ from backend.api import (
     routes_health,
     routes_jobs,
     routes_lexicon,
+    routes_metrics,
     routes_model,
     routes_openai,
     routes_pdf,
@@ -32,6 +33,7 @@ from backend.api import (
     routes_takes,
     routes_tts,
     routes_voices,
+    routes_workers,
 )
 from backend.api.access import AccessMiddleware
 from backend.api.errors import install_error_handlers
@@ -124,11 +126,14 @@ def create_app(settings: Settings | None = None, engine: Engine | Catalog | None
         routes_subtitles,
         routes_edusmart,
         routes_lexicon,
+        routes_metrics,
     )
     for module in (*routes, routes_openai):
         app.include_router(module.router)
     app.include_router(routes_takes.router)  # before routes_scenes: /scenes/stale/takes
     app.include_router(routes_scenes.router)
+    app.include_router(routes_workers.leases)  # the worker token's routes
+    app.include_router(routes_workers.router)
     app.add_middleware(EngineHeadersMiddleware)
     app.add_middleware(
         BodyLimitMiddleware, upload_limit=settings.max_upload_bytes, json_limit=JSON_BODY_LIMIT

@@ -26,6 +26,9 @@ from backend.core.settings import LOOPBACK_NAMES, Settings, is_loopback
 log = logging.getLogger(__name__)
 
 OPEN_PATHS = ("/health",)
+# The worker routes check the worker token themselves (backend.api.deps.require_worker).
+WORKER_PATHS = ("/workers/claim", "/workers/leases/")
+METRICS_PATH = "/metrics"  # the API token, or the worker token (Prometheus, KEDA)
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_PORTS = {"http": 80, "https": 443}
 ORIGIN_LOOPBACK = ("localhost", "127.0.0.1", "::1")  # as urlsplit spells the hostname
@@ -41,6 +44,8 @@ class AccessMiddleware:
         self.hosts = {name.lower() for name in (*LOOPBACK_NAMES, *settings.allowed_hosts)}
         token = settings.api_token.get_secret_value() if settings.api_token else None
         self.token = token.encode() if token else None
+        worker = settings.worker_token.get_secret_value() if settings.worker_token else None
+        self.worker_token = worker.encode() if worker else None
         studio = [f"http://{name}:{settings.studio_port}" for name in ("127.0.0.1", "localhost")]
         self.origins = {parse_origin(origin) for origin in (*studio, *settings.allowed_origins)}
         self.origins.discard(None)
@@ -73,7 +78,9 @@ class AccessMiddleware:
             return refusal
         authenticated = self.token is not None and self._token_matches(headers)
         scope.setdefault("state", {})["authenticated"] = authenticated  # read by GET /health
-        if scope["path"] in OPEN_PATHS:
+        if scope["path"] in OPEN_PATHS or scope["path"].startswith(WORKER_PATHS):
+            return None
+        if scope["path"] == METRICS_PATH and self._token_matches(headers, self.worker_token):
             return None
         if self.token is None:
             server = scope.get("server")
@@ -128,12 +135,15 @@ class AccessMiddleware:
 
         return without_engine
 
-    def _token_matches(self, headers: Headers) -> bool:
+    def _token_matches(self, headers: Headers, token: bytes | None = None) -> bool:
+        token = token or self.token
+        if token is None:
+            return False
         offered = headers.get("x-api-key", "")
         scheme, _, credentials = headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer":
             offered = credentials.strip()
-        return hmac.compare_digest(offered.encode(), self.token or b"")
+        return hmac.compare_digest(offered.encode(), token)
 
 
 def host_name(host: str) -> str:

@@ -5,10 +5,12 @@ Routes take the `...Dep` aliases (`settings: SettingsDep`), so each dependency i
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from backend.core.errors import WorkersDisabled, WorkerTokenRequired
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
 from backend.jobs.lexicon import Lexicon
@@ -44,6 +46,18 @@ def get_job_store(request: Request) -> JobStore:
 
 def get_lexicon(request: Request) -> Lexicon:
     return request.app.state.lexicon
+
+
+def require_worker(request: Request) -> None:
+    """The worker routes' own check: the worker token as 'Authorization: Bearer <token>' (the
+    API token opens nothing here, and this token opens nothing else but /metrics)."""
+    token = request.app.state.settings.worker_token
+    if token is None:
+        raise WorkersDisabled()
+    scheme, _, offered = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(offered.strip().encode(), expected):
+        raise WorkerTokenRequired()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

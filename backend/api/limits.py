@@ -37,7 +37,8 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        is_upload = headers.get(b"content-type", b"").startswith(b"multipart/")
+        # Files: multipart forms, and a worker's scene audio (PUT /workers/leases/{id}/audio).
+        is_upload = headers.get(b"content-type", b"").startswith((b"multipart/", b"audio/"))
         limit = self.upload_limit if is_upload else self.json_limit
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:

@@ -92,6 +92,7 @@ class Scene(ResponseBody):
     error_message: str | None
     started_at: str | None
     finished_at: str | None
+    queued_at: str | None = Field(None, description="When it last became pending.")
     quality: SceneQuality | None
     speaker_similarity: float | None
     image_error: str | None = Field(description="Why the scene has no image, if it has none.")

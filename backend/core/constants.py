@@ -45,7 +45,7 @@ ALL_INTERFACES = ("", "0.0.0.0", "::", "[::]")
 def read_environment(
     project: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """The CHATTERBOX_* and PORT variables the server would see: `project`/.env, then the
+    """The CHATTERBOX_*, PORT and WORKERS variables the server would see: `project`/.env, then the
     environment over it (pydantic-settings' order). Lines are NAME=value; quotes are stripped."""
     values: dict[str, str] = {}
     env_file = (project / ENV_FILE) if project is not None else None
@@ -59,13 +59,23 @@ def read_environment(
     return values
 
 
+# Settings fields that also read a variable without the prefix (their validation aliases).
+UNPREFIXED = ("PORT", "WORKERS")
+
+
 def _read_by_server(name: str) -> bool:
-    return name.startswith(ENV_PREFIX) or name == "PORT"
+    return name.startswith(ENV_PREFIX) or name in UNPREFIXED
 
 
 def listen_port(config: Mapping[str, str]) -> str:
     """CHATTERBOX_PORT, else PORT, else the default (as Settings.port reads them)."""
     return (config.get("CHATTERBOX_PORT") or config.get("PORT") or str(DEFAULT_PORT)).strip()
+
+
+def local_workers(config: Mapping[str, str]) -> str:
+    """CHATTERBOX_WORKERS, else WORKERS, else "0" (as Settings.workers reads them): how many
+    worker processes launcher.py starts beside the server. Unparsed: the caller says why not."""
+    return (config.get("CHATTERBOX_WORKERS") or config.get("WORKERS") or "0").strip()
 
 
 def local_url(config: Mapping[str, str]) -> str:

@@ -463,3 +463,45 @@ def error_for(code: str, message: str | None, solution: str | None) -> AppError:
     error = AppError(message, solution)
     error.code = code  # type: ignore[misc]  # an instance attribute shadows the ClassVar
     return error
+
+
+class WorkersDisabled(AppError):
+    status_code = 503
+    code = "workers_disabled"
+    default_message = "This server takes no workers: it has no worker token."
+    default_solution = (
+        "Set CHATTERBOX_WORKER_TOKEN on the server (for example the output of: python -c "
+        '"import secrets; print(secrets.token_urlsafe(32))"), restart it, and start the worker '
+        "with the same token (--token or CHATTERBOX_WORKER_TOKEN)."
+    )
+
+
+class WorkerTokenRequired(AppError):
+    status_code = 401
+    code = "worker_token_required"
+    default_message = "Worker routes need the worker token, and the request did not carry it."
+    default_solution = (
+        "Start the worker with the server's CHATTERBOX_WORKER_TOKEN (--token or the "
+        "CHATTERBOX_WORKER_TOKEN variable); it is sent as 'Authorization: Bearer <token>'."
+    )
+
+
+class LeaseLost(AppError):
+    status_code = 409
+    code = "lease_lost"
+    default_message = (
+        "This lease is no longer the worker's: it expired, or the scene went to another worker."
+    )
+    default_solution = (
+        "Drop the scene and claim the next one (POST /workers/claim); renew a lease well "
+        "before its deadline (every third of CHATTERBOX_LEASE_SECONDS)."
+    )
+
+
+class ChecksumMismatch(AppError):
+    status_code = 422
+    code = "checksum_mismatch"
+    default_message = "The audio's SHA-256 is not the one its X-Audio-SHA256 header gives."
+    default_solution = (
+        "Send the audio again, whole; its lease still holds the scene until the deadline."
+    )

@@ -119,6 +119,18 @@ class Settings(BaseSettings):
     # oldest take not chosen goes first, with its file.
     max_takes_kept: int = Field(5, ge=2, le=50)
 
+    # Workers beyond the coordinator's own engine (backend.jobs.dispatch): they pull scenes over
+    # HTTP with worker_token, each scene under a lease of lease_seconds that the worker renews;
+    # one not renewed expires and the scene goes to another worker. local_worker false leaves
+    # job scenes to the workers (a cluster's coordinator without a GPU); re-takes and /tts stay
+    # here. `workers` (also WORKERS): worker processes launcher.py starts beside the server.
+    worker_token: SecretStr | None = None
+    lease_seconds: float = Field(60.0, ge=1.0, le=3600.0)
+    local_worker: bool = True
+    workers: int = Field(
+        0, ge=0, le=64, validation_alias=AliasChoices("CHATTERBOX_WORKERS", "WORKERS")
+    )
+
     # Joining chunks of one request.
     crossfade_ms: float = 10.0
     pause_ms: float = 150.0

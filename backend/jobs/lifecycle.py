@@ -237,7 +237,7 @@ def requeue_scene(db: sqlite3.Connection, job_id: str, idx: int) -> bool:
     """processing -> pending (cancelled mid-scene, worker stopping); False if not processing."""
     if sql.fetch_scene(db, job_id, idx)["audio_status"] != "processing":
         return False
-    move_scene(db, job_id, idx, "pending", started_at=None)
+    move_scene(db, job_id, idx, "pending", started_at=None, queued_at=sql.now())
     return True
 
 
@@ -326,20 +326,29 @@ def _split_run(run: list[dict[str, Any]], max_chars: int) -> list[dict[str, Any]
 
 def recover(db: sqlite3.Connection) -> list[str]:
     """After a restart: processing scenes -> pending, processing extractions -> pending and
-    processing jobs -> pending. Returns the unfinished (pending) job ids, oldest first."""
+    processing jobs -> pending, except what a worker holds under an active lease (it is still
+    speaking: its submission or the lease's expiry settles it). Returns the unfinished job ids,
+    oldest first."""
+    # A scene a worker holds under a live lease stays processing: the worker carries on and
+    # submits it (backend.jobs.leases); an expired lease is the next claim's to requeue.
     db.execute(
-        "UPDATE scenes SET audio_status = 'pending', started_at = NULL"
-        " WHERE audio_status = 'processing'"
+        "UPDATE scenes SET audio_status = 'pending', started_at = NULL, queued_at = ?"
+        " WHERE audio_status = 'processing' AND NOT EXISTS (SELECT 1 FROM leases l"
+        " WHERE l.job_id = scenes.job_id AND l.idx = scenes.idx AND l.state = 'active')",
+        (sql.now(),),
     )
     db.execute(
         "UPDATE jobs SET extraction_status = 'pending'"
         " WHERE extraction_status = 'processing' AND status IN ('pending', 'processing')"
     )
     db.execute(
-        "UPDATE jobs SET status = 'pending', updated_at = ? WHERE status = 'processing'",
+        "UPDATE jobs SET status = 'pending', updated_at = ? WHERE status = 'processing'"
+        " AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.job_id = jobs.id AND l.state = 'active')",
         (sql.now(),),
     )
-    query = "SELECT id FROM jobs WHERE status = 'pending' ORDER BY created_at, rowid"
+    query = (
+        "SELECT id FROM jobs WHERE status IN ('pending', 'processing') ORDER BY created_at, rowid"
+    )
     return [row["id"] for row in db.execute(query)]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import sqlite3
 import threading
 import time
 import uuid
@@ -35,11 +36,13 @@ from backend.jobs import files
 from backend.jobs.checking import CheckItem, SceneChecks
 from backend.jobs.lexicon import Lexicon
 from backend.jobs.marks import scene_marks
+from backend.jobs.metrics import LOCAL, JobMetrics
 from backend.jobs.pdf import render_region
 from backend.jobs.store import JobStore
 from backend.jobs.store_takes import TakeStore
 from backend.jobs.takes import Take, TakeJudge, scored
 from backend.speaking.prepare import Prepared, prepare
+from backend.speaking.take import one_take
 from backend.voices.resolve import Voice, stored_voice
 from backend.voices.store import VoiceStore
 
@@ -47,8 +50,8 @@ log = logging.getLogger(__name__)
 
 
 class SceneNarrator:
-    """Used by the job runner's one synthesis thread (its source cache is not locked), except
-    `settle`, which the check thread calls too."""
+    """Used by the job runner's one synthesis thread, except `settle`, which the check thread
+    calls too, and `keep_remote`, which the worker routes call."""
 
     def __init__(
         self,
@@ -69,9 +72,11 @@ class SceneNarrator:
         self.judge = judge
         self.stopping = stopping
         self.checks: SceneChecks | None = None  # set by the runner when Whisper checks
+        self.metrics: JobMetrics | None = None  # set by the runner: /metrics counts scenes
         self._chosen = chosen  # told when a take other than a first one becomes the scene's
         self.lexicon = Lexicon(store.path)  # read per scene, so an entry applies from the next
         self._source_cache: tuple[str | None, bytes] = (None, b"")
+        self._source_lock = threading.Lock()  # scene images: the synthesis thread and worker routes
         self._faulted: set[tuple[str, int]] = set()  # scenes requeued once after an engine fault
 
     def job_dir(self, job_id: str) -> Path:
@@ -110,15 +115,14 @@ class SceneNarrator:
         self, job: dict[str, Any], scene: dict[str, Any], reason: str, request: int | None = None
     ) -> None:
         """One take of the scene, stored and (unless made because a check failed) chosen."""
-        job_id, index = job["id"], scene["idx"]
-        ref = self._voice_ref(job["voice"])
-        params = {**job["params"], **(scene["params"] or {})}  # the scene's own settings win
-        ready = self._prepare(job_id, scene["text"], params)
+        ref, ready = self.ready(job, scene)
         synthesis = ready.params
         if reason == "check":  # a new seed: the same one would say it the same way
             synthesis = replace(synthesis, seed=random.randrange(2**32))
         audio, engine_seconds, similarity = self.manager.call(
-            lambda engine: _take(engine, ready.text, ref, synthesis, self.judge.wants_similarity),
+            lambda engine: one_take(
+                engine, ready.text, ref, synthesis, self.judge.wants_similarity
+            ),
             timeout=self.settings.scene_timeout_seconds,
             model=ready.model,
         )
@@ -132,35 +136,91 @@ class SceneNarrator:
         # A first take's name is the scene's own: spoken again after a crash between its file and
         # its row, it overwrites that file instead of leaving it behind. A re-take's is new.
         token = "" if reason == "first" else uuid.uuid4().hex[:8]
+        self._keep(job, scene, reason, ready.text, take, engine_seconds, quality, token, request)
+
+    def keep_remote(
+        self,
+        job: dict[str, Any],
+        scene: dict[str, Any],
+        spoken: str,
+        audio: Audio,
+        engine_seconds: float,
+        similarity: float | None,
+        token: str,
+        guard: Callable[[sqlite3.Connection], None],
+        worker: str,
+    ) -> int | None:
+        """The first take of a scene a worker spoke (backend.jobs.dispatch), stored as a local
+        one is, in a file of its own (`token`), under `guard` (the worker's lease, consumed in the
+        take's commit: LeaseLost leaves no file and no row). None when the job was deleted."""
+        take = self.judge.first_look(audio, 0, similarity)
+        number = self._keep(
+            job, scene, "first", spoken, take, engine_seconds, {}, token, None, guard, worker
+        )
+        if number is not None:
+            self._render_image(job, scene)
+        return number
+
+    def _keep(
+        self,
+        job: dict[str, Any],
+        scene: dict[str, Any],
+        reason: str,
+        spoken: str,
+        take: Take,
+        engine_seconds: float,
+        quality: dict[str, Any],
+        token: str,
+        request: int | None = None,
+        guard: Callable[[sqlite3.Connection], None] | None = None,
+        worker: str = LOCAL,
+    ) -> int | None:
+        """Write the take's file and store it (chosen unless made because a check failed); its
+        checks follow off the path. The take's number, or None when the job went meanwhile."""
+        job_id, index = job["id"], scene["idx"]
         path = self.job_dir(job_id) / "scenes" / _file_name(scene, "wav", token)
         files.write_wav(path, take.audio.samples, take.audio.sample_rate)
         if self._orphaned(job_id):
-            return
+            return None
         record = {
             "reason": reason,
             "text": scene["text"],
-            "spoken_text": ready.text,
+            "spoken_text": spoken,
             "params": scene["params"] or {},
             "audio_path": str(path),
             "duration_seconds": take.audio.seconds,
             "engine_seconds": engine_seconds,
             "similarity": take.similarity,
             "quality": quality or None,
-            "marks": scene_marks(ready.text, take.audio, None, scene["text"]),  # words: later
+            "marks": scene_marks(spoken, take.audio, None, scene["text"]),  # words: later
         }
         choose = reason != "check"
         whisper = self.checks is not None
         check = ("checking" if choose else "retaking") if whisper else None
-        number, removed = self.takes.add_take(job_id, index, record, choose, check, request)
+        try:
+            number, removed = self.takes.add_take(
+                job_id, index, record, choose, check, request, guard
+            )
+        except AppError:  # the lease was lost, or the scene went: this file is nobody's
+            path.unlink(missing_ok=True)
+            raise
         for old in removed:
             Path(old).unlink(missing_ok=True)
+        if reason == "first" and self.metrics is not None:
+            self.metrics.scene_done(worker, engine_seconds)
         if choose and reason != "first":
             self._chosen(job_id)
         take = replace(take, number=number)
         if self.checks is not None:
-            self.checks.submit(CheckItem(job_id, index, take, ready.text))
+            self.checks.submit(CheckItem(job_id, index, take, spoken))
         elif self.judge.checks:
-            self.settle(CheckItem(job_id, index, take, ready.text), take)
+            self.settle(CheckItem(job_id, index, take, spoken), take)
+        return number
+
+    def ready(self, job: dict[str, Any], scene: dict[str, Any]) -> tuple[Voice, Prepared]:
+        """The scene's voice and its text made ready to speak (a worker is given both)."""
+        params = {**job["params"], **(scene["params"] or {})}  # the scene's own settings win
+        return self.voice_of(job), self._prepare(job["id"], scene["text"], params)
 
     def _prepare(self, job_id: str, text: str, params: dict[str, Any]) -> Prepared:
         """The one place a scene's text is made ready to speak (tags, numbers; the lexicon)."""
@@ -272,8 +332,9 @@ class SceneNarrator:
         log.info("Re-voiced take %d: similarity %s -> %s", take.number, take.similarity, similarity)
         return converted, seconds
 
-    def _voice_ref(self, voice: str | None) -> Voice:
+    def voice_of(self, job: dict[str, Any]) -> Voice:
         """The voice the job recorded: built-in (None), an engine voice or a library clip."""
+        voice = job["voice"]
         try:
             return stored_voice(voice, self.voices, self.manager.capabilities)
         except AppError:
@@ -305,9 +366,10 @@ class SceneNarrator:
 
     def _source(self, job: dict[str, Any]) -> bytes:
         """The job's PDF, read once for all its scene images."""
-        if self._source_cache[0] != job["id"]:
-            self._source_cache = (job["id"], Path(job["source_path"]).read_bytes())
-        return self._source_cache[1]
+        with self._source_lock:
+            if self._source_cache[0] != job["id"]:
+                self._source_cache = (job["id"], Path(job["source_path"]).read_bytes())
+            return self._source_cache[1]
 
 
 def _file_name(scene: dict[str, Any], suffix: str, take: str = "") -> str:
@@ -332,15 +394,3 @@ def _cycle(takes: list[dict[str, Any]]) -> int:
         if row["reason"] != "check":
             break
     return count
-
-
-def _take(
-    engine: Engine, text: str, ref: Voice, params: SynthesisParams, similarity: bool
-) -> tuple[Audio, float, float | None]:
-    """One take on the model thread: the audio, its synthesis seconds, and (when asked) how much
-    it sounds like the voice. One call, so the voice handle is the same and nothing interleaves."""
-    handle = engine.prepare_voice(ref)
-    started = time.perf_counter()
-    audio = engine.synthesize(text, handle, params)
-    seconds = time.perf_counter() - started
-    return audio, seconds, engine.speaker_similarity(audio, handle) if similarity else None

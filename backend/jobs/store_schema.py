@@ -170,8 +170,31 @@ _V5 = (
     "CREATE TABLE IF NOT EXISTS app_state (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
 
+# Leases of scenes handed to workers over HTTP (backend.jobs.leases), and when a scene last
+# became pending (the queue wait /metrics reports).
+LEASE_STATES = ("active", "done", "expired", "released")
+_V6 = (
+    f"""
+    CREATE TABLE IF NOT EXISTS leases (
+        id TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        worker TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'active' {_one_of("state", LEASE_STATES)},
+        claimed_at REAL NOT NULL,
+        deadline REAL NOT NULL,
+        spoken TEXT,
+        sha256 TEXT,
+        take INTEGER
+    )
+    """,
+    "CREATE UNIQUE INDEX IF NOT EXISTS leases_scene ON leases (job_id, idx) WHERE state = 'active'",
+    "CREATE INDEX IF NOT EXISTS leases_deadline ON leases (deadline) WHERE state = 'active'",
+    "ALTER TABLE scenes ADD COLUMN queued_at TEXT",
+)
+
 # MIGRATIONS[n] takes the database from user_version n to n + 1. Append; never edit.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -335,12 +358,14 @@ def insert_scenes(
     db: sqlite3.Connection, job_id: str, numbers: list[int], scenes: list[dict[str, Any]]
 ) -> None:
     """New pending scenes ({text, page, bbox, chapter}) numbered `numbers`."""
+    stamp = now()
     rows = [
-        (job_id, n, s["text"], s.get("page"), dumps(s.get("bbox")), s.get("chapter"))
+        (job_id, n, s["text"], s.get("page"), dumps(s.get("bbox")), s.get("chapter"), stamp)
         for n, s in zip(numbers, scenes, strict=True)
     ]
     db.executemany(
-        "INSERT INTO scenes (job_id, idx, text, page, bbox, chapter) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO scenes (job_id, idx, text, page, bbox, chapter, queued_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ class TakeStore:
         choose: bool,
         check: str | None = None,
         request: int | None = None,
+        guard: Callable[[sqlite3.Connection], None] | None = None,
     ) -> tuple[int, list[str]]:
         """Store a new take ({reason, text, spoken_text, params, audio_path, duration_seconds,
         engine_seconds, similarity, quality, marks}); a scene still processing (its first take)
@@ -61,10 +63,14 @@ class TakeStore:
         when it was made from the scene's text and settings as they are now). Past `keep` the
         oldest unchosen takes go. `check`: the scene's check_status now (the same commit, so a
         completed scene is never seen unchecked). Returns the take's number and the files of the
-        takes removed. `request`: the queued re-take it serves, dropped in the same commit."""
+        takes removed. `request`: the queued re-take it serves, dropped in the same commit.
+        `guard` runs first inside the commit (a worker's lease is consumed there,
+        backend.jobs.leases.consume); what it raises rolls the commit back and is raised."""
         if check is not None:
             sql.check(check, sql.CHECK_STATUSES)
         with self._write() as db:
+            if guard is not None:
+                guard(db)
             scene = sql.fetch_scene(db, job_id, idx)
             last = "SELECT COALESCE(MAX(number), 0) FROM takes WHERE job_id = ? AND idx = ?"
             number = db.execute(last, (job_id, idx)).fetchone()[0] + 1

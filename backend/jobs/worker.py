@@ -25,14 +25,16 @@ from typing import Any
 
 import soundfile as sf
 
-from backend.core.errors import AppError, SceneTextTooLong, TextEmpty
+from backend.core.errors import AppError
 from backend.core.settings import Settings
 from backend.core.speech import Audio
 from backend.engines.manager import ModelManager
 from backend.jobs import covers, files, lifecycle
 from backend.jobs.assembly import assemble
 from backend.jobs.checking import CheckItem, SceneChecks
+from backend.jobs.dispatch import SceneDispatch
 from backend.jobs.extraction import Extractor, PageSource
+from backend.jobs.metrics import JobMetrics
 from backend.jobs.narrator import SceneNarrator
 from backend.jobs.pdf import extract_pages
 from backend.jobs.quality import QualityChecker, asr_installed
@@ -40,13 +42,14 @@ from backend.jobs.queue import JobQueue
 from backend.jobs.scenes import scenes_from_text
 from backend.jobs.store import JobStore
 from backend.jobs.store_takes import TakeStore
+from backend.jobs.take_commands import TakeCommands
 from backend.jobs.takes import Take, TakeJudge
 from backend.voices.store import VoiceStore
 
 log = logging.getLogger(__name__)
 
 
-class JobRunner:
+class JobRunner(TakeCommands):
     """Owns the job threads. Thread-safe. `start()` once; at shutdown `stop()`, then (after the
     model manager is closed) `close()`, which closes the store last."""
 
@@ -87,6 +90,12 @@ class JobRunner:
         self.extractor = Extractor(
             store, settings, self._max_chars, self._stopping, self._notify, pages
         )
+        self.metrics = JobMetrics(store.path, settings.lease_seconds)
+        self.narrator.metrics = self.metrics
+        # Workers beyond this process's engine pull scenes in this order (backend.jobs.dispatch).
+        self.dispatch = SceneDispatch(
+            store, self.narrator, settings, self.metrics, self._order, self._enqueue
+        )
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -122,6 +131,8 @@ class JobRunner:
         self.stop(timeout)
         if self._thread.is_alive():
             log.warning("The job worker is still busy after %g s; closing the store", timeout)
+        self.dispatch.close()
+        self.metrics.close()
         self.takes.close()
         self.queue.close()
         self.narrator.lexicon.close()
@@ -212,6 +223,12 @@ class JobRunner:
                 self._queue.append(job_id)
             self._wake.notify_all()
 
+    def _order(self) -> list[str]:
+        """The unfinished jobs in the order their scenes are spoken (backend.jobs.queue)."""
+        with self._wake:
+            queue = list(self._queue)
+        return self.queue.runnable(queue)
+
     def _notify(self) -> None:
         with self._wake:
             self._wake.notify_all()
@@ -226,16 +243,17 @@ class JobRunner:
         """Speak one scene of the first job, in queue order (backend.jobs.queue: highest
         priority, then oldest; paused jobs passed over), that has one; False when there was
         nothing to do. The order is read again after every scene."""
-        with self._wake:
-            queue = list(self._queue)
-        for job_id in self.queue.runnable(queue):
+        self.dispatch.expire()  # a worker's lease past its deadline: its scene is pending again
+        for job_id in self._order():
             if self._stopping.is_set():
                 return False
             try:
                 with self._speaking:  # pause-all waits for the scene in progress
                     if self._serve_request(job_id):
                         return True
-                    scene = self.store.claim_next_scene(job_id)  # None for a paused job
+                    scene = None  # without a local worker, the workers speak every first take
+                    if self.settings.local_worker:
+                        scene = self.store.claim_next_scene(job_id)  # None for a paused job
                     if scene is not None:
                         self.narrator.speak(self.store.get_job(job_id, scenes=False), scene)
                         return True
@@ -361,50 +379,3 @@ class JobRunner:
                 self.checks.submit(item)
             else:
                 self.narrator.settle(item, take)
-
-    def edit_scene(
-        self, job_id: str, idx: int, text: str | None, params: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        """Store a scene's new text and/or settings now (PATCH /jobs/{id}/scenes/{n})."""
-        if text is not None:
-            text = text.strip()
-            if not text:
-                raise TextEmpty("The scene's new text is empty.")
-            limit = self.store.get_job(job_id, scenes=False)["max_chars"] or self._max_chars()
-            if len(text) > limit:
-                raise SceneTextTooLong(
-                    f"The text has {len(text)} characters; this engine speaks at most {limit} "
-                    "in one scene."
-                )
-        return self.takes.edit_scene(job_id, idx, text, params)
-
-    def request_take(
-        self, job_id: str, idx: int, text: str | None = None, params: dict | None = None
-    ) -> tuple[int | None, dict[str, Any]]:
-        """Queue a re-take (with an optional edit first). A failed scene goes back to pending
-        and a pending one is simply spoken when its turn comes: no request (None)."""
-        edited = text is not None or params is not None
-        scene = self.edit_scene(job_id, idx, text, params)
-        request = None
-        if scene["audio_status"] == "failed":
-            self.takes.requeue_failed(job_id, idx)
-        elif scene["audio_status"] != "pending":
-            request = self.takes.add_request(job_id, idx, "edit" if edited else "regenerate")
-        self._enqueue(job_id)
-        return request, self.store.get_scene(job_id, idx)
-
-    def regenerate_stale(self, job_id: str) -> int:
-        """A re-take for every stale scene that has none queued yet; how many were queued."""
-        queued = 0
-        for idx in self.takes.stale_scenes(job_id):
-            if not self.takes.pending(job_id, idx):
-                self.takes.add_request(job_id, idx, "stale")
-                queued += 1
-        self._enqueue(job_id)
-        return queued
-
-    def choose_take(self, job_id: str, idx: int, number: int) -> dict[str, Any]:
-        """Make a kept take the scene's own; a finished narration is re-assembled now."""
-        self.takes.choose(job_id, idx, number)
-        self.reassemble(job_id)
-        return self.store.get_scene(job_id, idx)

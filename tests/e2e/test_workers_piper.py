@@ -112,9 +112,8 @@ def hands(coordinator) -> Iterator[tuple[HandWorker, HandWorker]]:
     finally:
         first.close()
         second.close()
-        drop_unfinished(
-            coordinator
-        )  # a case that failed half-way leaves the next one a clean queue
+        # A case that failed half-way leaves the next one a clean queue.
+        drop_unfinished(coordinator)
 
 
 def drop_unfinished(coordinator: Coordinator) -> None:

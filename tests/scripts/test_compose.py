@@ -25,6 +25,11 @@ BACKEND_DOCKERFILE = ROOT / "docker" / "backend.Dockerfile"
 FRONTEND_DOCKERFILE = ROOT / "docker" / "frontend.Dockerfile"
 PROFILES = ("gpu", "cpu")
 BACKENDS = {"gpu": "backend", "cpu": "backend-cpu"}
+# The ways the README starts the stack: each engine alone, and each with its workers.
+STACKS = (("gpu",), ("cpu",), ("gpu", "workers-gpu"), ("cpu", "workers-cpu"))
+GPU_WORKERS = {"worker-gpu0": "0", "worker-gpu1": "1"}
+WORKERS = (*GPU_WORKERS, "worker-cpu")
+WORKER_COMMAND = ["python", "-m", "backend", "worker", "--coordinator", "http://backend:8000"]
 # Variables that would change what Compose resolves; each test sets the ones it means to.
 COMPOSE_VARIABLES = (
     "CHATTERBOX_PORT",
@@ -32,8 +37,11 @@ COMPOSE_VARIABLES = (
     "COMPOSE_PROFILES",
     "COMPOSE_FILE",
     "CHATTERBOX_API_TOKEN",
+    "CHATTERBOX_WORKER_TOKEN",
+    "CHATTERBOX_LOCAL_WORKER",
 )
 TOKEN = "compose-test-token"
+WORKER_TOKEN = "compose-test-worker-token"
 
 
 @cache
@@ -181,15 +189,15 @@ def test_the_studio_reaches_whichever_backend_runs_as_backend_8000(profile: str)
             assert dependency["required"] is False, f"{name} is disabled in {profile}"
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-def test_ports_are_published_on_the_host_loopback_only(profile: str) -> None:
+@pytest.mark.parametrize("stack", STACKS, ids="+".join)
+def test_ports_are_published_on_the_host_loopback_only(stack: tuple[str, ...]) -> None:
     published = {}
-    for name, service in services(profile).items():
+    for name, service in services(*stack, CHATTERBOX_WORKER_TOKEN=WORKER_TOKEN).items():
         assert service.get("network_mode") != "host", name
         for port in service.get("ports", []):
             assert port["host_ip"] == "127.0.0.1", f"{name} publishes {port} beyond loopback"
             published[port["target"]] = port["published"]
-    assert published == {8000: "8000", 8501: "8501"}
+    assert published == {8000: "8000", 8501: "8501"}  # the workers publish nothing
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -232,9 +240,9 @@ def test_healthchecks_probe_the_health_endpoints_with_python(
     assert check["retries"] >= 3
 
 
-@pytest.mark.parametrize("profile", PROFILES)
-def test_every_service_builds_from_a_dockerfile_in_the_repository(profile: str) -> None:
-    for name, service in services(profile).items():
+@pytest.mark.parametrize("stack", STACKS, ids="+".join)
+def test_every_service_builds_from_a_dockerfile_in_the_repository(stack: tuple[str, ...]) -> None:
+    for name, service in services(*stack).items():
         build = service["build"]
         assert Path(build["context"]) == ROOT, name
         assert (ROOT / build["dockerfile"]).is_file(), name
@@ -276,7 +284,7 @@ def test_backend_image_runs_the_server_module_as_an_unprivileged_user() -> None:
     # Both ENGINE values compose passes are handled, Chatterbox by the project's own extra.
     build_args = {
         s["build"]["args"]["ENGINE"]
-        for s in services("gpu", "cpu").values()
+        for s in services("gpu", "cpu", "workers-gpu", "workers-cpu").values()
         if "args" in s["build"]
     }
     assert build_args == {"chatterbox", "piper"}
@@ -336,3 +344,90 @@ def test_compose_refuses_to_start_without_a_token_and_says_where_to_set_it() -> 
 
     assert result.returncode != 0
     assert "set CHATTERBOX_API_TOKEN in .env" in result.stderr
+
+
+def test_workers_start_only_with_their_own_profile() -> None:
+    for stack in STACKS[:2]:
+        assert not set(WORKERS) & set(services(*stack)), stack
+    assert set(services("gpu", "workers-gpu")) == {"backend", "frontend", *GPU_WORKERS}
+    assert set(services("cpu", "workers-cpu")) == {"backend-cpu", "frontend", "worker-cpu"}
+
+
+@pytest.mark.parametrize(("worker", "card"), GPU_WORKERS.items())
+def test_each_gpu_worker_runs_chatterbox_on_its_own_card_with_the_read_only_models(
+    worker: str, card: str
+) -> None:
+    service = services("gpu", "workers-gpu")[worker]
+    assert service["command"] == WORKER_COMMAND
+    assert service["build"]["args"]["ENGINE"] == "chatterbox"
+    assert service["environment"]["CHATTERBOX_ENGINE"] == "chatterbox"
+    assert service["environment"]["CHATTERBOX_MODEL_CACHE_DIR"] == "/models"
+    # One named card, not a count: `--scale` could not give each replica a card of its own.
+    (device,) = service["deploy"]["resources"]["reservations"]["devices"]
+    assert device["driver"] == "nvidia"
+    assert device["device_ids"] == [card]
+    assert "count" not in device
+    assert "gpu" in device["capabilities"]
+    (models,) = service["volumes"]
+    assert (models["type"], models["target"], models["read_only"]) == ("bind", "/models", True)
+    assert Path(models["source"]) == ROOT / "model_cache"
+
+
+def test_the_cpu_worker_runs_piper_without_a_gpu_and_nothing_stops_it_from_scaling() -> None:
+    service = services("cpu", "workers-cpu")["worker-cpu"]
+    assert service["command"] == WORKER_COMMAND
+    assert service["build"]["args"]["ENGINE"] == "piper"
+    assert service["environment"]["CHATTERBOX_ENGINE"] == "piper"
+    assert "deploy" not in service  # no device: it starts on any machine
+    # `--scale worker-cpu=N` refuses a fixed container name, and a published host port would be
+    # taken by the first replica only.
+    assert "container_name" not in service
+    assert "ports" not in service
+
+
+@pytest.mark.parametrize("stack", STACKS[2:], ids="+".join)
+def test_workers_wait_for_whichever_backend_runs_and_share_none_of_its_data(
+    stack: tuple[str, ...],
+) -> None:
+    enabled = services(*stack)
+    for name in set(WORKERS) & set(enabled):
+        depends = enabled[name]["depends_on"]
+        backend = BACKENDS[stack[0]]
+        assert depends[backend]["condition"] == "service_healthy", name
+        for other, dependency in depends.items():
+            if other not in enabled:
+                assert dependency["required"] is False, f"{name}: {other} is disabled"
+        # The jobs and voices stay the coordinator's: a worker fetches one scene's voice a lease.
+        assert all(volume["target"] != "/data" for volume in enabled[name].get("volumes", []))
+        assert "CHATTERBOX_API_TOKEN" not in enabled[name]["environment"], name
+
+
+@pytest.mark.parametrize("stack", STACKS[2:], ids="+".join)
+def test_the_worker_token_from_env_reaches_the_backend_and_every_worker(
+    stack: tuple[str, ...],
+) -> None:
+    enabled = services(*stack, CHATTERBOX_WORKER_TOKEN=WORKER_TOKEN)
+    for name in (BACKENDS[stack[0]], *(set(WORKERS) & set(enabled))):
+        assert enabled[name]["environment"]["CHATTERBOX_WORKER_TOKEN"] == WORKER_TOKEN, name
+
+
+@pytest.mark.parametrize("stack", STACKS, ids="+".join)
+def test_without_a_worker_token_compose_still_starts_and_leaves_it_unset(
+    stack: tuple[str, ...],
+) -> None:
+    # Unset (null: Compose passes nothing), not empty: an empty string would be a token.
+    for name, service in services(*stack).items():
+        environment = service["environment"]
+        if name == "frontend":  # the studio speaks with the API token only
+            assert "CHATTERBOX_WORKER_TOKEN" not in environment
+        else:
+            assert "CHATTERBOX_WORKER_TOKEN" in environment, name
+            assert environment["CHATTERBOX_WORKER_TOKEN"] is None, name
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_local_worker_false_in_env_leaves_job_scenes_to_the_workers(profile: str) -> None:
+    backend = BACKENDS[profile]
+    assert services(profile)[backend]["environment"]["CHATTERBOX_LOCAL_WORKER"] is None
+    chosen = services(profile, CHATTERBOX_LOCAL_WORKER="false")[backend]["environment"]
+    assert chosen["CHATTERBOX_LOCAL_WORKER"] == "false"

@@ -21,6 +21,7 @@ from backend.main import create_app
 from tests.helpers.live import serving
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+WORKER_TOKEN = "fuzz-worker-token"  # the worker routes are fuzzed past their token check
 FULL_EXAMPLES = 2000
 
 
@@ -35,6 +36,7 @@ def server_url(tmp_path_factory):
         quality_check="off",
         max_pdf_pages=50,
         pdf_timeout_seconds=10,
+        worker_token=WORKER_TOKEN,
     )
     with serving(create_app(config, FakeEngine())) as url:
         yield url
@@ -53,6 +55,9 @@ OPERATIONS = {
 
 
 def fuzz(label: str, server_url: str, examples: int) -> None:
+    worker = label.split(" ", 1)[1].startswith(("/workers/", "/metrics"))
+    headers = {"Authorization": f"Bearer {WORKER_TOKEN}"} if worker else None
+
     @given(case=OPERATIONS[label].as_strategy())
     @settings(
         max_examples=examples,
@@ -63,7 +68,9 @@ def fuzz(label: str, server_url: str, examples: int) -> None:
     )
     def check(case) -> None:
         case.call_and_validate(
-            base_url=server_url, checks=[not_a_server_error, status_code_conformance]
+            base_url=server_url,
+            headers=headers,
+            checks=[not_a_server_error, status_code_conformance],
         )
 
     check()

@@ -11,6 +11,7 @@ from backend.core.constants import (
     DEFAULT_STUDIO_PORT,
     MODEL_FILES,
     local_url,
+    local_workers,
     read_environment,
     server_url,
 )
@@ -58,6 +59,15 @@ def test_the_environment_wins_over_the_env_file_and_other_variables_are_left_out
     config = read_environment(tmp_path, {"CHATTERBOX_PORT": "8020", "HOME": "/x"})
     assert config == {"CHATTERBOX_PORT": "8020", "CHATTERBOX_HOST": "0.0.0.0"}
     assert read_environment(tmp_path / "missing", {"PORT": "5000"}) == {"PORT": "5000"}
+
+
+def test_workers_is_read_under_both_names_and_the_prefixed_one_wins(tmp_path: Path):
+    (tmp_path / ".env").write_text("WORKERS=2\n")
+    config = read_environment(tmp_path, {})
+    assert config == {"WORKERS": "2"}
+    assert local_workers(config) == "2"
+    assert local_workers(read_environment(tmp_path, {"CHATTERBOX_WORKERS": "3"})) == "3"
+    assert local_workers({}) == "0"
 
 
 def test_the_settings_defaults_are_the_constants(no_server_settings):

@@ -1,0 +1,219 @@
+"""SceneDispatch: the coordinator's side of the workers that pull scenes over HTTP.
+
+A claim gives a worker the next pending scene (queue order, pauses and the job's engine as the
+local worker sees them) as its spoken text, settings, model and voice, under a lease
+(backend.jobs.leases). The worker renews the lease while it speaks and submits the audio with
+its SHA-256; the take is stored as a local one is (SceneNarrator.keep_remote) in the commit
+that consumes the lease, so each scene is completed once whatever the workers do: a late, a
+second or a racing submission is refused with 409 and changes nothing; the same submission
+again (its answer was lost) gets the same answer. First takes only: re-takes, checks and
+assembly stay on the coordinator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import soundfile as sf
+
+from backend.core.errors import (
+    AppError,
+    AudioUnreadable,
+    ChecksumMismatch,
+    LeaseLost,
+    VoiceNotFound,
+)
+from backend.core.settings import Settings
+from backend.core.speech import Audio, EngineVoice, VoiceRef
+from backend.jobs.leases import Lease, LeaseStore, consume
+from backend.jobs.metrics import JobMetrics
+from backend.jobs.narrator import SceneNarrator
+from backend.jobs.store import JobStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a worker is given: the lease and everything it needs to speak the scene."""
+
+    lease: Lease
+    text: str
+    params: dict[str, Any]
+    model: str
+    voice: dict[str, Any]
+    lease_seconds: float
+
+
+class SceneDispatch:
+    """Thread-safe: the worker routes call it from the thread pool, the runner's loop expires."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        narrator: SceneNarrator,
+        settings: Settings,
+        metrics: JobMetrics,
+        order: Callable[[], list[str]],
+        changed: Callable[[str], None],
+        clock: Callable[[], float] | None = None,
+    ):
+        self.store = store
+        self.narrator = narrator
+        self.metrics = metrics
+        self.seconds = settings.lease_seconds
+        self.leases = LeaseStore(store.path, clock) if clock else LeaseStore(store.path)
+        self._order = order  # the runner's unfinished jobs, in queue order
+        self._changed = changed  # told when a job's scene came back: it may be finished now
+        self._lock = threading.Lock()
+        self._digests: dict[tuple[str, float], str] = {}  # (clip path, mtime) -> SHA-256
+        self._workers: dict[str, dict[str, Any]] = {}  # name -> engine, scenes
+
+    def close(self) -> None:
+        self.leases.close()
+
+    def claim(self, worker: str, engine: str) -> Claim | None:
+        """The next scene for a worker of `engine` (the job must be recorded for it), or None."""
+        self._heard(worker, engine)
+        self.expire()
+        got = self.leases.claim(
+            self._order(), worker, self.seconds, lambda job: job["engine"] == engine
+        )
+        if got is None:
+            return None
+        lease, job, scene = got
+        queued = scene.get("queued_at") or job["created_at"]
+        waited = datetime.fromisoformat(scene["started_at"]) - datetime.fromisoformat(queued)
+        self.metrics.queue_wait.observe(max(0.0, waited.total_seconds()))
+        try:
+            ref, ready = self.narrator.ready(job, scene)
+            voice = self._voice(ref)
+        except AppError as exc:  # the job's voice was deleted, the text cannot be spoken
+            self.store.fail_scene(job["id"], scene["idx"], exc.code, exc.message)
+            self.leases.release(lease.id)
+            self._changed(job["id"])
+            return self.claim(worker, engine)
+        self.leases.set_spoken(lease.id, ready.text)
+        log.info("Scene %s/%s leased to %s", job["id"], scene["idx"], worker)
+        return Claim(lease, ready.text, asdict(ready.params), ready.model, voice, self.seconds)
+
+    def renew(self, lease_id: str) -> Lease:
+        lease = self.leases.renew(lease_id, self.seconds)
+        self.metrics.heard(lease.worker)
+        return lease
+
+    def release(self, lease_id: str) -> bool:
+        released = self.leases.release(lease_id)
+        if released:
+            self._changed(self.leases.get(lease_id).job_id)
+        return released
+
+    def voice_file(self, lease_id: str) -> tuple[Path, str]:
+        """The reference clip of the scene the lease holds, and its SHA-256; nothing else."""
+        lease = self.leases.active(lease_id)
+        ref = self.narrator.voice_of(self.store.get_job(lease.job_id, scenes=False))
+        if not isinstance(ref, VoiceRef):
+            raise VoiceNotFound("The scene's voice is the engine's own: there is no clip to send.")
+        return ref.audio_path, self._digest(ref.audio_path)
+
+    def submit(
+        self,
+        lease_id: str,
+        body: bytes,
+        sha256: str,
+        engine_seconds: float,
+        similarity: float | None,
+    ) -> dict[str, Any]:
+        """Store the worker's audio as the scene's first take; {job_id, idx, take}."""
+        lease = self.leases.get(lease_id)
+        if lease.state == "done" and lease.sha256 == sha256.lower() and lease.take:
+            return {"job_id": lease.job_id, "idx": lease.idx, "take": lease.take}
+        lease = self.leases.active(lease_id)
+        if hashlib.sha256(body).hexdigest() != sha256.lower():
+            raise ChecksumMismatch()
+        try:
+            samples, rate = sf.read(io.BytesIO(body), dtype="float32", always_2d=False)
+        except (RuntimeError, sf.LibsndfileError, TypeError, ValueError):
+            raise AudioUnreadable("The submitted audio is not a WAV file.") from None
+        if samples.ndim != 1 or not len(samples):
+            raise AudioUnreadable("The submitted audio must be mono and not empty.")
+        job = self.store.get_job(lease.job_id, scenes=False)
+        scene = self.store.get_scene(lease.job_id, lease.idx)
+        clock = self.leases.clock
+
+        def guard(db: Any) -> None:
+            consume(db, lease.id, lease.job_id, lease.idx, clock())
+
+        number = self.narrator.keep_remote(
+            job,
+            scene,
+            lease.spoken or scene["text"],
+            Audio(samples, int(rate)),
+            engine_seconds,
+            similarity,
+            lease.id[:12],
+            guard,
+            lease.worker,
+        )
+        if number is None:
+            raise LeaseLost("The scene's job was deleted while the worker spoke it.")
+        self.leases.record_take(lease.id, sha256.lower(), number)
+        with self._lock:
+            self._workers.setdefault(lease.worker, {"engine": None, "scenes": 0})["scenes"] += 1
+        self._changed(lease.job_id)
+        return {"job_id": lease.job_id, "idx": lease.idx, "take": number}
+
+    def expire(self) -> None:
+        """Leases past their deadline give their scenes back (another worker takes them)."""
+        expired = self.leases.expire()
+        for lease in expired:
+            log.warning("Lease of scene %s/%s (%s) expired", lease.job_id, lease.idx, lease.worker)
+            self.metrics.expiries.inc()
+            self._changed(lease.job_id)
+
+    def workers(self) -> list[dict[str, Any]]:
+        """Each worker heard from: its engine, scenes completed, when last heard, leases held."""
+        holding: dict[str, int] = {}
+        for lease in self.leases.holding():
+            holding[lease.worker] = holding.get(lease.worker, 0) + 1
+        with self._lock:
+            known = {name: dict(info) for name, info in self._workers.items()}
+        seen = dict(self.metrics.seen)
+        return [
+            {
+                "name": name,
+                "engine": info["engine"],
+                "scenes": info["scenes"],
+                "last_seen": seen.get(name),
+                "leases": holding.get(name, 0),
+            }
+            for name, info in sorted(known.items())
+        ]
+
+    def _heard(self, worker: str, engine: str) -> None:
+        self.metrics.heard(worker)
+        with self._lock:
+            self._workers.setdefault(worker, {"engine": engine, "scenes": 0})["engine"] = engine
+
+    def _voice(self, ref: object) -> dict[str, Any]:
+        if isinstance(ref, VoiceRef):
+            sha = self._digest(ref.audio_path)
+            return {"kind": "clip", "id": ref.voice_id, "sha256": sha, "language": ref.language}
+        if isinstance(ref, EngineVoice):
+            return {"kind": "engine", "id": ref.voice_id, "sha256": None, "language": None}
+        return {"kind": "builtin", "id": None, "sha256": None, "language": None}
+
+    def _digest(self, path: Path) -> str:
+        key = (str(path), path.stat().st_mtime)
+        with self._lock:
+            if key not in self._digests:
+                self._digests[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+            return self._digests[key]
