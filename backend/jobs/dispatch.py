@@ -29,7 +29,7 @@ from backend.core.errors import (
     AudioUnreadable,
     ChecksumMismatch,
     LeaseLost,
-    VoiceNotFound,
+    UnknownVoiceId,
 )
 from backend.core.settings import Settings
 from backend.core.speech import Audio, EngineVoice, VoiceRef
@@ -120,8 +120,12 @@ class SceneDispatch:
         """The reference clip of the scene the lease holds, and its SHA-256; nothing else."""
         lease = self.leases.active(lease_id)
         ref = self.narrator.voice_of(self.store.get_job(lease.job_id, scenes=False))
-        if not isinstance(ref, VoiceRef):
-            raise VoiceNotFound("The scene's voice is the engine's own: there is no clip to send.")
+        if not isinstance(ref, VoiceRef):  # 404, as the contract says: nothing to fetch
+            raise UnknownVoiceId(
+                "The scene's voice is the engine's own: there is no clip to send.",
+                "Speak it with the engine's own voice (the claim's voice.kind is 'builtin' or "
+                "'engine'); only a 'clip' voice has a file to fetch.",
+            )
         return ref.audio_path, self._digest(ref.audio_path)
 
     def submit(
