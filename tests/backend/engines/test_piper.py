@@ -145,6 +145,24 @@ def test_at_most_the_configured_number_of_named_voices_stay_loaded(tmp_path):
     assert engine.info()["loaded_voices"] == []
 
 
+def test_piper_threads_sets_each_voices_onnxruntime_threads_and_it_still_speaks(tmp_path):
+    make_voice(tmp_path / "voices", "one")
+    engine = PiperEngine(
+        Settings(_env_file=None, piper_voices_dir=tmp_path / "voices", piper_threads=1)
+    )
+    engine.load()
+    engine.prepare_voice(EngineVoice("one"))
+    voices = [engine._builtin, engine._loaded["one"]]
+    assert [v.session.get_session_options().intra_op_num_threads for v in voices] == [1, 1]
+    audio = engine.synthesize("One thread is enough.", "builtin", SynthesisParams())
+    assert audio.sample_rate == 22050 and np.abs(audio.samples).max() > 0.1
+    engine.unload()
+    default = PiperEngine(Settings(_env_file=None))
+    default.load()  # 0: onnxruntime picks, as Piper's own load does
+    assert default._builtin.session.get_session_options().intra_op_num_threads == 0
+    default.unload()
+
+
 def test_a_voice_with_another_sample_rate_comes_out_at_the_engines_rate(tmp_path):
     make_voice(tmp_path / "voices", "low", audio={"sample_rate": 16000})
     engine = PiperEngine(Settings(_env_file=None, piper_voices_dir=tmp_path / "voices"))
