@@ -32,7 +32,7 @@ TIERS = {
     "e2e/test_cues_piper.py": "integration",  # three Piper narrations, one with Whisper: 1 minute
     "e2e/test_engine_host.py": "integration",
     "e2e/test_crash_points.py": "integration",
-    # A coordinator and three Piper workers as processes: kills, stalls and a restart (2-3 min).
+    # A coordinator and three Piper workers as processes: kills, stalls and a restart (30 s).
     "e2e/test_workers_piper.py": "workers",
     # Real Piper in a server the command starts, stopped by Ctrl+C mid-book and started again.
     "backend/cli/test_server.py::test_ctrl_c_stops_the_server_it_started_and_the_next_run_resumes_the_same_job": "integration",

@@ -34,6 +34,7 @@ from tests.helpers.proxy import StallingProxy
 from tests.helpers.spoken import (
     SPOKEN,
     assert_spoken_once,
+    completed,
     holders,
     lease_state,
     scene_done,
@@ -238,6 +239,7 @@ def test_an_answer_after_the_lease_expired_is_refused_and_changes_nothing(coordi
     assert (again["job_id"], again["idx"]) == (job_id, 1)
     first = other.submit(again["lease"], tone_wav(2.0))
     assert first.status_code == 200 and first.json()["take"] == 1, first.text
+    completed(coordinator, job_id)  # assembled: nothing more is written to the scene's row
     before = scene_row(coordinator, job_id, 1)
     audio = Path(before["audio_path"]).read_bytes()
 
