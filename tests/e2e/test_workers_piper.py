@@ -372,6 +372,53 @@ def test_a_stall_longer_than_the_lease_loses_the_scene_and_the_stalled_worker_ca
     assert_spoken_once(coordinator, job_id)
 
 
+def test_a_worker_stopped_with_sigterm_gives_its_scene_back_and_exits_0(coordinator, fleet):
+    job_id = start_job(coordinator, page_texts(6, seed=9))
+    direct = {n for n, w in fleet.workers.items() if w.coordinator_url == coordinator.url}
+    name = wait_for(
+        lambda: next((n for n in holders(coordinator, job_id) if n in direct), None), SPOKEN, 0.02
+    )
+    lease, idx = holders(coordinator, job_id)[name]
+    expiries = lease_expiries(coordinator)
+    leaving = fleet.workers[name]
+    assert leaving.stop() == 0
+    state = lease_state(coordinator, lease)
+    assert state in ("released", "done"), state  # given back, or spoken just before the signal
+    fleet.replace(name)
+    scene_done(coordinator, job_id, idx)
+    job = assert_spoken_once(coordinator, job_id)
+    assert lease_expiries(coordinator) == expiries  # nothing waited for a lease to run out
+    assert len(job["scenes"]) == 6
+
+
+def test_metrics_count_each_workers_scenes_as_get_workers_does(coordinator, fleet):
+    """Both count since the coordinator started (so this runs before the restart below)."""
+    assert_spoken_once(coordinator, start_job(coordinator, page_texts(3, seed=10)))
+    text = metrics(coordinator)
+    for name in (
+        "chatterbox_scenes_pending",
+        "chatterbox_scenes_running",
+        "chatterbox_workers",
+        "chatterbox_queue_wait_seconds_count",
+        "chatterbox_lease_expiries_total",
+    ):
+        assert name in text, name
+    seen = {w["name"]: w for w in workers_seen(coordinator)}
+    assert set(fleet.workers) <= set(seen)
+    for name, worker in seen.items():
+        done = metric(text, "chatterbox_scenes_completed_total", worker=name)
+        assert done == worker["scenes"], (name, done, worker)
+        if done:
+            assert metric(text, "chatterbox_engine_seconds_total", worker=name) > 0, name
+    assert sum(w["scenes"] for w in seen.values()) >= 3
+    for name, worker in fleet.workers.items():  # and each says so, a line a scene
+        wait_for(lambda w=worker, n=name: w.scenes_logged() == seen[n]["scenes"], 30, 0.05)
+    assert metric(text, "chatterbox_scenes_pending") == 0  # every job so far is done
+    assert metric(text, "chatterbox_scenes_running") == 0
+    for step in ("claim", "submit"):
+        assert metric(text, "chatterbox_coordinator_seconds_count", step=step) > 0, step
+
+
 def test_the_coordinator_stopped_and_started_mid_job_loses_nothing_as_the_workers_carry_on(
     coordinator, fleet
 ):

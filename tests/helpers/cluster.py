@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -23,7 +24,10 @@ from tests.helpers.proxy import StallingProxy
 from tests.helpers.wait import wait_for
 
 TOKEN = "worker-token-for-tests"
-API_TOKEN = "api-token-for-tests"  # set too, so each token is seen to open only its own routes
+API_TOKEN = "api-token-for-tests"
+SCENE_DONE = re.compile(
+    r"scene [0-9a-f]+/\d+ done in \d+(?:\.\d+)? s"
+)  # set too, so each token is seen to open only its own routes
 LEASE_SECONDS = 2.0
 # The coordinator only coordinates; no pause and no crossfade between scenes, so the narration's
 # length is exactly the sum of its scenes'; no Whisper or speaker check, so a scene's only take is
@@ -131,6 +135,10 @@ class WorkerProcess:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def scenes_logged(self) -> int:
+        """Lines "scene <job>/<idx> done in X s" in its log (the contract's line a scene)."""
+        return len(SCENE_DONE.findall(self.output()))
 
 
 class Fleet:
