@@ -4,8 +4,13 @@ stopped, and exits 2 with the reason when the coordinator refuses it."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import requests
 
@@ -15,7 +20,10 @@ from backend.cli.worker_pull import PullWorker
 from backend.engines.fake import FakeEngine
 from backend.engines.manager import ModelManager
 from tests.backend.cli.conftest import PARAGRAPHS
+from tests.e2e.conftest import free_port
 from tests.helpers.wait import wait_for
+
+ROOT = Path(__file__).resolve().parents[3]
 
 TOKEN = "worker-secret"
 
@@ -98,3 +106,41 @@ def test_a_worker_without_a_token_does_not_start(monkeypatch, capsys):
     monkeypatch.delenv("CHATTERBOX_WORKER_TOKEN", raising=False)
     assert main(["--coordinator", "http://127.0.0.1:9"]) == 2
     assert "--token" in capsys.readouterr().err
+
+
+def test_a_serving_worker_answers_tts_itself_and_still_asks_for_scenes(start_server, tmp_path):
+    live = start_server(worker_token=TOKEN)
+    port = free_port()
+    env = {
+        **os.environ,
+        "CHATTERBOX_ENGINE": "piper",
+        "CHATTERBOX_DATA_DIR": str(tmp_path / "replica"),
+        "CHATTERBOX_QUALITY_CHECK": "off",
+    }
+    command = [sys.executable, "-m", "backend", "worker", "--serve", "--port", str(port)]
+    command += ["--coordinator", live.url, "--token", TOKEN, "--name", "replica"]
+    replica = subprocess.Popen(command, env=env, cwd=ROOT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _answers(url), timeout=120, interval=0.2)
+        speech = requests.post(f"{url}/tts", json={"text": "Hello from a replica."}, timeout=60)
+        assert speech.status_code == 200 and speech.headers["x-tts-engine"] == "piper"
+        assert speech.content[:4] == b"RIFF"
+
+        def listed() -> list[dict]:
+            return requests.get(f"{live.url}/workers", timeout=10).json()["workers"]
+
+        assert wait_for(listed)[0]["name"] == "replica"  # it asked the coordinator for work
+        replica.send_signal(signal.SIGTERM)
+        assert replica.wait(60) == 0
+    finally:
+        if replica.poll() is None:
+            replica.kill()
+            replica.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/health", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
