@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -145,7 +146,7 @@ class PullWorker:
         if not clip.exists():
             data, _ = self._patiently(lambda: self.client.voice(claim["lease"]))
             (folder / "cache").mkdir(parents=True, exist_ok=True)
-            partial = folder / "reference.wav.part"
+            partial = folder / f"reference.{os.getpid()}.part"  # workers may share the folder
             partial.write_bytes(data)
             partial.replace(clip)
         (folder / "cache").mkdir(parents=True, exist_ok=True)
