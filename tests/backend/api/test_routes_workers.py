@@ -208,7 +208,7 @@ def test_a_lease_gives_the_voice_of_its_own_scene_only(coordinator):
     new_job(coordinator)
     lease = claim(coordinator).json()["lease"]
     builtin = coordinator.get(f"/workers/leases/{lease}/voice", headers=AUTH)
-    assert builtin.status_code == 400 and builtin.json()["error"] == "voice_not_found"
+    assert builtin.status_code == 404 and builtin.json()["error"] == "voice_not_found"
     unknown = coordinator.get("/workers/leases/made-up/voice", headers=AUTH)
     assert unknown.status_code == 409 and unknown.json()["error"] == "lease_lost"
 
