@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,10 @@ from tests.helpers.cluster import (
     Coordinator,
     Fleet,
     HandWorker,
+    assert_lost,
+    claimed,
+    expired,
+    lease_expiries,
     metric,
     metrics,
     tone_wav,
@@ -35,8 +38,10 @@ from tests.helpers.spoken import (
     SPOKEN,
     assert_spoken_once,
     completed,
+    drop_unfinished,
     holders,
     lease_state,
+    page_texts,
     scene_done,
     scene_files,
     scene_row,
@@ -45,27 +50,6 @@ from tests.helpers.spoken import (
     takes,
 )
 from tests.helpers.wait import wait_for
-
-PEOPLE = ["The baker", "A tall sailor", "My cousin", "The mayor", "An old painter", "The twins"]
-DEEDS = [
-    "opened the shop before dawn",
-    "counted the boats in the harbour",
-    "planted beans behind the house",
-    "painted the gate a bright blue",
-    "found a coin under the bench",
-    "sang quietly on the way home",
-    "carried water up the hill",
-]
-
-
-def page_texts(count: int, seed: int = 0) -> list[str]:
-    """`count` pages of two short sentences each, different for each seed."""
-    return [
-        f"{PEOPLE[(seed + i) % len(PEOPLE)]} {DEEDS[(seed + 2 * i) % len(DEEDS)]}. "
-        f"{PEOPLE[(seed + i + 3) % len(PEOPLE)]} {DEEDS[(seed + 3 * i + 1) % len(DEEDS)]}."
-        for i in range(count)
-    ]
-
 
 # ---- the coordinator and its workers -----------------------------------------------------------
 
@@ -115,36 +99,6 @@ def hands(coordinator) -> Iterator[tuple[HandWorker, HandWorker]]:
         second.close()
         # A case that failed half-way leaves the next one a clean queue.
         drop_unfinished(coordinator)
-
-
-def drop_unfinished(coordinator: Coordinator) -> None:
-    listed = httpx.get(coordinator.url + "/jobs", headers=coordinator.auth, timeout=30)
-    for job in listed.json()["jobs"]:
-        if job["status"] != "completed":
-            url = f"{coordinator.url}/jobs/{job['id']}"
-            httpx.delete(url, headers=coordinator.auth, timeout=30).raise_for_status()
-
-
-def claimed(worker: HandWorker, timeout: float = 30) -> dict[str, Any]:
-    """The next lease (204 while nothing waits: a lost lease is handed out again only after its
-    deadline, and a job's first scene only once its page is read)."""
-
-    def claim() -> dict[str, Any] | None:
-        response = worker.claim()
-        assert response.status_code in (200, 204), response.text
-        return response.json() if response.status_code == 200 else None
-
-    return wait_for(claim, timeout, 0.05)
-
-
-def expired(lease: dict[str, Any]) -> None:
-    """Until the coordinator's clock (this machine's) is past the lease's deadline."""
-    wait_for(lambda: time.time() > lease["deadline"], lease["lease_seconds"] * 3, 0.05)
-
-
-def assert_lost(response: httpx.Response) -> None:
-    assert response.status_code == 409, response.text
-    assert response.json()["error"] == "lease_lost", response.text
 
 
 def test_worker_routes_take_only_the_worker_token_which_opens_nothing_else_but_metrics(
@@ -283,10 +237,6 @@ def test_two_workers_answering_for_a_reclaimed_scene_at_once_make_one_take(coord
 
 
 # ---- real workers ------------------------------------------------------------------------------
-
-
-def lease_expiries(coordinator: Coordinator) -> float:
-    return metric(metrics(coordinator), "chatterbox_lease_expiries_total")
 
 
 def test_a_worker_killed_while_it_holds_a_lease_loses_the_scene_to_another_worker(

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -223,6 +224,28 @@ def metrics(coordinator: Coordinator) -> str:
     return response.text
 
 
+def claimed(worker: HandWorker, timeout: float = 30) -> dict[str, Any]:
+    """The next lease (204 while nothing waits: a lost lease is handed out again only after its
+    deadline, and a job's first scene only once its page is read)."""
+
+    def claim() -> dict[str, Any] | None:
+        response = worker.claim()
+        assert response.status_code in (200, 204), response.text
+        return response.json() if response.status_code == 200 else None
+
+    return wait_for(claim, timeout, 0.05)
+
+
+def expired(lease: dict[str, Any]) -> None:
+    """Until the coordinator's clock (this machine's) is past the lease's deadline."""
+    wait_for(lambda: time.time() > lease["deadline"], lease["lease_seconds"] * 3, 0.05)
+
+
+def assert_lost(response: httpx.Response) -> None:
+    assert response.status_code == 409, response.text
+    assert response.json()["error"] == "lease_lost", response.text
+
+
 def tone_wav(seconds: float, rate: int = 22050, pitch: float = 220.0) -> bytes:
     """A quiet sine as a 16-bit mono WAV: what a hand-made worker submits for a scene."""
     times = np.arange(round(seconds * rate)) / rate
@@ -239,3 +262,7 @@ def metric(text: str, sample: str, **labels: str) -> float:
             if found.name == sample and all(found.labels.get(k) == v for k, v in labels.items()):
                 total += found.value
     return total
+
+
+def lease_expiries(coordinator: Coordinator) -> float:
+    return metric(metrics(coordinator), "chatterbox_lease_expiries_total")

@@ -1,5 +1,6 @@
-"""What the coordinator recorded of a narration its workers spoke (issue 19): the job, its takes,
-its scene files, the leases, and the check that every scene was spoken exactly once."""
+"""Narrations for the workers tier (issue 19): short books to speak, and what the coordinator
+recorded of them: the job, its takes, its scene files, the leases, and the check that every
+scene was spoken exactly once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,26 @@ from tests.helpers.pdfs import pdf_from_pages
 from tests.helpers.wait import wait_for
 
 SPOKEN = 120  # seconds a job of real workers may take at most, on a busy 2-core machine
+
+PEOPLE = ["The baker", "A tall sailor", "My cousin", "The mayor", "An old painter", "The twins"]
+DEEDS = [
+    "opened the shop before dawn",
+    "counted the boats in the harbour",
+    "planted beans behind the house",
+    "painted the gate a bright blue",
+    "found a coin under the bench",
+    "sang quietly on the way home",
+    "carried water up the hill",
+]
+
+
+def page_texts(count: int, seed: int = 0) -> list[str]:
+    """`count` pages of two short sentences each, different for each seed."""
+    return [
+        f"{PEOPLE[(seed + i) % len(PEOPLE)]} {DEEDS[(seed + 2 * i) % len(DEEDS)]}. "
+        f"{PEOPLE[(seed + i + 3) % len(PEOPLE)]} {DEEDS[(seed + 3 * i + 1) % len(DEEDS)]}."
+        for i in range(count)
+    ]
 
 
 def start_job(coordinator: Coordinator, pages: list[str]) -> str:
@@ -103,3 +124,11 @@ def scene_done(coordinator: Coordinator, job_id: str, idx: int) -> None:
     wait_for(
         lambda: scene_row(coordinator, job_id, idx)["audio_status"] == "completed", SPOKEN, 0.1
     )
+
+
+def drop_unfinished(coordinator: Coordinator) -> None:
+    listed = httpx.get(coordinator.url + "/jobs", headers=coordinator.auth, timeout=30)
+    for job in listed.json()["jobs"]:
+        if job["status"] != "completed":
+            url = f"{coordinator.url}/jobs/{job['id']}"
+            httpx.delete(url, headers=coordinator.auth, timeout=30).raise_for_status()
