@@ -12,11 +12,13 @@ assembly stay on the coordinator.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -76,8 +78,14 @@ class SceneDispatch:
         self._lock = threading.Lock()
         self._digests: dict[tuple[str, float], str] = {}  # (clip path, mtime) -> SHA-256
         self._workers: dict[str, dict[str, Any]] = {}  # name -> engine, scenes
+        self._images = ThreadPoolExecutor(1, thread_name_prefix="worker-scene-images")
+
+    def stop(self) -> None:
+        """Draw the images queued, then take no more (before the PDF readers close)."""
+        self._images.shutdown(wait=True)
 
     def close(self) -> None:
+        self.stop()
         self.leases.close()
 
     def claim(self, worker: str, engine: str) -> Claim | None:
@@ -137,11 +145,11 @@ class SceneDispatch:
         similarity: float | None,
     ) -> dict[str, Any]:
         """Store the worker's audio as the scene's first take; {job_id, idx, take}."""
-        lease = self.leases.get(lease_id)
-        if lease.state == "done" and lease.sha256 == sha256.lower() and lease.take:
-            return {"job_id": lease.job_id, "idx": lease.idx, "take": lease.take}
+        sha256 = sha256.lower()
+        if (again := self._delivered(lease_id, sha256)) is not None:
+            return again
         lease = self.leases.active(lease_id)
-        if hashlib.sha256(body).hexdigest() != sha256.lower():
+        if hashlib.sha256(body).hexdigest() != sha256:
             raise ChecksumMismatch()
         try:
             samples, rate = sf.read(io.BytesIO(body), dtype="float32", always_2d=False)
@@ -154,26 +162,49 @@ class SceneDispatch:
         clock = self.leases.clock
 
         def guard(db: Any) -> None:
-            consume(db, lease.id, lease.job_id, lease.idx, clock())
+            consume(db, lease.id, lease.job_id, lease.idx, clock(), sha256)
 
-        number = self.narrator.keep_remote(
-            job,
-            scene,
-            lease.spoken or scene["text"],
-            Audio(samples, int(rate)),
-            engine_seconds,
-            similarity,
-            lease.id[:12],
-            guard,
-            lease.worker,
-        )
+        try:
+            number = self.narrator.keep_remote(
+                job,
+                scene,
+                lease.spoken or scene["text"],
+                Audio(samples, int(rate)),
+                engine_seconds,
+                similarity,
+                lease.id[:12],
+                guard,
+                lease.worker,
+            )
+        except LeaseLost:  # the same audio, sent twice at once, was stored by the other request
+            if (again := self._delivered(lease_id, sha256)) is not None:
+                return again
+            raise
         if number is None:
             raise LeaseLost("The scene's job was deleted while the worker spoke it.")
-        self.leases.record_take(lease.id, sha256.lower(), number)
+        self.leases.record_take(lease.id, number)
+        try:
+            self._images.submit(self._draw, lease.job_id, lease.idx)  # off the worker's request
+        except RuntimeError:  # the server is stopping: the scene keeps no image
+            log.info("No image for scene %s/%s: the server is stopping", lease.job_id, lease.idx)
         with self._lock:
             self._workers.setdefault(lease.worker, {"engine": None, "scenes": 0})["scenes"] += 1
         self._changed(lease.job_id)
         return {"job_id": lease.job_id, "idx": lease.idx, "take": number}
+
+    def _delivered(self, lease_id: str, sha256: str) -> dict[str, Any] | None:
+        """The answer already given to this lease's audio, when it was this audio."""
+        lease = self.leases.get(lease_id)
+        if lease.state != "done" or lease.sha256 != sha256:
+            return None
+        take = lease.take or self.store.get_scene(lease.job_id, lease.idx)["take"]
+        return {"job_id": lease.job_id, "idx": lease.idx, "take": take}
+
+    def _draw(self, job_id: str, idx: int) -> None:
+        """A worker's scene's page image, on the dispatch's own thread."""
+        with contextlib.suppress(AppError):  # the job was deleted meanwhile
+            job = self.store.get_job(job_id, scenes=False)
+            self.narrator.render_image(job, self.store.get_scene(job_id, idx))
 
     def expire(self) -> None:
         """Leases past their deadline give their scenes back (another worker takes them)."""

@@ -45,13 +45,16 @@ def _lease(row: sqlite3.Row) -> Lease:
     return Lease(**dict(row))
 
 
-def consume(db: sqlite3.Connection, lease_id: str, job_id: str, idx: int, now: float) -> None:
+def consume(
+    db: sqlite3.Connection, lease_id: str, job_id: str, idx: int, now: float, sha256: str
+) -> None:
     """Inside the take's commit: the lease must be the scene's, active and inside its deadline;
-    it becomes 'done'. LeaseLost otherwise (nothing is changed: the caller's commit rolls back)."""
+    it becomes 'done', with the audio's SHA-256 (so the same audio sent again, even at the same
+    moment, is known). LeaseLost otherwise (nothing is changed: the caller's commit rolls back)."""
     changed = db.execute(
-        "UPDATE leases SET state = 'done' WHERE id = ? AND job_id = ? AND idx = ?"
+        "UPDATE leases SET state = 'done', sha256 = ? WHERE id = ? AND job_id = ? AND idx = ?"
         " AND state = 'active' AND deadline > ?",
-        (lease_id, job_id, idx, now),
+        (sha256, lease_id, job_id, idx, now),
     ).rowcount
     if not changed:
         raise LeaseLost()
@@ -150,12 +153,10 @@ class LeaseStore:
         with self._db.write() as db:
             db.execute("UPDATE leases SET spoken = ? WHERE id = ?", (spoken, lease_id))
 
-    def record_take(self, lease_id: str, sha256: str, take: int) -> None:
-        """What a consumed lease delivered, so the same submission again is answered alike."""
+    def record_take(self, lease_id: str, take: int) -> None:
+        """The take a consumed lease delivered, so the same submission again is answered alike."""
         with self._db.write() as db:
-            db.execute(
-                "UPDATE leases SET sha256 = ?, take = ? WHERE id = ?", (sha256, take, lease_id)
-            )
+            db.execute("UPDATE leases SET take = ? WHERE id = ?", (take, lease_id))
 
     def expire(self) -> list[Lease]:
         """Every active lease past its deadline -> expired, its scene back to pending; ended

@@ -90,7 +90,7 @@ class SceneNarrator:
         except Exception as exc:
             self._settle_failed(job_id, index, exc)
             return
-        self._render_image(job, scene)
+        self.render_image(job, scene)
 
     def retake(self, job: dict[str, Any], request: dict[str, Any]) -> None:
         """A queued re-take of a scene that has audio. The request is dropped once its take is
@@ -152,14 +152,12 @@ class SceneNarrator:
     ) -> int | None:
         """The first take of a scene a worker spoke (backend.jobs.dispatch), stored as a local
         one is, in a file of its own (`token`), under `guard` (the worker's lease, consumed in the
-        take's commit: LeaseLost leaves no file and no row). None when the job was deleted."""
+        take's commit: LeaseLost leaves no file and no row). None when the job was deleted. Its
+        image is the caller's to draw (`render_image`), off the worker's request."""
         take = self.judge.first_look(audio, 0, similarity)
-        number = self._keep(
+        return self._keep(
             job, scene, "first", spoken, take, engine_seconds, {}, token, None, guard, worker
         )
-        if number is not None:
-            self._render_image(job, scene)
-        return number
 
     def _keep(
         self,
@@ -340,7 +338,7 @@ class SceneNarrator:
         except AppError:
             raise VoiceNotFound(f"The job's voice '{voice}' was deleted.") from None
 
-    def _render_image(self, job: dict[str, Any], scene: dict[str, Any]) -> None:
+    def render_image(self, job: dict[str, Any], scene: dict[str, Any]) -> None:
         job_id, index = job["id"], scene["idx"]
         try:
             # Scene images are a PDF's: a reflowable book's laid-out pages are no picture of it.

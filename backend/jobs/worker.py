@@ -122,6 +122,7 @@ class JobRunner(TakeCommands):
         if self._thread.is_alive():
             self._thread.join(timeout)
         self.extractor.join(timeout)
+        self.dispatch.stop()
         if self.checks is not None:
             self.checks.stop(timeout)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.backend.api.test_routes_jobs import wait_job
 from tests.helpers.api import assert_error, golden_error
+from tests.helpers.wait import wait_for
 
 TOKEN = "worker-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -263,3 +265,36 @@ def test_the_local_worker_and_remote_workers_share_one_job(make_client):
     assert [idx for idx, _ in rows] == list(range(1, done["progress"]["total"] + 1))
     local = metric(client, "chatterbox_scenes_completed_total", worker="local")
     assert local + remote == done["progress"]["total"]
+
+
+def test_the_same_audio_sent_twice_at_once_is_stored_once_and_both_get_the_answer(coordinator):
+    job = new_job(coordinator)
+    lease = claim(coordinator).json()["lease"]
+    body = wav()
+    answers: list = []
+    start = threading.Barrier(2)
+
+    def send() -> None:
+        start.wait()
+        answers.append(submit(coordinator, lease, body))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json()
+    assert takes(coordinator, job["id"]) == [(1, "first")]
+
+
+def test_a_workers_scene_gets_its_image_off_the_request(coordinator):
+    job = new_job(coordinator)
+    got = claim(coordinator).json()
+    assert submit(coordinator, got["lease"], wav()).status_code == 200
+
+    def drawn() -> bool:
+        scene = coordinator.get(f"/jobs/{job['id']}").json()["scenes"][0]
+        return scene["image_status"] == "completed"
+
+    assert wait_for(drawn)

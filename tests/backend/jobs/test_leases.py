@@ -79,7 +79,7 @@ def test_an_expired_lease_gives_its_scene_back_and_can_no_longer_be_consumed(sto
             1,
             take_record("/x.wav"),
             True,
-            guard=lambda db: consume(db, lease.id, job, 1, clock()),
+            guard=lambda db: consume(db, lease.id, job, 1, clock(), "ab" * 32),
         )
     assert takes.list_takes(job, 1) == []  # the commit rolled back: no row
     assert leases.get(lease.id).state == "expired"
@@ -92,7 +92,7 @@ def test_a_lease_inside_its_deadline_is_consumed_with_the_take_once(stores):
     clock.now += 29
 
     def guard(db):
-        consume(db, lease.id, job, 1, clock())
+        consume(db, lease.id, job, 1, clock(), "ab" * 32)
 
     number, _ = takes.add_take(job, 1, take_record("/a.wav"), True, guard=guard)
     assert number == 1 and jobs.get_scene(job, 1)["audio_status"] == "completed"
