@@ -15,6 +15,8 @@ from backend.api.deps import RunnerDep, require_worker
 from backend.api.schemas_workers import (
     ClaimPublic,
     ClaimRequest,
+    FailedPublic,
+    FailRequest,
     LeasePublic,
     ReleasedPublic,
     SubmittedPublic,
@@ -95,6 +97,15 @@ def release_lease(lease: str, runner: RunnerDep) -> dict[str, bool]:
     """Give the scene back (the worker is stopping): pending again, for the next claim."""
     with runner.metrics.step("release"):
         return {"released": runner.dispatch.release(lease)}
+
+
+@leases.post("/leases/{lease}/fail", response_model=FailedPublic)
+def fail_lease(lease: str, body: FailRequest, runner: RunnerDep) -> dict[str, bool]:
+    """The worker's engine could not speak the scene: it fails with this reason, as a scene the
+    server's own engine fails does (Retry speaks it again); 409 lease_lost if not held."""
+    with runner.metrics.step("release"):
+        runner.dispatch.fail(lease, body.code, body.message)
+        return {"failed": True}
 
 
 @router.get("", response_model=WorkerList)

@@ -18,6 +18,19 @@ class ClaimRequest(BaseModel):
     engine: str = Field(min_length=1, max_length=40, pattern=NAME)
 
 
+class FailRequest(BaseModel):
+    """POST /workers/leases/{lease}/fail: why the worker could not speak the scene."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=60, pattern=r"^[a-z][a-z0-9_]*$")
+    message: str = Field(min_length=1, max_length=500)
+
+
+class FailedPublic(ResponseBody):
+    failed: bool
+
+
 class VoicePublic(ResponseBody):
     kind: str = Field(description="builtin, engine (one of the engine's own) or clip")
     id: str | None = None

@@ -61,6 +61,10 @@ class CoordinatorClient:
         path = f"/workers/leases/{lease}/audio"
         return self._send("PUT", path, data=wav, headers=headers, timeout=UPLOAD).json()
 
+    def fail(self, lease: str, code: str, message: str) -> None:
+        body = {"code": code, "message": message[:500] or code}
+        self._send("POST", f"/workers/leases/{lease}/fail", json=body)
+
     def release(self, lease: str) -> None:
         self._send("POST", f"/workers/leases/{lease}/release")
 

@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 
 import soundfile as sf
 
-from backend.cli.worker_client import CoordinatorClient, LeaseGone, Unreachable
+from backend.cli.worker_client import CoordinatorClient, LeaseGone, Refused, Unreachable
+from backend.core.errors import AppError, EngineFault
 from backend.core.speech import EngineVoice, SynthesisParams, VoiceRef
 from backend.engines.manager import ModelManager
 from backend.speaking.take import one_take
@@ -55,6 +56,7 @@ class PullWorker:
         self.stopping = threading.Event()
         self.held: str | None = None  # the lease of the scene being spoken
         self.done = 0
+        self._faulted: set[tuple[str, int]] = set()  # scenes given back once after an engine fault
 
     def stop(self) -> None:
         self.stopping.set()
@@ -77,13 +79,34 @@ class PullWorker:
                 self._speak(claim)
             except LeaseGone:
                 log.warning("Scene %s/%s: the lease was lost", claim["job_id"], claim["idx"])
-            except Exception:  # the engine failed on it: give it back, for another try
-                if not self.stopping.is_set():
-                    log.exception("Scene %s/%s could not be spoken", claim["job_id"], claim["idx"])
-                self.release()
+            except Exception as exc:  # the engine failed on it
+                self._failed(claim, exc)
             finally:
                 self.held = None
         self.release()
+
+    def _failed(self, claim: dict[str, Any], exc: Exception) -> None:
+        """As the server's own engine: a scene its engine process died under goes back once (a
+        fresh host may speak it), a second fault or any other error fails it with the reason;
+        a worker stopping gives it back."""
+        scene = (claim["job_id"], claim["idx"])
+        if self.stopping.is_set() or (isinstance(exc, EngineFault) and scene not in self._faulted):
+            self._faulted.add(scene)
+            self.release()
+            return
+        log.error("Scene %s/%s could not be spoken", *scene, exc_info=exc)
+        if isinstance(exc, AppError):
+            code, message = exc.code, exc.message
+        elif isinstance(exc, TimeoutError):
+            code, message = (
+                "scene_timeout",
+                f"Speaking the scene ran past {self.scene_timeout:g} s.",
+            )
+        else:
+            code, message = "synthesis_failed", str(exc)[:200] or type(exc).__name__
+        lease, self.held = self.held, None
+        with contextlib.suppress(Unreachable, LeaseGone, Refused):  # else its lease runs out
+            self.client.fail(lease or claim["lease"], code, message)
 
     def release(self) -> None:
         """Give back the scene held (a stopping worker): another worker takes it at once."""

@@ -124,6 +124,12 @@ class SceneDispatch:
             self._changed(self.leases.get(lease_id).job_id)
         return released
 
+    def fail(self, lease_id: str, code: str, message: str) -> None:
+        """The worker's engine failed on the scene for good: the scene fails with its reason."""
+        lease = self.leases.fail(lease_id, code, message)
+        log.warning("Scene %s/%s failed on %s: %s", lease.job_id, lease.idx, lease.worker, message)
+        self._changed(lease.job_id)
+
     def voice_file(self, lease_id: str) -> tuple[Path, str]:
         """The reference clip of the scene the lease holds, and its SHA-256; nothing else."""
         lease = self.leases.active(lease_id)

@@ -148,6 +148,20 @@ class LeaseStore:
             self._end(db, _lease(row), "released")
             return True
 
+    def fail(self, lease_id: str, code: str, message: str) -> Lease:
+        """The worker could not speak the scene: it fails with the worker's reason (Retry speaks
+        it again), as a scene the local engine fails does. LeaseLost if the lease is not active."""
+        with self._db.write() as db:
+            row = db.execute(
+                "SELECT * FROM leases WHERE id = ? AND state = 'active'", (lease_id,)
+            ).fetchone()
+            if row is None:
+                raise LeaseLost()
+            lease = _lease(row)
+            db.execute("UPDATE leases SET state = 'failed' WHERE id = ?", (lease_id,))
+            lifecycle.fail_scene(db, lease.job_id, lease.idx, code, message)
+        return lease
+
     def set_spoken(self, lease_id: str, spoken: str) -> None:
         """The text the worker was given, kept for its take's record."""
         with self._db.write() as db:

@@ -172,7 +172,7 @@ _V5 = (
 
 # Leases of scenes handed to workers over HTTP (backend.jobs.leases), and when a scene last
 # became pending (the queue wait /metrics reports).
-LEASE_STATES = ("active", "done", "expired", "released")
+LEASE_STATES = ("active", "done", "expired", "released", "failed")
 _V6 = (
     f"""
     CREATE TABLE IF NOT EXISTS leases (

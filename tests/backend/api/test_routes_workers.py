@@ -298,3 +298,32 @@ def test_a_workers_scene_gets_its_image_off_the_request(coordinator):
         return scene["image_status"] == "completed"
 
     assert wait_for(drawn)
+
+
+def test_a_scene_a_worker_cannot_speak_fails_with_its_reason_and_retry_speaks_it(coordinator):
+    job = new_job(coordinator)
+    got = claim(coordinator).json()
+    reason = {"code": "synthesis_failed", "message": "The card ran out of memory."}
+    failed = coordinator.post(f"/workers/leases/{got['lease']}/fail", json=reason, headers=AUTH)
+    assert failed.json() == {"failed": True}
+    scene = coordinator.get(f"/jobs/{job['id']}").json()["scenes"][got["idx"] - 1]
+    assert (scene["audio_status"], scene["error_code"]) == ("failed", "synthesis_failed")
+    assert scene["error_message"] == reason["message"]
+    again = coordinator.post(f"/workers/leases/{got['lease']}/fail", json=reason, headers=AUTH)
+    assert_error(again, 409, error("LeaseLost"))
+    while (more := claim(coordinator)).status_code == 200:
+        assert submit(coordinator, more.json()["lease"], wav()).status_code == 200
+    assert wait_job(coordinator, job["id"])["status"] == "failed"
+    assert coordinator.post(f"/jobs/{job['id']}/retry").status_code == 200
+    retried = claim(coordinator).json()
+    assert retried["idx"] == got["idx"]
+    assert submit(coordinator, retried["lease"], wav()).status_code == 200
+    assert wait_job(coordinator, job["id"])["status"] == "completed"
+
+
+def test_a_failure_report_must_say_what_failed(coordinator):
+    new_job(coordinator)
+    lease = claim(coordinator).json()["lease"]
+    for body in ({"code": "Bad Code!", "message": "x"}, {"code": "x", "message": ""}, {}):
+        answer = coordinator.post(f"/workers/leases/{lease}/fail", json=body, headers=AUTH)
+        assert answer.status_code == 422, body

@@ -144,3 +144,28 @@ def _answers(url: str) -> bool:
         return requests.get(f"{url}/health", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+def test_a_scene_the_workers_engine_cannot_speak_fails_with_the_engines_reason(
+    start_server, tmp_path
+):
+    live = start_server(worker_token=TOKEN, local_worker=False)
+    job_id = post_job(live.url)
+
+    def broken(text: str) -> Exception | None:
+        return RuntimeError("the card is on fire") if "lighthouse" in text else None
+
+    manager = ModelManager(FakeEngine(max_chars=120, fail_when=broken))
+    worker = PullWorker(
+        CoordinatorClient(live.url, TOKEN), manager, "w1", tmp_path / "voices", 60, False
+    )
+    thread = running(worker)
+    try:
+        wait_for(lambda: job(live.url, job_id)["status"] == "failed", timeout=60)
+    finally:
+        worker.stop()
+        thread.join(10)
+        manager.close()
+    failed = [s for s in job(live.url, job_id)["scenes"] if s["audio_status"] == "failed"]
+    assert [s["error_code"] for s in failed] == ["synthesis_failed"]
+    assert "on fire" in failed[0]["error_message"] and "lighthouse" in failed[0]["text"]
