@@ -66,13 +66,12 @@ class SceneDispatch:
         metrics: JobMetrics,
         order: Callable[[], list[str]],
         changed: Callable[[str], None],
-        clock: Callable[[], float] | None = None,
     ):
         self.store = store
         self.narrator = narrator
         self.metrics = metrics
         self.seconds = settings.lease_seconds
-        self.leases = LeaseStore(store.path, clock) if clock else LeaseStore(store.path)
+        self.leases = LeaseStore(store.path)
         self._order = order  # the runner's unfinished jobs, in queue order
         self._changed = changed  # told when a job's scene came back: it may be finished now
         self._lock = threading.Lock()

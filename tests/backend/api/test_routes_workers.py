@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.backend.api.test_routes_jobs import wait_job
 from tests.helpers.api import assert_error, golden_error
+from tests.helpers.clock import ManualClock
 from tests.helpers.wait import wait_for
 
 TOKEN = "worker-secret"
@@ -28,19 +29,11 @@ def error(name: str) -> dict:
     return {"error": wording["code"], "message": "", "solution": wording["solution"]}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def coordinator(make_client):
     client = make_client(worker_token=TOKEN, local_worker=False, lease_seconds=30)
-    clock = Clock()
-    client.app.state.jobs.dispatch.leases.clock = clock
+    clock = ManualClock()
+    client.app.state.jobs.dispatch.leases.clock = clock.time
     client.clock = clock
     return client
 
@@ -130,7 +123,7 @@ def test_the_same_submission_again_gets_the_same_answer_and_stores_nothing(coord
 def test_a_late_submission_is_refused_and_changes_nothing(coordinator):
     job = new_job(coordinator)
     late = claim(coordinator, "slow").json()
-    coordinator.clock.now += 31  # past the deadline: the next claim expires the lease
+    coordinator.clock.advance(31)  # past the deadline: the next claim expires the lease
     again = claim(coordinator, "fast").json()
     assert again["idx"] == late["idx"] and again["lease"] != late["lease"]
     assert submit(coordinator, again["lease"], wav(0.5)).status_code == 200
@@ -147,7 +140,7 @@ def test_a_late_submission_is_refused_and_changes_nothing(coordinator):
 def test_an_expired_lease_is_refused_even_before_another_worker_claims(coordinator):
     new_job(coordinator)
     lease = claim(coordinator).json()["lease"]
-    coordinator.clock.now += 31
+    coordinator.clock.advance(31)
     assert_error(submit(coordinator, lease, wav()), 409, error("LeaseLost"))
     renew = coordinator.post(f"/workers/leases/{lease}/renew", headers=AUTH)
     assert_error(renew, 409, error("LeaseLost"))
@@ -156,11 +149,11 @@ def test_an_expired_lease_is_refused_even_before_another_worker_claims(coordinat
 def test_renewing_moves_the_deadline_so_a_slow_scene_keeps_its_lease(coordinator):
     new_job(coordinator)
     lease = claim(coordinator).json()
-    coordinator.clock.now += 20
+    coordinator.clock.advance(20)
     renewed = coordinator.post(f"/workers/leases/{lease['lease']}/renew", headers=AUTH)
     assert renewed.status_code == 200
-    assert renewed.json()["deadline"] == coordinator.clock.now + 30
-    coordinator.clock.now += 20  # 40 s after the claim, 20 s after the renewal
+    assert renewed.json()["deadline"] == coordinator.clock.time() + 30
+    coordinator.clock.advance(20)  # 40 s after the claim, 20 s after the renewal
     assert claim(coordinator, "other").json()["idx"] != lease["idx"]
     assert submit(coordinator, lease["lease"], wav()).status_code == 200
 

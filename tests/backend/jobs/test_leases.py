@@ -9,21 +9,14 @@ from backend.core.errors import LeaseLost
 from backend.jobs.leases import LeaseStore, consume
 from backend.jobs.store import JobStore
 from backend.jobs.store_takes import TakeStore
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers.clock import ManualClock
 
 
 @pytest.fixture
 def stores(tmp_path):
     path = tmp_path / "jobs.sqlite3"
-    jobs, clock = JobStore(path), Clock()
-    leases, takes = LeaseStore(path, clock), TakeStore(path, keep=5)
+    jobs, clock = JobStore(path), ManualClock()
+    leases, takes = LeaseStore(path, clock.time), TakeStore(path, keep=5)
     yield jobs, leases, takes, clock
     for store in (takes, leases, jobs):
         store.close()
@@ -70,7 +63,7 @@ def test_an_expired_lease_gives_its_scene_back_and_can_no_longer_be_consumed(sto
     jobs, leases, takes, clock = stores
     job = text_job(jobs, 1)
     lease, _, _ = leases.claim([job], "w", 30, any_engine)
-    clock.now += 30
+    clock.advance(30)
     assert [gone.id for gone in leases.expire()] == [lease.id]
     assert jobs.get_scene(job, 1)["audio_status"] == "pending"
     with pytest.raises(LeaseLost):
@@ -79,7 +72,7 @@ def test_an_expired_lease_gives_its_scene_back_and_can_no_longer_be_consumed(sto
             1,
             take_record("/x.wav"),
             True,
-            guard=lambda db: consume(db, lease.id, job, 1, clock(), "ab" * 32),
+            guard=lambda db: consume(db, lease.id, job, 1, clock.time(), "ab" * 32),
         )
     assert takes.list_takes(job, 1) == []  # the commit rolled back: no row
     assert leases.get(lease.id).state == "expired"
@@ -89,10 +82,10 @@ def test_a_lease_inside_its_deadline_is_consumed_with_the_take_once(stores):
     jobs, leases, takes, clock = stores
     job = text_job(jobs, 1)
     lease, _, _ = leases.claim([job], "w", 30, any_engine)
-    clock.now += 29
+    clock.advance(29)
 
     def guard(db):
-        consume(db, lease.id, job, 1, clock(), "ab" * 32)
+        consume(db, lease.id, job, 1, clock.time(), "ab" * 32)
 
     number, _ = takes.add_take(job, 1, take_record("/a.wav"), True, guard=guard)
     assert number == 1 and jobs.get_scene(job, 1)["audio_status"] == "completed"
@@ -105,11 +98,11 @@ def test_renewal_moves_the_deadline_and_a_lapsed_lease_cannot_be_renewed(stores)
     jobs, leases, _, clock = stores
     job = text_job(jobs, 1)
     lease, _, _ = leases.claim([job], "w", 30, any_engine)
-    clock.now += 25
-    assert leases.renew(lease.id, 30).deadline == clock.now + 30
-    clock.now += 29
+    clock.advance(25)
+    assert leases.renew(lease.id, 30).deadline == clock.time() + 30
+    clock.advance(29)
     assert leases.expire() == []
-    clock.now += 1
+    clock.advance(1)
     with pytest.raises(LeaseLost):
         leases.renew(lease.id, 30)
 
