@@ -8,7 +8,8 @@
 - Multilingual: a character-level `tokenizers` JSON of 2454 ids (T3Config.multilingual()) with
   the 23 `[xx]` language tokens, the `[cj_*]` Cangjie tokens and the scripts the 23 languages
   write in (after MTLTokenizer's lowercasing and NFKD), plus a small `Cangjie5_TC.json`.
-Everything here is ours, not the real checkpoints': only the formats and the sizes match.
+The tag names are the real tokenizer's; everything else here is ours, not the real
+checkpoints': only the formats and the sizes match.
 """
 
 from __future__ import annotations
@@ -24,28 +25,14 @@ TURBO_TEXT_VOCAB = 50276  # ChatterboxTurboTTS.from_local's T3Config(text_tokens
 SPECIAL = ("[STOP]", "[UNK]", "[SPACE]", "[PAD]", "[SEP]", "[CLS]", "[MASK]")
 START_ID = 255  # T3's start_text_token; [STOP] is 0 = stop_text_token
 END_OF_TEXT = "<|endoftext|>"  # GPT-2's, id 50256
-# Our pick of paralinguistic and delivery tags (19, so the vocabulary is 50257 + 19 = 50276 like
-# the real one); the real Turbo tokenizer's list is not public here.
+# The 19 tokens the real Turbo tokenizer adds after GPT-2's 50257 (50257 + 19 = 50276): nine
+# sound events and ten delivery styles, as Turbo's published tag lists and its tokenizer's added
+# tokens name them. Their order (so their ids) is ours.
 TAGS = (
-    "[laugh]",
-    "[chuckle]",
-    "[giggle]",
-    "[cough]",
-    "[sigh]",
-    "[gasp]",
-    "[groan]",
-    "[sniff]",
-    "[shush]",
-    "[clear throat]",
-    "[breath]",
-    "[yawn]",
-    "[hum]",
-    "[cry]",
-    "[pause]",
-    "[whispering]",
-    "[shouting]",
-    "[singing]",
-    "[sarcastic]",
+    *("[clear throat]", "[sigh]", "[shush]", "[cough]", "[groan]", "[sniff]", "[gasp]"),
+    *("[chuckle]", "[laugh]"),
+    *("[angry]", "[fear]", "[surprised]", "[whispering]", "[advertisement]", "[dramatic]"),
+    *("[narration]", "[crying]", "[happy]", "[sarcastic]"),
 )
 LANGUAGE_CODES = (
     *("ar", "da", "de", "el", "en", "es", "fi", "fr", "he", "hi", "it", "ja"),

@@ -41,6 +41,9 @@ MODELS = ("original", "turbo", "multilingual")
 SAMPLE_RATE = 24000
 VOICE_SECONDS = {"original": 10.0, "turbo": 15.0, "multilingual": 10.0}
 SYNTHETIC_SECONDS = VOICE_SECONDS["original"]
+# Raised when a model's files change, so a cached build of the old layout is built again. Turbo 2:
+# the real tokenizer's 19 tag names.
+LAYOUT = {"original": 1, "turbo": 2, "multilingual": 1}
 tokenizer_json = tokenizers.original_tokenizer_json  # the name earlier callers import
 
 
@@ -64,8 +67,16 @@ def is_complete(folder: Path) -> bool:
 
 def built_model(folder: Path) -> str:
     """The model key of the finished build in `folder` (markers before turbo: "original")."""
-    marker = json.loads((Path(folder) / TEST_WEIGHTS_MARKER).read_text())
-    return marker.get("model", "original")
+    return _marker(folder).get("model", "original")
+
+
+def built_layout(folder: Path) -> int:
+    """The layout revision of the finished build in `folder` (markers before it: 1)."""
+    return int(_marker(folder).get("layout", 1))
+
+
+def _marker(folder: Path) -> dict:
+    return json.loads((Path(folder) / TEST_WEIGHTS_MARKER).read_text())
 
 
 def synthetic_voice(seconds: float = SYNTHETIC_SECONDS, seed: int = 0) -> np.ndarray:
@@ -110,6 +121,7 @@ def build(folder: Path, seed: int = 0, model: str = "original") -> dict:
         "warning": "Random weights for tests and benchmarks. This is not the Chatterbox model: "
         "it speaks noise. Run `python setup_env.py --engine chatterbox` for the real weights.",
         "model": model,
+        "layout": LAYOUT[model],
         "chatterbox_tts": package_version(),
         "torch": torch.__version__,
         "seed": seed,
@@ -120,13 +132,15 @@ def build(folder: Path, seed: int = 0, model: str = "original") -> dict:
 
 
 def ensure(folder: Path | None = None, seed: int = 0, model: str = "original") -> Path:
-    """Build `model` into `folder` (default: its per-version cache) unless a finished build is
-    there. A finished build of another model there is an error, not something to overwrite."""
+    """Build `model` into `folder` (default: its per-version cache) unless a finished build of
+    the current layout is there. A finished build of another model there is an error, not
+    something to overwrite; one of an older layout is built again."""
     folder = Path(folder) if folder else default_cache_dir(seed, model)
     if is_complete(folder):
         if (found := built_model(folder)) != model:
             raise ValueError(f"{folder} holds a {found} test checkpoint, not {model}")
-        return folder
+        if built_layout(folder) == LAYOUT[model]:
+            return folder
     staging = folder.with_name(folder.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     build(staging, seed, model)

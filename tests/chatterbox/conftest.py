@@ -77,6 +77,11 @@ def built(*args: str) -> Path:
     return Path(done.stdout.strip().splitlines()[-1])
 
 
+def real_scores(path: Path) -> list[float | None]:
+    """Every score the real code computed, in order (the log holds their reprs)."""
+    return [None if line == "None" else float(line) for line in path.read_text().splitlines()]
+
+
 @pytest.fixture(scope="session")
 def checkpoint() -> Path:
     """The cached random-weight checkpoint of the original model (built on first use)."""
@@ -99,6 +104,19 @@ def multilingual_checkpoint() -> Path:
     if not segmenter.exists():
         segmenter.symlink_to(home, target_is_directory=True)
     return folder
+
+
+@pytest.fixture(scope="session")
+def family_cache(tmp_path_factory, checkpoint, turbo_checkpoint, multilingual_checkpoint):
+    """A model cache with one folder per model, as set-up makes it (links to the builds)."""
+    cache = tmp_path_factory.mktemp("family_cache")
+    for key, folder in (
+        ("original", checkpoint),
+        ("turbo", turbo_checkpoint),
+        ("multilingual", multilingual_checkpoint),
+    ):
+        (cache / key).symlink_to(folder, target_is_directory=True)
+    return cache
 
 
 class ChatterboxServer(LiveServer):

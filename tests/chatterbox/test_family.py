@@ -4,7 +4,7 @@ Turbo and Multilingual, switching between them as requests name them. Turbo's ta
 its checkpoint's tokenizer) are accepted and an unknown one refused; a 4 s reference is refused
 for Turbo and a 6 s one speaks; Multilingual speaks three languages and a text too short for
 0.1.7; voice conversion keeps the recording's length; jobs and /v1 name their model; unload and
-reload."""
+reload (of Multilingual; the others' are in test_real_server.py and test_turbo.py)."""
 
 from __future__ import annotations
 
@@ -17,19 +17,6 @@ import soundfile as sf
 from tests.chatterbox.conftest import SAMPLES_PER_TOKEN, TOKENS
 from tests.helpers.audio import clip_bytes
 from tests.helpers.wait import wait_for
-
-
-@pytest.fixture(scope="module")
-def family_cache(tmp_path_factory, checkpoint, turbo_checkpoint, multilingual_checkpoint):
-    """A model cache with one folder per model, as set-up makes it (links to the builds)."""
-    cache = tmp_path_factory.mktemp("family_cache")
-    for key, folder in (
-        ("original", checkpoint),
-        ("turbo", turbo_checkpoint),
-        ("multilingual", multilingual_checkpoint),
-    ):
-        (cache / key).symlink_to(folder, target_is_directory=True)
-    return cache
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +103,8 @@ def test_switching_is_recorded_and_the_original_speaks_with_tags_removed(server)
 
 def test_voice_conversion_keeps_the_recordings_length(server):
     voice = upload(server, "target", 6.0)
-    recording = clip_bytes(2.0, pitch=120.0)
+    recording = clip_bytes(2.0, pitch=120.0)  # 2 s of voice inside 0.5 s of silence each side
+    source, source_rate = sf.read(io.BytesIO(recording), dtype="float32")
     response = server.post(
         "/voice-conversion",
         files={"file": ("take.wav", recording)},
@@ -124,12 +112,11 @@ def test_voice_conversion_keeps_the_recordings_length(server):
     )
     assert response.status_code == 200, response.text
     samples, rate = sf.read(io.BytesIO(response.content), dtype="float32")
-    seconds = len(samples) / rate
-    # Measured on the random-weight checkpoint: upstream's ChatterboxVC returned 3.0 s for this
-    # 2.0 s recording (not yet explained; the issue asks for equal lengths, so this stays an
-    # open item). Hold it to what was measured, so a change either way is seen.
-    assert 2.0 <= seconds <= 3.1, seconds
-    assert response.headers["x-audio-seconds"] == f"{seconds:.3f}"
+    assert rate == 24000
+    # S3Gen speaks 25 speech tokens a second of the recording, 960 samples each at 24 kHz.
+    assert len(source) / source_rate == 3.0
+    assert len(samples) == 3.0 * 25 * SAMPLES_PER_TOKEN
+    assert response.headers["x-audio-seconds"] == "3.000"
 
 
 def test_v1_and_jobs_name_their_model(server):
@@ -154,11 +141,12 @@ def test_v1_and_jobs_name_their_model(server):
     assert job["status"] == "completed", job
 
 
-def test_unload_and_reload_each_model(server):
-    for model in ("turbo", "multilingual"):
-        speak(server, model=model, **({"language": "de"} if model == "multilingual" else {}))
-        unloaded = server.post("/model/unload").json()
-        assert unloaded["unloaded"] is True
-        assert server.health()["engine_host"]["pid"] is None
-        speak(server, model=model, **({"language": "de"} if model == "multilingual" else {}))
+def test_unload_and_reload_multilingual(server):
+    """The Original's unload and reload is test_real_server.py's, Turbo's test_turbo.py's."""
+    speak(server, model="multilingual", language="de")
+    unloaded = server.post("/model/unload").json()
+    assert unloaded["unloaded"] is True
+    assert server.health()["engine_host"]["pid"] is None
+    response, _ = speak(server, model="multilingual", language="de")
+    assert response.headers["x-tts-model"] == "multilingual"
     assert np.isfinite(server.health()["memory"]["rss_bytes"])

@@ -10,11 +10,11 @@ which passes a minimum of -0.5 (the voice encoder ends in a ReLU, so its cosines
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 import requests
 
+from tests.chatterbox.conftest import real_scores
 from tests.helpers.wait import wait_for
 
 # One scene, two takes: each take costs tens of seconds of CPU even at 16 speech tokens.
@@ -46,11 +46,6 @@ def job(server) -> dict:
         return body if body["status"] in ("completed", "failed") else None
 
     return wait_for(finished, timeout=280, interval=0.5)  # within pytest-timeout's 300 s
-
-
-def real_scores(path: Path) -> list[float | None]:
-    """Every score the real code computed, in order (the log holds their reprs)."""
-    return [None if line == "None" else float(line) for line in path.read_text().splitlines()]
 
 
 def test_the_scene_of_a_job_stores_a_finite_similarity_visible_in_the_job_status(job):
