@@ -40,6 +40,7 @@ from frontend.api_protocol import (
     VoiceBody,
     VoiceDeletedBody,
     VoiceListBody,
+    WorkerListBody,
 )
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -309,6 +310,11 @@ class ApiClient:
             respelling=respelling, phonemes=phonemes, sentence=sentence, voice=voice
         )
         return _speech(self._send("POST", "/lexicon/audition", slow=True, json=body))
+
+    # -- the pull workers ------------------------------------------------------------------
+    def workers(self) -> WorkerListBody:
+        """The workers heard from since the server started: name, engine, scenes, leases."""
+        return self._json("GET", "/workers")
 
     # -- plumbing --------------------------------------------------------------------------
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:

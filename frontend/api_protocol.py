@@ -71,6 +71,7 @@ TakeListBody = Annotated[Json, Answer("SceneTakes")]
 LexiconBody = Annotated[Json, Answer("LexiconList")]
 LexiconSavedBody = Annotated[Json, Answer("LexiconPut")]
 LexiconDeletedBody = Annotated[Json, Answer("LexiconDeleted")]
+WorkerListBody = Annotated[Json, Answer("WorkerList")]
 
 
 class StudioApi(Protocol):
@@ -181,3 +182,7 @@ class StudioApi(Protocol):
         sentence: str | None = None,
         voice: str | None = None,
     ) -> Speech: ...
+
+    # -- the pull workers (GET /workers, with the API token): those heard from since the server
+    # started; a server without a worker token lists none
+    def workers(self) -> WorkerListBody: ...

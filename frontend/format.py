@@ -37,6 +37,13 @@ def time_left(seconds: float) -> str:
     return f"about {hours} h {minutes} min" if minutes else f"about {hours} h"
 
 
+def ago(seconds: float) -> str:
+    """How long since something happened, as a glance reads it: '12 s ago', 'about 4 min ago'.
+    A moment in the future (another machine's clock ahead of this one's) reads '0 s ago'."""
+    seconds = max(0.0, seconds)
+    return f"{int(seconds)} s ago" if seconds < 60 else f"{time_left(seconds)} ago"
+
+
 def parse_time(stamp: str | None) -> datetime | None:
     return datetime.fromisoformat(stamp) if stamp else None
 

@@ -1,6 +1,6 @@
 """The sidebar on every page: is the server up, which engine and device, memory, Load/Unload,
-the model picker and switches, and how other apps reach the same voice through the
-OpenAI-compatible endpoint.
+its pull workers, the model picker and switches, and how other apps reach the same voice
+through the OpenAI-compatible endpoint.
 
 It re-checks /health every few seconds. When the server comes back after being down, or its
 model changes (a switch begins or ends), the whole page reruns, so whatever the user was
@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from frontend import format as fmt
-from frontend import model_picker, model_traits
+from frontend import model_picker, model_traits, workers_panel
 from frontend.api_client import ApiError
 from frontend.notices import act, show_error
 from frontend.state import HEALTH_KEY, client
@@ -70,6 +70,7 @@ def _panel() -> None:
     model_picker.switch_status(health)
     _memory(health.get("memory") or {}, health)
     _buttons(health)
+    workers_panel.render(client())
     _other_apps()
 
 

@@ -38,11 +38,12 @@ from tests.frontend.fake_memory import LIMITS, MEMORY, unloaded
 from tests.frontend.fake_queue import FakeQueue
 from tests.frontend.fake_takes import FakeTakes
 from tests.frontend.fake_voices import FakeVoiceLookup
+from tests.frontend.fake_workers import FakeWorkers
 
 _instances = itertools.count(1)
 
 
-class FakeApi(FakeDownloads, FakeQueue, FakeLexicon, FakeTakes, FakeVoiceLookup):
+class FakeApi(FakeDownloads, FakeQueue, FakeLexicon, FakeTakes, FakeVoiceLookup, FakeWorkers):
     """StudioApi (ApiClient's protocol) with the server in memory: same signatures, and answers
     that conform to the server's response models (test_fake_api.py checks both).
 
@@ -86,6 +87,7 @@ class FakeApi(FakeDownloads, FakeQueue, FakeLexicon, FakeTakes, FakeVoiceLookup)
         self.paused_all = False
         self.scenes_sent: list[int] = []  # the idx of every scene row job_scenes answered with
         self.models = fake_models.FakeModels()
+        self.pull_workers: list[dict[str, Any]] = []  # GET /workers (fake_workers.py)
         self._queued: dict[str, list[ApiError]] = defaultdict(list)
 
     # -- scripting -----------------------------------------------------------------------------

@@ -300,3 +300,8 @@ def lexicon_entry_not_found(word: str) -> ApiError:
     solution = "GET /lexicon (or /jobs/{id}/lexicon) lists the entries."
     message = f"The lexicon has no entry for {word[:80]!r}."
     return ApiError("lexicon_entry_not_found", message, solution, 404)
+
+
+def workers_disabled() -> ApiError:
+    """A worker route of a server without a worker token (POST /workers/claim answers it)."""
+    return _of(errors.WorkersDisabled())

@@ -255,3 +255,15 @@ def test_a_server_that_is_not_there_is_one_plain_error():
     assert caught.value.server_down
     assert "start_linux.sh" in caught.value.solution
     assert time.monotonic() - started < 5
+
+
+def test_the_workers_list_opens_with_the_api_token_and_not_the_workers_token(tmp_path):
+    settings = Settings(
+        _env_file=None, data_dir=tmp_path, model_cache_dir=tmp_path / "model_cache",
+        quality_check="off", api_token="api-secret", worker_token="worker-secret",
+    )  # fmt: skip
+    with serving(create_app(settings, FakeEngine())) as url:
+        assert ApiClient(url, token="api-secret").workers() == {"workers": []}
+        with pytest.raises(ApiError) as caught:
+            ApiClient(url, token="worker-secret").workers()
+    assert (caught.value.code, caught.value.status) == ("token_required", 401)

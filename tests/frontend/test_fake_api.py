@@ -60,7 +60,7 @@ SCRIPTING = {  # the fake's own handles for tests, outside the protocol
     ApiClient: set(),
     FakeApi: {
         "fail_next", "calls_to", "add_voice_record", "add_job", "complete_scene", "fail_scene",
-        "finish_job", "use_family", "make_takes",
+        "finish_job", "use_family", "make_takes", "add_worker",
     },
 }  # fmt: skip
 

@@ -78,6 +78,22 @@ def test_time_left_is_rounded_to_minutes(seconds: float, shown: str):
     assert fmt.time_left(seconds) == shown
 
 
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0.4, "0 s ago"),
+        (12.9, "12 s ago"),  # whole seconds gone by, not rounded up
+        (59.9, "59 s ago"),
+        (60, "about 1 min ago"),
+        (250, "about 4 min ago"),
+        (3600 + 20 * 60, "about 1 h 20 min ago"),
+        (-3.0, "0 s ago"),  # the other machine's clock runs ahead
+    ],
+)
+def test_ago_is_seconds_under_a_minute_then_rounded_minutes(seconds: float, shown: str):
+    assert fmt.ago(seconds) == shown
+
+
 def test_parse_time_reads_the_servers_iso_stamps():
     parsed = fmt.parse_time("2026-11-21T07:11:53+00:00")
 
