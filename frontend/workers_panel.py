@@ -12,20 +12,18 @@ from frontend import format as fmt
 from frontend.api_client import ApiError
 from frontend.api_protocol import StudioApi
 
-# A server without a worker token lists none today; should it refuse instead, with the 503 its
-# claim route gives, the studio shows nothing rather than an error.
-DISABLED = "workers_disabled"
 NONE_CONNECTED = "Workers: none connected."
 
 
 def render(api: StudioApi) -> None:
-    """The workers under the server's health. A server that takes no workers shows nothing;
-    one that has heard from none says so in one line."""
+    """The workers under the server's health. A server that takes no workers (no worker token,
+    the default) shows nothing; one that has heard from none says so in one line."""
     try:
         listing = api.workers()
     except ApiError as error:
-        if error.code != DISABLED:  # the feature is off: nothing to say
-            st.caption(f"Workers: {error.message}")
+        st.caption(f"Workers: {error.message}")
+        return
+    if not listing.get("enabled"):
         return
     workers = listing["workers"]
     if not workers:

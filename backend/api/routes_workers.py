@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.deps import RunnerDep, require_worker
+from backend.api.deps import RunnerDep, SettingsDep, require_worker
 from backend.api.schemas_workers import (
     ClaimPublic,
     ClaimRequest,
@@ -109,6 +109,7 @@ def fail_lease(lease: str, body: FailRequest, runner: RunnerDep) -> dict[str, bo
 
 
 @router.get("", response_model=WorkerList)
-def list_workers(runner: RunnerDep) -> dict[str, Any]:
-    """The workers heard from since the server started, with the scenes each holds and did."""
-    return {"workers": runner.dispatch.workers()}
+def list_workers(runner: RunnerDep, settings: SettingsDep) -> dict[str, Any]:
+    """The workers heard from since the server started, with the scenes each holds and did, and
+    whether any can connect (a worker token is set)."""
+    return {"enabled": settings.worker_token is not None, "workers": runner.dispatch.workers()}

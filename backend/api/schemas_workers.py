@@ -76,4 +76,7 @@ class WorkerPublic(ResponseBody):
 
 
 class WorkerList(ResponseBody):
+    enabled: bool = Field(
+        description="Whether workers can connect: false without CHATTERBOX_WORKER_TOKEN."
+    )
     workers: list[WorkerPublic]

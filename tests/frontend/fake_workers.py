@@ -10,11 +10,13 @@ from frontend.api_protocol import WorkerListBody
 
 class FakeWorkers:
     """Mixed into FakeApi, whose `_enter` this uses. `pull_workers` holds the workers the server
-    has heard from (none at first, as on a server without a worker token); `add_worker` adds one.
+    has heard from; `workers_enabled` whether it takes any (at first neither, as on a server
+    without a worker token); `add_worker` adds one, to a server that takes them.
     Each is kept with how long before a call it was last heard, so `last_seen` (unix seconds)
     stays that far behind the clock whenever the studio asks."""
 
     pull_workers: list[dict[str, Any]]
+    workers_enabled: bool = False
 
     def _enter(self, method: str, **args: Any) -> None:
         raise NotImplementedError
@@ -29,6 +31,7 @@ class FakeWorkers:
         seen_ago: float | None = 0.0,
     ) -> None:
         """A worker heard from `seen_ago` seconds before each call (None: never heard)."""
+        self.workers_enabled = True
         worker = {"name": name, "engine": engine, "scenes": scenes, "leases": leases}
         self.pull_workers.append({**worker, "seen_ago": seen_ago})
 
@@ -40,4 +43,4 @@ class FakeWorkers:
             public = {key: value for key, value in worker.items() if key != "seen_ago"}
             ago = worker["seen_ago"]
             listed.append({**public, "last_seen": None if ago is None else now - ago})
-        return {"workers": listed}
+        return {"enabled": self.workers_enabled, "workers": listed}

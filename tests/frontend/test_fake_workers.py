@@ -71,6 +71,7 @@ def test_the_workers_a_server_heard_from_are_listed_alike_by_both(coordinator: A
 
     conforms("workers", real_answer)
     conforms("workers", fake_answer)
+    assert real_answer["enabled"] is fake_answer["enabled"] is True
     real, faked = real_answer["workers"], fake_answer["workers"]
     assert [w | {"last_seen": 0} for w in faked] == [w | {"last_seen": 0} for w in real]
     assert [w["name"] for w in real] == ["pc-1", "pc-2"]  # by name
@@ -81,7 +82,7 @@ def test_a_server_without_a_worker_token_lists_none_as_a_fresh_fake_does(no_work
     real, fake = no_workers.workers(), FakeApi().workers()
 
     conforms("workers", real)
-    assert fake == real == {"workers": []}
+    assert fake == real == {"enabled": False, "workers": []}
 
 
 def test_the_fakes_workers_disabled_error_is_the_servers_own(no_workers: ApiClient):

@@ -97,7 +97,9 @@ def test_a_worker_speaks_every_scene_once_and_the_job_is_assembled(coordinator):
     assert metric(coordinator, "chatterbox_scenes_completed_total", worker="local") == 0
     assert metric(coordinator, "chatterbox_engine_seconds_total", worker="w1") == 0.25 * total
     assert metric(coordinator, "chatterbox_scenes_pending") == 0
-    workers = coordinator.get("/workers").json()["workers"]
+    listing = coordinator.get("/workers").json()
+    assert listing["enabled"] is True
+    workers = listing["workers"]
     assert workers[0] | {"last_seen": None} == {
         "name": "w1",
         "engine": "fake",
@@ -228,6 +230,7 @@ def test_worker_routes_need_the_worker_token_and_nothing_else_opens_them(make_cl
 def test_without_a_worker_token_the_server_takes_no_workers(client):
     refused = client.post("/workers/claim", json={"worker": "w", "engine": "fake"}, headers=AUTH)
     assert_error(refused, 503, error("WorkersDisabled"), "CHATTERBOX_WORKER_TOKEN")
+    assert client.get("/workers").json() == {"enabled": False, "workers": []}
 
 
 def test_metrics_count_pending_scenes_and_the_coordinators_own_time(coordinator):
