@@ -38,6 +38,7 @@ from frontend.api_protocol import (
     TakeListBody,
     TakeQueuedBody,
     VoiceBody,
+    VoiceChanges,
     VoiceDeletedBody,
     VoiceListBody,
     WorkerListBody,
@@ -136,6 +137,10 @@ class ApiClient:
 
     def voice_audio(self, voice_id: str) -> bytes:
         return self._send("GET", f"/voices/{voice_id}/audio").content
+
+    def update_voice(self, voice_id: str, changes: VoiceChanges) -> VoiceBody:
+        """Rename a library voice and/or set its language (None clears it); the rest stays."""
+        return self._json("PATCH", f"/voices/{voice_id}", json=dict(changes))
 
     # -- speech ----------------------------------------------------------------------------
     def speak(

@@ -11,7 +11,7 @@ with what the server's headers said of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypedDict
 
 
 class Answer:
@@ -74,6 +74,14 @@ LexiconDeletedBody = Annotated[Json, Answer("LexiconDeleted")]
 WorkerListBody = Annotated[Json, Answer("WorkerList")]
 
 
+class VoiceChanges(TypedDict, total=False):
+    """What to change of a library voice (PATCH /voices/{id}): a key left out stays as it is;
+    a language of None clears it."""
+
+    name: str
+    language: str | None
+
+
 class StudioApi(Protocol):
     """The narration server as the studio sees it. Every method raises ApiError on failure
     (the server's code, message and solution; server_unreachable when it does not answer)."""
@@ -96,6 +104,7 @@ class StudioApi(Protocol):
     def clear_voice(self) -> CurrentClearedBody: ...
     def delete_voice(self, voice_id: str) -> VoiceDeletedBody: ...
     def voice_audio(self, voice_id: str) -> bytes: ...
+    def update_voice(self, voice_id: str, changes: VoiceChanges) -> VoiceBody: ...
 
     # -- speech (`model`: a model key or real name; another than the loaded one makes the
     # server switch to it; None speaks with the loaded one. `language`: ISO 639-1)

@@ -77,13 +77,18 @@ def language_choice(languages: Sequence[str], key: str, detect: bool) -> str | N
 UNSAID = "unsaid"
 
 
-def voice_language(key: str) -> str | None:
+def voice_language(key: str, current: str | None = None) -> str | None:
     """The language a voice's recording is in (optional): the Multilingual model keeps that
-    accent out of other languages by speaking them with CFG weight 0. The code to send."""
+    accent out of other languages by speaking them with CFG weight 0. The code to send;
+    `current` (a voice's language, None: not said) is chosen first."""
     codes = sorted(NAMES, key=NAMES.__getitem__)
+    if current is not None and current not in codes:  # one this table lacks stays choosable
+        codes.append(current)
+    options = [UNSAID, *codes]
     choice = st.selectbox(
         "Language of the recording",
-        [UNSAID, *codes],
+        options,
+        index=options.index(current or UNSAID),
         format_func=lambda code: "Not said" if code == UNSAID else label(code),
         key=f"{key}_voice_language",
         help="Lets the Multilingual model keep this voice's accent out of other languages.",

@@ -16,9 +16,15 @@ from backend.api.schemas_voices import (
     Voice,
     VoiceDeleted,
     VoiceList,
+    VoiceUpdate,
 )
 from backend.core import models
-from backend.core.errors import NoVoiceLoaded, UnknownVoiceId, VoiceCloningUnavailable
+from backend.core.errors import (
+    InvalidRequest,
+    NoVoiceLoaded,
+    UnknownVoiceId,
+    VoiceCloningUnavailable,
+)
 from backend.core.settings import Settings
 from backend.engines.manager import ModelManager
 from backend.speaking.prepare import unsupported
@@ -85,6 +91,23 @@ async def voice_audio(voice_id: str, store: VoiceStoreDep) -> FileResponse:
     return FileResponse(ref.audio_path, media_type="audio/wav", filename=f"{voice_id}.wav")
 
 
+@router.patch("/voices/{voice_id}", response_model=Voice, **ONLY_SET)
+async def update_voice(voice_id: str, body: VoiceUpdate, store: VoiceStoreDep) -> dict[str, Any]:
+    """Rename a library voice and/or set its language (null clears it); a field left out keeps
+    its value. The id and the clip stay as they are, so the engine's embedding of it stays
+    valid. The name and the language are checked as POST /voices checks them."""
+    changes = body.changes()
+    if not changes:
+        raise InvalidRequest(
+            "The request changes nothing: it gives neither a name nor a language.",
+            'Send "name" (1-100 characters) and/or "language" (an ISO 639-1 code such as de, '
+            "or null to clear it).",
+        )
+    if "language" in changes:
+        changes["language"] = _language(changes["language"])
+    return await run_in_threadpool(store.update, voice_id, changes)
+
+
 @router.delete("/voices/{voice_id}", response_model=VoiceDeleted)
 async def delete_voice(voice_id: str, store: VoiceStoreDep) -> dict[str, Any]:
     store.delete(voice_id)
@@ -148,10 +171,7 @@ async def _add_upload(
     settings: Settings,
     language: str | None = None,
 ) -> dict[str, Any]:
-    if language is not None:
-        language = language.strip().lower()
-        if language not in models.LANGUAGES:
-            raise unsupported(language, models.MULTILINGUAL.key, "A voice", tuple(models.LANGUAGES))
+    language = _language(language)
     filename = file.filename or ""
     data = await file.read()
     audio, meta = await run_in_threadpool(
@@ -161,6 +181,17 @@ async def _add_upload(
     if language is not None:
         meta = {**meta, "language": language}
     return await run_in_threadpool(store.add, label, audio, meta)
+
+
+def _language(language: str | None) -> str | None:
+    """A voice's language code, lower-cased; 422 unsupported_language (listing the codes)
+    unless the Multilingual model speaks it."""
+    if language is None:
+        return None
+    language = language.strip().lower()
+    if language not in models.LANGUAGES:
+        raise unsupported(language, models.MULTILINGUAL.key, "A voice", tuple(models.LANGUAGES))
+    return language
 
 
 async def _make_current(voice_id: str, store: VoiceStore, manager: ModelManager) -> dict[str, Any]:

@@ -1,8 +1,8 @@
-"""The voice library's answers (/voices, /load_voice, /load_voice_upload)."""
+"""The voice library's answers (/voices, /load_voice, /load_voice_upload) and its edit body."""
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from backend.api.schemas import ResponseBody
 
@@ -70,3 +70,22 @@ class CurrentCleared(ResponseBody):
     """DELETE /load_voice."""
 
     current: None
+
+
+class VoiceUpdate(BaseModel):
+    """PATCH /voices/{id}: a new name and/or language. A field left out (or a null name) keeps
+    its value; a null language clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, max_length=100, examples=["Grandma Rose"])
+    language: str | None = Field(
+        None, max_length=10, description="What the clip speaks (ISO 639-1); null: not said."
+    )
+
+    def changes(self) -> dict[str, str | None]:
+        """The fields to change: a name given, and the language if it was sent (null too)."""
+        changes: dict[str, str | None] = {} if self.name is None else {"name": self.name}
+        if "language" in self.model_fields_set:
+            changes["language"] = self.language
+        return changes

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import threading
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -64,9 +65,7 @@ class VoiceStore:
 
         The id is the name's slug plus 8 random hex digits; `meta` (JSON values) joins meta.json.
         """
-        name = " ".join(name.split())
-        if not name or len(name) > MAX_NAME:
-            raise InvalidRequest(f"A voice name has 1-{MAX_NAME} characters, not {len(name)}.")
+        name = _clean_name(name)
         voice_id = f"{slugify(name)}-{secrets.token_hex(4)}"
         record = {k: v for k, v in meta.items() if k != "filename"} | {
             "id": voice_id,
@@ -117,6 +116,31 @@ class VoiceStore:
             if self._read_current() == voice_id:
                 (self.root / CURRENT).unlink(missing_ok=True)
         logger.info("Deleted voice %s", voice_id)
+
+    def update(self, voice_id: str, changes: Mapping[str, str | None]) -> dict[str, Any]:
+        """Change a voice's `name` and/or `language` (the keys `changes` holds; None removes the
+        language, whose code the caller has checked); return its public metadata.
+
+        The name is checked as `add` checks it. Only meta.json is rewritten, atomically: the id,
+        the folder and reference.wav stay as they were, so an engine's cache of the voice (keyed
+        by id and by the clip's mtime and size) stays valid. UnknownVoiceId when absent.
+        """
+        if unknown := set(changes) - {"name", "language"}:
+            raise ValueError(f"a voice has no changeable {sorted(unknown)}")
+        name = changes.get("name")
+        if "name" in changes:
+            name = _clean_name(name or "")
+        with self._lock:
+            record = self._require(voice_id)
+            if name is not None:
+                record["name"] = name
+            if "language" in changes:
+                record.pop("language", None)  # as a voice uploaded without one reads
+                if changes["language"] is not None:
+                    record["language"] = changes["language"]
+            atomic.write_bytes(self.root / voice_id / META, json.dumps(record, indent=2).encode())
+        logger.info("Updated voice %s (%s)", voice_id, ", ".join(sorted(changes)))
+        return record
 
     def ref(self, voice_id: str) -> VoiceRef:
         """The engine's view of a voice: its reference clip and its cache folder."""
@@ -190,6 +214,15 @@ class VoiceStore:
         except (OSError, ValueError, AttributeError):
             return None
         return voice_id if isinstance(voice_id, str) else None
+
+
+def _clean_name(name: str) -> str:
+    """`name` with its runs of white space made single spaces; InvalidRequest unless 1-100
+    characters are left."""
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_NAME:
+        raise InvalidRequest(f"A voice name has 1-{MAX_NAME} characters, not {len(name)}.")
+    return name
 
 
 def _hostile(raw: str) -> bool:

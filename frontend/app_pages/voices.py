@@ -1,5 +1,6 @@
 """Voices: the current voice (and clearing it), the engine's own voices, the library: add a
-reference clip (upload or record), hear it, choose the current voice, delete."""
+reference clip (upload or record), hear it, choose the current voice, rename it or correct its
+language, delete."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import streamlit as st
 
 from frontend import format as fmt
 from frontend.api_client import ApiError
-from frontend.api_protocol import StudioApi
+from frontend.api_protocol import StudioApi, VoiceChanges
 from frontend.audio_formats import UPLOAD_TYPES
 from frontend.languages import label, voice_language
 from frontend.notices import act, show_error, too_large
@@ -146,12 +147,33 @@ def _library(api: StudioApi, voices: dict[str, Any]) -> None:
             audio = _reference(api, voice["id"])
             if audio:
                 st.audio(audio)
-            left, right = st.columns(2)
+            left, middle, right = st.columns(3)
             usable = voices.get("can_clone") and voice["id"] != current
             if left.button("Use this voice", key=f"select_{voice['id']}", disabled=not usable):
                 act(lambda v=voice: api.select_voice(v["id"]), "Voice selected.")
+            with middle.popover("Edit", icon=":material/edit:"):
+                _edit(api, voice)
             if right.button("Delete", key=f"delete_{voice['id']}", icon=":material/delete:"):
                 act(lambda v=voice: api.delete_voice(v["id"]), "Voice deleted.")
+
+
+def _edit(api: StudioApi, voice: dict[str, Any]) -> None:
+    """Rename a library voice or correct its language; only what changed is sent (the server
+    checks both as it does on upload). The id and the clip stay, so nothing is embedded again."""
+    voice_id, name = voice["id"], voice.get("name") or voice["id"]
+    new_name = st.text_input("Name", value=name, key=f"rename_{voice_id}", max_chars=100)
+    language = voice_language(f"edit_{voice_id}", voice.get("language"))
+    if not st.button("Save", key=f"save_{voice_id}", type="primary", icon=":material/save:"):
+        return
+    changes: VoiceChanges = {}
+    if " ".join(new_name.split()) != name:
+        changes["name"] = new_name
+    if language != voice.get("language"):
+        changes["language"] = language
+    if not changes:
+        st.caption("Nothing to save: the name and the language are as they were.")
+        return
+    act(lambda: api.update_voice(voice_id, changes), lambda saved: f"Saved “{saved['name']}”.")
 
 
 def _details(voice: dict[str, Any]) -> str:

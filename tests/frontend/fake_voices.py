@@ -1,4 +1,4 @@
-"""Voice-library records as the server keeps them (GET /voices lists these)."""
+"""Voice-library records as the server keeps them (GET /voices lists these), and their edits."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from backend.core import models
 from frontend.api_client import ApiError
+from frontend.api_protocol import VoiceBody, VoiceChanges
 from tests.frontend import media, server_errors
 
 ADDED = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
@@ -45,12 +47,25 @@ def current_warning(current: str | None, can_clone: bool) -> str | None:
 
 
 class FakeVoiceLookup:
-    """Mixed into FakeApi: its library voices found, stored and resolved as the server does."""
+    """Mixed into FakeApi (whose `_enter` it uses): its library voices found, stored, edited
+    and resolved as the server does."""
 
     library: list[dict[str, Any]]
     clips: dict[str, bytes]
     engine_voices: list[str]
     current: str | None
+
+    def _enter(self, method: str, **args: Any) -> None:
+        raise NotImplementedError
+
+    def update_voice(self, voice_id: str, changes: VoiceChanges) -> VoiceBody:
+        self._enter("update_voice", voice_id=voice_id, changes=dict(changes))
+        checked = _checked_changes(dict(changes))
+        voice = self._voice(voice_id)
+        voice.update({key: value for key, value in checked.items() if value is not None})
+        if checked.get("language", "") is None:
+            voice.pop("language", None)
+        return dict(voice)
 
     def _clip_of(self, voice_id: str | None) -> tuple[str, float] | None:
         """A library voice's id and the seconds of its clip (None: not a library voice)."""
@@ -86,3 +101,36 @@ class FakeVoiceLookup:
         if not can_clone:
             raise server_errors.cloning_unavailable()
         return found
+
+
+def _checked_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The server's checks of a voice edit, in its order: the body's fields, that it changes
+    something, the language, the name. What is left to change (a None language: clear it)."""
+    if unknown := sorted(set(changes) - {"name", "language"}):
+        raise server_errors.invalid_request(
+            f"The request is not valid: {unknown[0]}: Extra inputs are not permitted."
+        )
+    if len(changes.get("name") or "") > 100:
+        raise server_errors.invalid_request(
+            "The request is not valid: name: String should have at most 100 characters."
+        )
+    if len(changes.get("language") or "") > 10:
+        raise server_errors.invalid_request(
+            "The request is not valid: language: String should have at most 10 characters."
+        )
+    if changes.get("name") is None:
+        changes.pop("name", None)
+    if not changes:
+        raise server_errors.voice_unchanged()
+    if changes.get("language") is not None:
+        changes["language"] = changes["language"].strip().lower()
+        if changes["language"] not in models.LANGUAGES:
+            codes = list(models.LANGUAGES)
+            raise server_errors.unsupported_language(
+                changes["language"], "A voice", codes, True, codes
+            )
+    if "name" in changes:
+        changes["name"] = " ".join(changes["name"].split())
+        if not changes["name"]:
+            raise server_errors.invalid_request("A voice name has 1-100 characters, not 0.")
+    return changes

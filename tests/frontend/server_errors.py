@@ -56,6 +56,16 @@ def unknown_voice(voice_id: str, available: list[str]) -> ApiError:
     return ApiError("voice_not_found", message, solution, 400)
 
 
+def voice_unchanged() -> ApiError:
+    """PATCH /voices/{id} with neither a name nor a language."""
+    message = "The request changes nothing: it gives neither a name nor a language."
+    solution = (
+        'Send "name" (1-100 characters) and/or "language" (an ISO 639-1 code such as de, or '
+        "null to clear it)."
+    )
+    return ApiError("invalid_request", message, solution, 422)
+
+
 def text_empty() -> ApiError:
     solution = "Send some words to speak in the 'text' field."
     return ApiError("text_empty", "The text is empty.", solution, 422)

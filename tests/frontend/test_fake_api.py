@@ -372,6 +372,7 @@ REFUSALS: dict[str, Callable[[Any], Any]] = {
     "a page before the first scene": lambda api: api.job_scenes(_a_job(api), after=-1),
     "selecting an unknown voice": lambda api: api.select_voice("nobody-00000000"),
     "deleting an unknown voice": lambda api: api.delete_voice("nobody-00000000"),
+    "renaming an unknown voice": lambda api: api.update_voice("nobody-00000000", {"name": "X"}),
     "speaking in an unknown voice": lambda api: api.speak("Hi.", "nobody-00000000", PARAMS),
     "speech of empty text": lambda api: api.speak("   ", None, PARAMS),
     "a cover that is not an image": lambda api: api.put_cover(_a_job(api), "c.png", b"no"),

@@ -111,3 +111,19 @@ def test_a_language_the_model_cannot_speak_is_shown_with_the_ones_it_can_by_name
 
 def _has(at, key: str) -> bool:
     return any(box.key == key for box in at.selectbox)
+
+
+def test_a_voices_language_select_box_starts_at_the_voices_language(
+    fake: FakeApi, open_app: OpenApp
+):
+    for language, shown in (("de", "German (de)"), (None, "Not said")):
+        fake.library.clear()
+        voice = fake.add_voice_record("Anna")
+        if language:
+            voice["language"] = language
+        at = open_app("app_pages/voices.py")
+
+        box = at.selectbox(key=f"edit_{voice['id']}_voice_language")
+
+        assert (box.value, box.options[box.index]) == (language or "unsaid", shown)
+        assert box.options[0] == "Not said" and len(box.options) == 24

@@ -81,6 +81,7 @@ def test_with_a_token_every_route_but_health_requires_it(settings):
         assert_error(client.get("/voices"), 401, TOKEN_ERROR)
         assert_error(client.get("/docs"), 401, TOKEN_ERROR)
         assert_error(client.post("/tts", json={"text": "hi"}), 401, TOKEN_ERROR)
+        assert_error(client.patch("/voices/anna-1234abcd", json={"name": "B"}), 401, TOKEN_ERROR)
         wrong = {"authorization": "Bearer not-it"}
         assert_error(client.get("/voices", headers=wrong), 401, TOKEN_ERROR)
         bearer = {"authorization": f"Bearer {TOKEN}"}

@@ -132,6 +132,19 @@ def test_another_sites_delete_leaves_the_voice_in_the_library(settings, method):
         assert [v["id"] for v in client.get("/voices").json()["voices"]] == [voice_id]
 
 
+def test_another_sites_patch_does_not_rename_the_voice_and_the_studios_does(settings):
+    edit = {"name": "Planted", "language": "de"}
+    with live(settings) as client:
+        added = client.post("/voices", files={"file": ("mine.wav", clip_bytes(), "audio/wav")})
+        voice = added.json()
+        refused(client.patch(f"/voices/{voice['id']}", json=edit, headers={"origin": EVIL}))
+        assert client.get("/voices").json()["voices"] == [voice]
+        studio = {"origin": "http://localhost:8501", "sec-fetch-site": "same-site"}
+        renamed = client.patch(f"/voices/{voice['id']}", json=edit, headers=studio)
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["name"] == "Planted"
+
+
 def test_the_openai_route_refuses_another_site_in_openais_envelope(settings):
     speech = {"model": "tts-1", "input": "Hello.", "voice": "alloy"}
     with live(settings) as client:

@@ -1,4 +1,4 @@
-"""Voices (frontend/app_pages/voices.py): add a clip (upload or record), choose, delete."""
+"""Voices (frontend/app_pages/voices.py): add a clip (upload or record), choose, edit, delete."""
 
 from __future__ import annotations
 
@@ -281,3 +281,88 @@ def test_the_engines_own_voices_are_listed(fake: FakeApi, open_app: OpenApp):
         "The engine's own voices, to choose on Narrate and Quick speak: **en_US-jenny-medium**, "
         "**en_US-slow-medium**."
     ) in values(at.markdown)
+
+
+def _edit_of(at, voice: dict) -> tuple:
+    """The name input, the language select box and the Save button of a voice's Edit popover."""
+    voice_id = voice["id"]
+    return (
+        at.text_input(key=f"rename_{voice_id}"),
+        at.selectbox(key=f"edit_{voice_id}_voice_language"),
+        at.button(key=f"save_{voice_id}"),
+    )
+
+
+def test_a_voice_is_renamed_from_its_edit_popover_under_the_same_id(
+    fake: FakeApi, open_app: OpenApp
+):
+    alice = fake.add_voice_record("Alice")
+    fake.add_voice_record("Bob")
+    at = open_app(PAGE)
+    name, language, _ = _edit_of(at, alice)
+    assert (name.value, language.value) == ("Alice", "unsaid")
+
+    name.input("Grandma  Rose").run()
+    _edit_of(at, alice)[2].click().run()
+
+    assert not at.exception
+    assert fake.calls_to("update_voice") == [
+        {"voice_id": alice["id"], "changes": {"name": "Grandma  Rose"}}
+    ]
+    assert values(at.toast) == ["Saved “Grandma Rose”."]
+    assert [v["id"] for v in fake.library if v["name"] == "Grandma Rose"] == [alice["id"]]
+    assert "**Grandma Rose**" in values(at.markdown)
+    assert "**Alice**" not in values(at.markdown) and "**Bob**" in values(at.markdown)
+
+
+def test_a_voices_language_is_changed_and_cleared_from_its_edit_popover(
+    fake: FakeApi, open_app: OpenApp
+):
+    alice = fake.add_voice_record("Alice")
+    alice["language"] = "fr"  # uploaded as French
+    at = open_app(PAGE)
+    assert _edit_of(at, alice)[1].value == "fr"
+
+    _edit_of(at, alice)[1].set_value("de").run()
+    _edit_of(at, alice)[2].click().run()
+    assert any("in German (de)" in caption for caption in values(card(at, "**Alice**").caption))
+    _edit_of(at, alice)[1].set_value("unsaid").run()
+    _edit_of(at, alice)[2].click().run()
+
+    assert not at.exception
+    assert [call["changes"] for call in fake.calls_to("update_voice")] == [
+        {"language": "de"},
+        {"language": None},
+    ]
+    assert "language" not in fake.library[0]
+    assert not any("German" in caption for caption in values(card(at, "**Alice**").caption))
+
+
+def test_saving_an_unchanged_voice_sends_nothing_and_says_so(fake: FakeApi, open_app: OpenApp):
+    alice = fake.add_voice_record("Alice")
+    at = open_app(PAGE)
+    _edit_of(at, alice)[0].input("  Alice ").run()  # the server would collapse the spaces
+
+    _edit_of(at, alice)[2].click().run()
+
+    assert not fake.calls_to("update_voice")
+    assert "Nothing to save: the name and the language are as they were." in values(at.caption)
+    assert not at.toast
+
+
+def test_a_refused_edit_shows_the_servers_message_and_changes_nothing(
+    fake: FakeApi, open_app: OpenApp
+):
+    alice = fake.add_voice_record("Alice")
+    at = open_app(PAGE)
+    _edit_of(at, alice)[0].input("   ").run()
+
+    _edit_of(at, alice)[2].click().run()
+
+    assert not at.exception
+    assert fake.calls_to("update_voice") == [{"voice_id": alice["id"], "changes": {"name": "   "}}]
+    shown = text_of(at.error)
+    assert "A voice name has 1-100 characters, not 0." in shown
+    assert "Check the fields against the API documentation at /docs." in shown
+    assert fake.library[0]["name"] == "Alice"
+    assert not at.toast
