@@ -263,7 +263,7 @@ def test_the_workers_list_opens_with_the_api_token_and_not_the_workers_token(tmp
         quality_check="off", api_token="api-secret", worker_token="worker-secret",
     )  # fmt: skip
     with serving(create_app(settings, FakeEngine())) as url:
-        assert ApiClient(url, token="api-secret").workers() == {"workers": []}
+        assert ApiClient(url, token="api-secret").workers() == {"enabled": True, "workers": []}
         with pytest.raises(ApiError) as caught:
             ApiClient(url, token="worker-secret").workers()
     assert (caught.value.code, caught.value.status) == ("token_required", 401)
