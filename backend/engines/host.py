@@ -159,6 +159,12 @@ class EngineHost:
 
     def _request(self, op: str, *args: Any) -> Any:
         conn = self._ensure_started()
+        if any(isinstance(a, HostHandle) and a.generation != self._generation for a in args):
+            # The host that made this voice handle ended after making it (between two steps of
+            # one call), and a new one holds nothing: the call fails as if it had died under it.
+            raise EngineFault(
+                f"The {self.name} engine process stopped: {self._last_exit or 'it ended'}."
+            )
         try:
             conn.send((op, to_wire(args)))
             ok, value, facts = conn.recv()

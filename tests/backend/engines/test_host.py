@@ -175,6 +175,24 @@ def test_a_host_that_died_between_calls_is_replaced_before_the_next_one(hosted):
     assert host(manager)["last_exit"] == "killed by SIGKILL" and host(manager)["starts"] == 2
 
 
+def test_a_host_that_dies_between_the_steps_of_one_call_fails_it_with_engine_fault(hosted):
+    manager = hosted()
+    manager.call(speak)
+    pid = host(manager)["pid"]
+
+    def embed_then_lose_the_host(engine):
+        handle = engine.prepare_voice(None)  # held by the host that is about to die
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: gone(pid))
+        return engine.synthesize("hello there", handle, SynthesisParams())
+
+    with pytest.raises(EngineFault, match="killed by SIGKILL"):
+        manager.call(embed_then_lose_the_host)  # not a 500 about a handle the new host lacks
+
+    assert manager.call(speak).seconds > 0  # the next request is served as usual
+    assert host(manager)["pid"] != pid
+
+
 def test_no_host_outlives_its_server_even_when_the_server_is_killed(tmp_path):
     script = textwrap.dedent(
         """
