@@ -6,18 +6,16 @@ recording is re-voiced on its page."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from frontend.api_client import ApiClient
 from tests.chatterbox.conftest import ChatterboxServer
+from tests.frontend.conftest import OpenApp, opener
 from tests.frontend.elements import labelled, labels, values
 from tests.helpers.audio import clip_bytes
 from tests.helpers.wait import wait_for
 
-APP = Path(__file__).resolve().parents[2] / "frontend" / "app.py"
 TIMEOUT = 600  # a script run that switches the model loads it on this CPU
 
 
@@ -27,17 +25,8 @@ def server(start_server, family_cache) -> ChatterboxServer:
 
 
 @pytest.fixture
-def open_studio(server):
-    def open_page(page: str | None = None, *, job: str | None = None) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-        at.session_state["api"] = ApiClient(server.url, timeout=60.0)
-        if job is not None:
-            at.query_params["job"] = job
-        if page is not None:
-            at.switch_page(page)
-        return at.run()
-
-    return open_page
+def open_studio(server) -> OpenApp:
+    return opener(ApiClient(server.url, timeout=60.0), timeout=TIMEOUT)
 
 
 def quick_speak(open_studio, model: str, text: str, language: str | None = None) -> AppTest:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from frontend.api_protocol import StudioApi
 from tests.frontend.fake_api import FakeApi
 
 APP = Path(__file__).resolve().parents[2] / "frontend" / "app.py"
@@ -24,10 +25,15 @@ def fake() -> FakeApi:
 @pytest.fixture
 def open_app(fake: FakeApi) -> OpenApp:
     """Run the studio once on `page` (Narrate by default), with ?job=<job> when given."""
+    return opener(fake)
+
+
+def opener(api: StudioApi, timeout: float = TIMEOUT) -> OpenApp:
+    """Open the studio on `api` (a FakeApi, or a real ApiClient for tests on a real server)."""
 
     def open_page(page: str | None = None, *, job: str | None = None) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-        at.session_state["api"] = fake  # state.client() prefers it to a real ApiClient
+        at = AppTest.from_file(str(APP), default_timeout=timeout)
+        at.session_state["api"] = api  # state.client() prefers it to a real ApiClient
         if job is not None:
             at.query_params["job"] = job
         if page is not None:

@@ -20,17 +20,14 @@ from typing import Any
 import pytest
 import webvtt
 
-from backend.core.settings import Settings
-from backend.engines.fake import FakeEngine
-from backend.main import create_app
 from frontend.api_client import ApiClient, ApiError
 from frontend.api_protocol import Speech, StudioApi
 from tests.frontend import media
 from tests.frontend.answers import MODELS, answer_of, conforms
+from tests.frontend.cloning_server import cloning_serving
 from tests.frontend.fake_api import FakeApi
 from tests.frontend.piper_server import SECOND_VOICE, piper_serving
 from tests.helpers.audio import clip_bytes
-from tests.helpers.live import serving
 from tests.helpers.pdfs import text_pdf
 from tests.helpers.wait import wait_for
 
@@ -43,12 +40,8 @@ PROTOCOL = sorted(
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[ApiClient]:
-    data = tmp_path_factory.mktemp("fake-contract")
-    settings = Settings(
-        _env_file=None, data_dir=data, model_cache_dir=data / "model_cache", quality_check="off"
-    )
-    with serving(create_app(settings, FakeEngine(can_clone=True))) as url:
-        yield ApiClient(url)
+    with cloning_serving(tmp_path_factory.mktemp("fake-contract")) as api:
+        yield api
 
 
 @pytest.fixture

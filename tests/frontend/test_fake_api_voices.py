@@ -12,24 +12,17 @@ from typing import Any
 
 import pytest
 
-from backend.core.settings import Settings
-from backend.engines.fake import FakeEngine
-from backend.main import create_app
 from frontend.api_client import ApiClient, ApiError
 from tests.frontend.answers import conforms
+from tests.frontend.cloning_server import cloning_serving
 from tests.frontend.fake_api import FakeApi
 from tests.helpers.audio import clip_bytes
-from tests.helpers.live import serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[ApiClient]:
-    data = tmp_path_factory.mktemp("fake-contract-voices")
-    settings = Settings(
-        _env_file=None, data_dir=data, model_cache_dir=data / "model_cache", quality_check="off"
-    )
-    with serving(create_app(settings, FakeEngine(can_clone=True))) as url:
-        yield ApiClient(url)
+    with cloning_serving(tmp_path_factory.mktemp("fake-contract-voices")) as api:
+        yield api
 
 
 @pytest.fixture

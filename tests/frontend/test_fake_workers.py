@@ -6,47 +6,34 @@ the method to the protocol with the others)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
-from pathlib import Path
 
 import pytest
 import requests
 
-from backend.core.settings import Settings
-from backend.engines.fake import FakeEngine
-from backend.main import create_app
 from frontend.api_client import ApiClient
 from tests.frontend import server_errors
 from tests.frontend.answers import conforms
+from tests.frontend.cloning_server import cloning_serving
 from tests.frontend.fake_api import FakeApi
-from tests.helpers.live import serving
 from tests.helpers.wait import wait_for
 
 WORKER_TOKEN = "contract-worker-token"
 ONE_SCENE = "A scene for a worker to hold."
 
 
-def _serving(data: Path, **settings: object) -> AbstractContextManager[str]:
-    config = Settings(
-        _env_file=None, data_dir=data, model_cache_dir=data / "model_cache", quality_check="off",
-        **settings,
-    )  # fmt: skip
-    return serving(create_app(config, FakeEngine(can_clone=True)))
-
-
 @pytest.fixture(scope="module")
 def coordinator(tmp_path_factory) -> Iterator[ApiClient]:
     """A server that takes workers, its own engine leaving the jobs' scenes to them."""
     data = tmp_path_factory.mktemp("fake-workers-coordinator")
-    with _serving(data, worker_token=WORKER_TOKEN, local_worker=False) as url:
-        yield ApiClient(url)  # no worker token: GET /workers is the users' route
+    with cloning_serving(data, worker_token=WORKER_TOKEN, local_worker=False) as api:
+        yield api  # no worker token: GET /workers is the users' route
 
 
 @pytest.fixture(scope="module")
 def no_workers(tmp_path_factory) -> Iterator[ApiClient]:
     """A server without a worker token (the default)."""
-    with _serving(tmp_path_factory.mktemp("fake-workers-none")) as url:
-        yield ApiClient(url)
+    with cloning_serving(tmp_path_factory.mktemp("fake-workers-none")) as api:
+        yield api
 
 
 def _claim(api: ApiClient, worker: str) -> requests.Response:
