@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import ConfigDict, Field
 
 from backend.api.schemas import ErrorBody, ResponseBody
-from backend.engines.manager import ModelState
+from backend.engines.model_state import ModelState
 
 
 class EngineHostStatus(ResponseBody):

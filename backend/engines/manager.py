@@ -17,46 +17,33 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import asdict
-from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, TypeVar
 
-from backend.core import gpu, models
 from backend.core.errors import (
     AppError,
     EngineFault,
     ModelLoadFailed,
-    ModelNotFound,
-    ModelNotLoaded,
     ServerBusy,
     SynthesisFailed,
     SynthesisTimeout,
 )
-from backend.core.memory import process_rss, release_memory
-from backend.core.speech import Capabilities
+from backend.core.memory import release_memory
 from backend.engines.base import Engine
 from backend.engines.catalog import Catalog
 from backend.engines.clock import Clock, SystemClock, Timer
+from backend.engines.manager_report import ManagerReport
+from backend.engines.model_state import ModelState
+from backend.engines.model_switch import ModelSwitch
 from backend.engines.model_thread import Call, ModelThread
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-ENGINE_NAMES = ("chatterbox", "piper")  # what CHATTERBOX_ENGINE may say
 CLOSE_GRACE_SECONDS = 30.0  # how long shutdown waits for a running call before killing the host
 
 
-class ModelState(StrEnum):
-    UNLOADED = "unloaded"
-    LOADING = "loading"
-    READY = "ready"
-    UNLOADING = "unloading"
-    ERROR = "error"
-
-
-class ModelManager:
+class ModelManager(ModelSwitch, ManagerReport):
     """Owns one engine at a time. Thread-safe; `run`/`call` may be used from any thread or
     coroutine.
 
@@ -259,117 +246,9 @@ class ModelManager:
             self._worker.shutdown(wait=True)
         self._unload()
 
-    def status(self) -> dict[str, Any]:
-        with self._lock:
-            state, in_flight, expires = self._state, self._in_flight, self._expires_at
-            error = self._last_error
-            switching, last_switch = self._switching, self._last_switch
-            switches = self._switches
-        left = None if expires is None else max(0.0, round(expires - self.clock.time(), 1))
-        memory = asdict(self.engine.memory()) if state == ModelState.READY else {}
-        return {
-            "state": state.value,
-            "model_loaded": state == ModelState.READY,
-            "engine": self.engine.name,
-            "device": self.engine.device,
-            "in_flight": in_flight,
-            "keep_alive": self.keep_alive,
-            "expires_at": _iso(expires),
-            "expires_in": left,
-            "rss_bytes": process_rss(),
-            "vram_allocated_bytes": memory.get("vram_allocated"),
-            "vram_reserved_bytes": memory.get("vram_reserved"),
-            "vram_free_bytes": memory.get("vram_free"),
-            "vram_total_bytes": memory.get("vram_total"),
-            "last_error": error.to_dict() if error else None,
-            "engine_host": self._host_status(),
-            "model": self._model,
-            "model_switch": "on" if self.switch else "off",
-            "switching": switching,
-            "last_switch": last_switch,
-            "switches": switches,
-        }
-
     @property
     def state(self) -> ModelState:
         return self._state
-
-    # ---- the engine's facts, for routes and services (they never reach for `.engine`) -------
-
-    @property
-    def name(self) -> str:
-        return self.engine.name
-
-    @property
-    def model(self) -> str:
-        """The catalog key of the resident model (or the one the next call loads)."""
-        return self._model
-
-    def model_key(self, name: str | None) -> str | None:
-        """The catalog key a request's model name means (None for None); ModelNotFound (404)
-        listing the models when there is no such model."""
-        if name is None:
-            return None
-        key = self.catalog.find(name)
-        if key is not None:
-            return key
-        names = ", ".join(self.catalog.model_id(k) for k in self.catalog)
-        known = models.find(name)
-        if name.strip().lower() in ENGINE_NAMES:
-            solution = (
-                f"Send one of {names}, or restart the server with "
-                f"CHATTERBOX_ENGINE={name.strip().lower()}."
-            )
-        elif known is not None:
-            solution = (
-                f"Install it: python setup_env.py --model {known.key}, then restart the server; "
-                f"or send one of {names}."
-            )
-        else:
-            solution = f"Send one of {names} (GET /v1/models lists them)."
-        raise ModelNotFound(
-            f"There is no model '{name}' on this server; it has {names}.",
-            solution=solution,
-            param="model",
-        )
-
-    def capabilities_for(self, key: str | None) -> Capabilities:
-        """What the model `key` can do (the resident one's for None), without loading it."""
-        if key is None or key == self._model:
-            return self.engine.capabilities
-        return self.catalog.engine(key).capabilities
-
-    def models(self) -> list[dict[str, Any]]:
-        """Every model this server can switch to, for /health and /v1/models."""
-        return [
-            {
-                "key": key,
-                "id": self.catalog.model_id(key),
-                "title": self.catalog.title(key),
-                "resident": key == self._model and self.engine.is_loaded(),
-            }
-            for key in self.catalog
-        ]
-
-    @property
-    def device(self) -> str:
-        return self.engine.device
-
-    @property
-    def capabilities(self) -> Capabilities:
-        return self.engine.capabilities
-
-    @property
-    def sample_rate(self) -> int:
-        return self.engine.sample_rate
-
-    def info(self) -> dict[str, Any]:
-        """The engine's extra facts for /health (which weights, which voice)."""
-        return self.engine.info()
-
-    def check_environment(self) -> None:
-        """Raise EnvironmentNotSetup when the engine's libraries or model files are missing."""
-        self.engine.check_environment()
 
     # ---- bookkeeping ------------------------------------------------------------------------
 
@@ -455,43 +334,6 @@ class ModelManager:
                 running[0] = False
             timer.cancel()
 
-    def _ensure_model(self, key: str | None) -> None:
-        """Make `key` the resident model: unload the current one, load it (model thread)."""
-        key = self.model_key(key)  # a real name is fine too; an unknown one raises
-        if key is None or key == self._model:
-            return
-        current = self.catalog.title(self._model)
-        wanted = self.catalog.title(key)
-        if not self.switch:
-            raise ModelNotLoaded(
-                f"This request asks for {wanted}, and the server has {current} loaded; model "
-                "switching is off (CHATTERBOX_MODEL_SWITCH=off).",
-                solution=f"Send model={self.catalog.model_id(self._model)} (the loaded one), or "
-                "set CHATTERBOX_MODEL_SWITCH=on and restart the server so it can switch.",
-                model=self.catalog.model_id(key),
-                loaded=self.catalog.model_id(self._model),
-            )
-        log.info("Switching model: %s -> %s", current, wanted)
-        began, started = self.clock.time(), time.perf_counter()
-        with self._lock:
-            self._switching = {"from": self._model, "to": key, "since": _iso(began)}
-        try:
-            self._unload()
-            with self._lock:
-                previous = self._model
-                self.engine = self.catalog.engine(key)
-                self._kill = getattr(self.engine, "kill", None)
-                self._model = key
-                self._switches += 1
-            self._ensure_loaded()
-        finally:
-            with self._lock:
-                self._switching = None
-        seconds = round(time.perf_counter() - started, 3)
-        with self._lock:
-            self._last_switch = {"from": previous, "to": key, "at": _iso(began), "seconds": seconds}
-        log.info("Switched to %s in %.2fs", wanted, seconds)
-
     def _ensure_loaded(self) -> None:
         if self._state == ModelState.READY and self.engine.is_loaded():
             return
@@ -539,52 +381,16 @@ class ModelManager:
             if was_loaded and self._kill is None:
                 release_memory()
             self._set_state(ModelState.UNLOADED)
-        after = self._memory_reading()
-        if was_loaded and self._kill is not None:  # the host ended: it holds nothing now
-            gone = ("host_rss_bytes", "vram_allocated_bytes", "vram_reserved_bytes")
-            after |= {key: 0 for key in gone if before[key] is not None}
-        freed = {
-            k: (before[k] - after[k]) if before[k] is not None and after[k] is not None else None
-            for k in before
-        }
+        report = self._unload_report(was_loaded, before, hosted=self._kill is not None)
         if was_loaded:
-            log.info("Unloaded %s; freed %s", self.engine.name, freed)
-        return {
-            "unloaded": was_loaded,
-            "engine": self.engine.name,
-            "before": before,
-            "after": after,
-            "freed": freed,
-        }
-
-    def _host_status(self) -> dict[str, Any] | None:
-        """The engine's host process (pid, RSS, starts, how the last ended); None when the
-        engine runs inside this process (tests' fakes)."""
-        host_status = getattr(self.engine, "host_status", None)
-        return host_status() if host_status is not None else None
-
-    def _memory_reading(self) -> dict[str, int | None]:
-        memory = self.engine.memory()
-        host = self._host_status() or {}
-        cuda = self.engine.device.startswith("cuda")
-        return {
-            "rss_bytes": process_rss(),
-            "host_rss_bytes": host.get("rss_bytes"),
-            # the card's own figure, every program's use (the host's gone after an unload)
-            "vram_device_used_bytes": gpu.device_used(self.engine.device) if cuda else None,
-            "vram_allocated_bytes": memory.vram_allocated,
-            "vram_reserved_bytes": memory.vram_reserved,
-        }
+            log.info("Unloaded %s; freed %s", self.engine.name, report["freed"])
+        return report
 
     def _set_state(self, state: ModelState, error: AppError | None = None) -> None:
         with self._lock:
             self._state = state
             if state in (ModelState.READY, ModelState.ERROR):
                 self._last_error = error
-
-
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
 def _short(exc: BaseException) -> str:
