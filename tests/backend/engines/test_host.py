@@ -136,9 +136,14 @@ def test_a_host_killed_mid_request_fails_it_with_engine_fault_and_the_next_reque
     hosted,
 ):
     manager = hosted()
-    manager.call(speak)
+    handle = manager.call(lambda engine: engine.prepare_voice(None))
     pid = host(manager)["pid"]
-    call = manager.submit(lambda engine: speak(engine, f"{HANG} until killed"))
+    # One request to the host, with a handle it made earlier: the kill lands while it hangs
+    # in it, or just before it is sent (then the host that held the handle is gone, and the
+    # call fails the same way instead of reaching a fresh host).
+    call = manager.submit(
+        lambda engine: engine.synthesize(f"{HANG} until killed", handle, SynthesisParams())
+    )
     assert call.wait_started(10)
 
     os.kill(pid, signal.SIGKILL)
